@@ -1,0 +1,235 @@
+"""The speechgen command line: each command parses, calls one library function, prints.
+
+One gate (:func:`_gate`) turns a :class:`SpeechgenError` into ``Error: …`` on stderr
+and exit status 2. Anything else is a bug: one line asking for a report, and the
+traceback with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from speechgen.errors import SpeechgenError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(
+    help="Draft Chinese meeting speeches (讲话稿) from a library of past ones.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+fragments_app = typer.Typer(help="List, show and search the fragment library.", no_args_is_help=True)
+brief_app = typer.Typer(help="Start a brief.", no_args_is_help=True)
+app.add_typer(fragments_app, name="fragments")
+app.add_typer(brief_app, name="brief")
+
+_state = {"debug": False}
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _gate(func: F) -> F:
+    """Run a command; user mistakes become 'Error: …' and exit 2, bugs a short report."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SpeechgenError as exc:
+            _err(f"Error: {exc}")
+            raise typer.Exit(2) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if _state["debug"] or os.environ.get("SPEECHGEN_DEBUG"):
+                raise
+            _err(
+                f"speechgen: internal error ({type(exc).__name__}: {exc}). This is a bug — "
+                "please report it with the output of the same command run with --debug."
+            )
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from speechgen import __version__
+
+        typer.echo(f"speechgen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an internal error.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+LibraryOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--library",
+        "-L",
+        help="A folder of your own fragment files (repeatable); SPEECHGEN_LIBRARY adds more.",
+    ),
+]
+KindOpt = Annotated[str, typer.Option("--kind", help="Only this kind (opening, point, closing, …).")]
+TagOpt = Annotated[str, typer.Option("--tag", help="Only fragments with this tag.")]
+MeetingOpt = Annotated[str, typer.Option("--meeting", help="Only this meeting type (推进会, …).")]
+YearOpt = Annotated[int | None, typer.Option("--year", help="Only fragments from this year.")]
+SourceOpt = Annotated[str, typer.Option("--source", help="Only fragments whose source file contains this.")]
+ReviewOpt = Annotated[bool, typer.Option("--needs-review", help="Only fragments flagged for review.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _dirs(library: list[Path] | None) -> list[Path]:
+    from speechgen.paths import library_dirs
+
+    return library_dirs(list(library or []))
+
+
+def _filters(kind: str, tag: str, meeting: str, year: int | None, source: str, review: bool) -> Any:
+    from speechgen.library import Filters
+    from speechgen.model import KINDS
+
+    if kind and kind not in KINDS:
+        from speechgen.library import did_you_mean
+
+        hint = did_you_mean(kind, KINDS) or f" — use one of: {', '.join(KINDS)}"
+        raise SpeechgenError(f"--kind: unknown kind '{kind}'{hint}")
+    return Filters(kind, tag, meeting, year, source, review)
+
+
+# --------------------------------------------------------------------------- fragments
+
+
+@fragments_app.command("list")
+@_gate
+def fragments_list(
+    library: LibraryOpt = None,
+    kind: KindOpt = "",
+    tag: TagOpt = "",
+    meeting: MeetingOpt = "",
+    year: YearOpt = None,
+    source: SourceOpt = "",
+    needs_review: ReviewOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the fragments of the library.
+
+    Example: speechgen fragments list --kind point --tag 调查研究
+    """
+    from speechgen.browse import fragment_json, list_table
+    from speechgen.library import load_library
+
+    lib = load_library(_dirs(library))
+    frags = lib.select(_filters(kind, tag, meeting, year, source, needs_review))
+    if as_json:
+        typer.echo(json.dumps([fragment_json(f) for f in frags], ensure_ascii=False, indent=1))
+        return
+    list_table(frags)
+
+
+@fragments_app.command("show")
+@_gate
+def fragments_show(
+    fragment_id: Annotated[str, typer.Argument(metavar="ID", help="The fragment id, e.g. s000.point.1.")],
+    library: LibraryOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one whole fragment: heading, text with placeholders marked, tags, slots, variants.
+
+    Example: speechgen fragments show s000.point.1
+    """
+    from speechgen.browse import fragment_json, show_fragment
+    from speechgen.library import load_library
+
+    lib = load_library(_dirs(library))
+    frag = lib.get(fragment_id)
+    if as_json:
+        data = fragment_json(frag)
+        data["variants"] = [v.id for v in lib.variants_of(frag)]
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=1))
+        return
+    show_fragment(frag, lib.variants_of(frag))
+
+
+@fragments_app.command("search")
+@_gate
+def fragments_search(
+    query: Annotated[str, typer.Argument(help="Words to look for, e.g. 调查研究.")],
+    library: LibraryOpt = None,
+    kind: KindOpt = "",
+    tag: TagOpt = "",
+    meeting: MeetingOpt = "",
+    year: YearOpt = None,
+    source: SourceOpt = "",
+    needs_review: ReviewOpt = False,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many hits to show.")] = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search the library, best match first (BM25 over jieba words).
+
+    Example: speechgen fragments search 调查研究 --kind point
+    """
+    from speechgen.browse import fragment_json, search_table
+    from speechgen.index import Index
+
+    hits = Index(_dirs(library)).search(
+        query, _filters(kind, tag, meeting, year, source, needs_review), limit
+    )
+    if as_json:
+        rows = [dict(fragment_json(h.fragment), score=h.score) for h in hits]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    search_table(query, hits)
+
+
+@fragments_app.command("slots")
+@_gate
+def fragments_slots(library: LibraryOpt = None, as_json: JsonOpt = False) -> None:
+    """List every named slot and blank type in the library, with the fragments using each.
+
+    Example: speechgen fragments slots
+    """
+    from speechgen.browse import slot_table, slot_usage
+    from speechgen.library import load_library
+
+    usage = slot_usage(load_library(_dirs(library)))
+    if as_json:
+        typer.echo(json.dumps(usage, ensure_ascii=False, indent=1))
+        return
+    slot_table(usage)
+
+
+# --------------------------------------------------------------------------- ingest
+# (section owned by the ingest work: speechgen/ingest.py)
+
+
+# --------------------------------------------------------------------------- compose
+# (section owned by the compose work: speechgen/brief.py, speechgen/compose.py)
+
+
+def main() -> None:
+    """Entry point of the ``speechgen`` console script."""
+    app(prog_name="speechgen")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,241 @@
+"""The one document model of a draft, and its Markdown dialect (read and write).
+
+Every exporter (.md, .txt, .docx) writes from a :class:`Draft`; a hand-edited
+Markdown draft is read back into one, so it can be exported again.
+
+The Markdown dialect (docs/draft-format.md):
+
+* optional front matter between ``---`` lines: ``speaker``, ``date`` (YYYY-MM-DD or
+  already written as 2024年3月15日), and any other metadata;
+* ``# title`` — the title (one);
+* ``## heading`` — a level-1 heading, numbered already (第一，… / 一、…);
+* ``### heading`` — a level-2 heading (（一）…);
+* other paragraphs, separated by blank lines; ``**lead**`` marks a bold run
+  (the 一是… lead of a sub-point); ``【…】`` is a blank the writer still has to fill.
+* a first paragraph that ends with ``：`` and is short (同志们：) is the salutation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from speechgen.errors import SpeechgenError
+
+BlockKind = Literal["title", "salutation", "heading1", "heading2", "paragraph"]
+SpanStyle = Literal["plain", "bold", "mark"]
+
+#: A blank or unfilled slot as it shows in a draft: 【＿＿】, 【市名】, 【数量：＿＿】.
+MARK_RE = re.compile(r"【[^【】\n]{1,40}】")
+_BOLD_RE = re.compile(r"\*\*(.+?)\*\*")
+_SALUTATION_MAX = 40
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of text in one style."""
+
+    text: str
+    style: SpanStyle = "plain"
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph-level element of the draft."""
+
+    kind: BlockKind
+    spans: tuple[Span, ...]
+
+    @property
+    def text(self) -> str:
+        """The plain text of the block."""
+        return "".join(s.text for s in self.spans)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A speech draft: title, byline metadata and blocks in reading order."""
+
+    title: str
+    blocks: tuple[Block, ...]
+    speaker: str = ""
+    date: dt.date | None = None
+    date_text: str = ""  # the date as written when it is not a full date (2019年9月)
+    meta: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def date_line(self) -> str:
+        """（2024年3月15日）: Arabic digits, no leading zeros; empty without a date."""
+        if self.date is not None:
+            d = self.date
+            return f"（{d.year}年{d.month}月{d.day}日）"
+        return f"（{self.date_text}）" if self.date_text else ""
+
+    @property
+    def body(self) -> tuple[Block, ...]:
+        """Every block but the title."""
+        return tuple(b for b in self.blocks if b.kind != "title")
+
+    def marks(self) -> list[tuple[int, str]]:
+        """(block index, mark) of every blank still in the draft."""
+        return [(i, m.group(0)) for i, b in enumerate(self.blocks) for m in MARK_RE.finditer(b.text)]
+
+    def chars(self) -> int:
+        """Characters of the speech (title and body), white space not counted."""
+        return sum(1 for b in self.blocks for ch in b.text if not ch.isspace())
+
+
+def spans_of(text: str) -> tuple[Span, ...]:
+    """Split inline Markdown (``**bold**``, ``【mark】``) into spans."""
+    out: list[Span] = []
+    pos = 0
+    for m in _BOLD_RE.finditer(text):
+        out += _marked(text[pos : m.start()], "plain")
+        out += _marked(m.group(1), "bold")
+        pos = m.end()
+    out += _marked(text[pos:], "plain")
+    return tuple(s for s in out if s.text)
+
+
+def _marked(text: str, style: SpanStyle) -> list[Span]:
+    out: list[Span] = []
+    pos = 0
+    for m in MARK_RE.finditer(text):
+        out.append(Span(text[pos : m.start()], style))
+        out.append(Span(m.group(0), "mark"))
+        pos = m.end()
+    out.append(Span(text[pos:], style))
+    return out
+
+
+def paragraph(text: str, kind: BlockKind = "paragraph") -> Block:
+    """A block from inline-Markdown text."""
+    return Block(kind, spans_of(text))
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def to_markdown(draft: Draft) -> str:
+    """The draft in the Markdown dialect (what ``compose -o x.md`` writes)."""
+    lines: list[str] = []
+    meta = {}
+    if draft.speaker:
+        meta["speaker"] = draft.speaker
+    if draft.date is not None:
+        meta["date"] = draft.date.isoformat()
+    elif draft.date_text:
+        meta["date"] = draft.date_text
+    meta.update(draft.meta)
+    if meta:
+        lines.append("---")
+        lines += [f"{k}: {_yaml_scalar(v)}" for k, v in meta.items()]
+        lines += ["---", ""]
+    prefix = {"title": "# ", "heading1": "## ", "heading2": "### "}
+    for block in draft.blocks:
+        text = "".join(f"**{s.text}**" if s.style == "bold" else s.text for s in block.spans)
+        lines += [prefix.get(block.kind, "") + text, ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _yaml_scalar(value: str) -> str:
+    if re.fullmatch(r"[\w\u4e00-\u9fff年月日（）()\-.、 ]+", value) and not value.isdigit():
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def from_markdown(text: str, name: str = "draft.md") -> Draft:
+    """Read a draft written in the Markdown dialect (hand edits welcome)."""
+    meta, body, offset = _front_matter(text, name)
+    title = ""
+    blocks: list[Block] = []
+    for line_no, para in _paragraphs(body, offset):
+        if para.startswith("# "):
+            if title:
+                raise SpeechgenError(
+                    f"{name}:{line_no}: a second '# ' title — a draft has one title; "
+                    "use '## ' for a heading"
+                )
+            title = para[2:].strip()
+            blocks.append(paragraph(title, "title"))
+        elif para.startswith("### "):
+            blocks.append(paragraph(para[4:].strip(), "heading2"))
+        elif para.startswith("## "):
+            blocks.append(paragraph(para[3:].strip(), "heading1"))
+        else:
+            kind: BlockKind = "paragraph"
+            if _is_salutation(para, blocks):
+                kind = "salutation"
+            blocks.append(paragraph(para, kind))
+    if not title:
+        raise SpeechgenError(f"{name}: no title — the draft needs a line '# 标题'")
+    date, date_text = _date(meta.pop("date", ""), name)
+    speaker = meta.pop("speaker", "")
+    return Draft(title, tuple(blocks), speaker, date, date_text, meta)
+
+
+def _is_salutation(para: str, blocks: list[Block]) -> bool:
+    before = [b for b in blocks if b.kind != "title"]
+    return not before and para.endswith("：") and len(para) <= _SALUTATION_MAX
+
+
+def _front_matter(text: str, name: str) -> tuple[dict[str, str], str, int]:
+    text = text.lstrip("\ufeff")
+    if not text.startswith("---\n"):
+        return {}, text, 0
+    end = text.find("\n---", 4)
+    if end < 0:
+        raise SpeechgenError(f"{name}:1: front matter opened with '---' is never closed — add a '---' line")
+    import yaml
+
+    try:
+        data = yaml.safe_load(text[4:end]) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        raise SpeechgenError(f"{name}:{line}: front matter is not valid YAML — fix or remove it") from None
+    if not isinstance(data, dict):
+        raise SpeechgenError(f"{name}:2: front matter must be 'key: value' lines")
+    rest = text[end + 4 :]
+    offset = text[: end + 4].count("\n")
+    return {str(k): str(v) for k, v in data.items()}, rest, offset
+
+
+def _paragraphs(body: str, offset: int) -> list[tuple[int, str]]:
+    out: list[tuple[int, str]] = []
+    buf: list[str] = []
+    start = 0
+    for no, line in enumerate(body.split("\n"), offset + 1):
+        stripped = line.strip()
+        if not stripped:
+            if buf:
+                out.append((start, "".join(buf)))
+                buf = []
+            continue
+        if stripped.startswith("#") and buf:
+            out.append((start, "".join(buf)))
+            buf = []
+        if not buf:
+            start = no
+        buf.append(stripped)
+        if stripped.startswith("#"):
+            out.append((start, "".join(buf)))
+            buf = []
+    if buf:
+        out.append((start, "".join(buf)))
+    return out
+
+
+def _date(value: str, name: str) -> tuple[dt.date | None, str]:
+    value = value.strip().strip("（）()")
+    if not value:
+        return None, ""
+    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", value)
+    if m:
+        try:
+            return dt.date(int(m[1]), int(m[2]), int(m[3])), ""
+        except ValueError:
+            raise SpeechgenError(f"{name}: date '{value}' is not a real date — write it as YYYY-MM-DD") from None
+    return None, value

@@ -1,0 +1,238 @@
+"""A SQLite cache of the library with an FTS5 index over jieba tokens.
+
+The cache lives in the user's cache folder (``SPEECHGEN_CACHE``, else
+``$XDG_CACHE_HOME/speechgen`` or ``~/.cache/speechgen``), one database per set of
+library folders. Each library file is re-read when its size or modification time
+changes, and forgotten when it disappears, so the cache never serves stale fragments.
+Search ranks with SQLite's own BM25 (``bm25()`` of FTS5); jieba is imported only to
+tokenise what was not indexed yet and the query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from speechgen.library import (
+    Filters,
+    Library,
+    display_path,
+    duplicate_problems,
+    find_library_files,
+    fragment_from_dict,
+    parse_library_file,
+    raise_problems,
+)
+from speechgen.model import Fragment, Source
+from speechgen.paths import cache_dir
+
+SCHEMA = 3
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS files(
+    path TEXT PRIMARY KEY, shown TEXT, mtime_ns INTEGER, size INTEGER,
+    source TEXT, problems TEXT);
+CREATE TABLE IF NOT EXISTS frags(
+    rowid INTEGER PRIMARY KEY, path TEXT, ord INTEGER, id TEXT, line INTEGER,
+    data TEXT, indexed INTEGER DEFAULT 0);
+CREATE INDEX IF NOT EXISTS frags_id ON frags(id);
+CREATE INDEX IF NOT EXISTS frags_path ON frags(path, ord);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(tokens, tokenize='unicode61');
+"""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: the fragment and its BM25 score (higher is better)."""
+
+    fragment: Fragment
+    score: float
+
+
+def _db_path(dirs: list[Path]) -> str:
+    base = cache_dir()
+    if base is None:
+        return ":memory:"
+    key = "\n".join(str(d.resolve()) for d in dirs)
+    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+    return str(base / f"library-{digest}.sqlite3")
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL" if path != ":memory:" else "PRAGMA journal_mode=MEMORY")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.executescript(_DDL)
+    row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+    if row is None or row[0] != str(SCHEMA):
+        conn.executescript("DELETE FROM files; DELETE FROM frags; DELETE FROM fts;")
+        conn.execute("INSERT OR REPLACE INTO meta VALUES('schema', ?)", (str(SCHEMA),))
+    return conn
+
+
+def _open(path: str) -> sqlite3.Connection:
+    try:
+        return _connect(path)
+    except sqlite3.DatabaseError:
+        # A damaged cache is only a cache: start it again.
+        Path(path).unlink(missing_ok=True)
+        return _connect(path)
+
+
+def _source_json(source: Source) -> str:
+    d = asdict(source)
+    d["warnings"] = list(source.warnings)
+    return json.dumps(d, ensure_ascii=False)
+
+
+def _source_from_json(text: str) -> Source:
+    d = json.loads(text)
+    d["warnings"] = tuple(d.get("warnings") or ())
+    return Source(**d)
+
+
+class Index:
+    """The cached, validated library of some folders, with ranked search."""
+
+    def __init__(self, dirs: list[Path]) -> None:
+        self.dirs = dirs
+        self.conn = _open(_db_path(dirs))
+        self._sources: dict[str, tuple[str, Source]] = {}
+        self.refresh()
+
+    # ------------------------------------------------------------------ sync
+    def refresh(self) -> None:
+        """Bring the cache in line with the files on disk; raise on any library problem."""
+        files = find_library_files(self.dirs)
+        stats = {}
+        for p in files:
+            st = p.stat()
+            stats[str(p.resolve())] = (p, st.st_mtime_ns, st.st_size)
+        known = {
+            row[0]: (row[1], row[2])
+            for row in self.conn.execute("SELECT path, mtime_ns, size FROM files")
+        }
+        stale = [k for k, (_, m, s) in stats.items() if known.get(k) != (m, s)]
+        gone = [k for k in known if k not in stats]
+        if stale or gone:
+            self._sync(stats, stale, gone)
+        problems: list[str] = []
+        for (text,) in self.conn.execute("SELECT problems FROM files ORDER BY path"):
+            problems += json.loads(text)
+        if self.conn.execute(
+            "SELECT 1 FROM frags GROUP BY id HAVING COUNT(*) > 1 LIMIT 1"
+        ).fetchone():
+            problems += duplicate_problems(self._all())
+        raise_problems(problems)
+
+    def _sync(self, stats: dict[str, tuple[Path, int, int]], stale: list[str], gone: list[str]) -> None:
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            for key in gone + stale:
+                c.execute(
+                    "DELETE FROM fts WHERE rowid IN (SELECT rowid FROM frags WHERE path=?)", (key,)
+                )
+                c.execute("DELETE FROM frags WHERE path=?", (key,))
+                c.execute("DELETE FROM files WHERE path=?", (key,))
+            for key in stale:
+                path, mtime, size = stats[key]
+                lf = parse_library_file(path)
+                c.execute(
+                    "INSERT INTO files VALUES(?,?,?,?,?,?)",
+                    (key, lf.path, mtime, size, _source_json(lf.source),
+                     json.dumps(list(lf.problems), ensure_ascii=False)),
+                )
+                c.executemany(
+                    "INSERT INTO frags(path, ord, id, line, data) VALUES(?,?,?,?,?)",
+                    [
+                        (key, i, f.id, f.line, json.dumps(f.to_dict(), ensure_ascii=False))
+                        for i, f in enumerate(lf.fragments)
+                    ],
+                )
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+
+    # ------------------------------------------------------------------ reading
+    def _source(self, key: str) -> tuple[str, Source]:
+        if key not in self._sources:
+            row = self.conn.execute("SELECT shown, source FROM files WHERE path=?", (key,)).fetchone()
+            self._sources[key] = (row[0], _source_from_json(row[1]))
+        return self._sources[key]
+
+    def _fragment(self, key: str, line: int, data: str) -> Fragment:
+        shown, source = self._source(key)
+        return fragment_from_dict(json.loads(data), source, shown, line)
+
+    def _all(self) -> Iterator[Fragment]:
+        rows = self.conn.execute("SELECT path, line, data FROM frags ORDER BY path, ord")
+        for key, line, data in rows:
+            yield self._fragment(key, line, data)
+
+    def library(self) -> Library:
+        """Every fragment, in file order."""
+        return Library(self._all(), self.dirs)
+
+    # ------------------------------------------------------------------ search
+    def _ensure_indexed(self) -> None:
+        todo = self.conn.execute("SELECT rowid, data FROM frags WHERE indexed=0").fetchall()
+        if not todo:
+            return
+        from speechgen.words import tokens
+
+        rows = []
+        for rowid, data in todo:
+            d: dict[str, Any] = json.loads(data)
+            text = " ".join(
+                [str(d.get("heading") or ""), str(d.get("text") or ""), str(d.get("tail") or "")]
+                + [f"{s.get('lead', '')}{s.get('text', '')}" for s in d.get("subpoints") or ()]
+                + list(d.get("tags") or ())
+            )
+            rows.append((rowid, " ".join(tokens(text))))
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        c.executemany("INSERT OR REPLACE INTO fts(rowid, tokens) VALUES(?,?)", rows)
+        c.executemany("UPDATE frags SET indexed=1 WHERE rowid=?", [(r,) for r, _ in rows])
+        c.execute("COMMIT")
+
+    def search(self, query: str, filters: Filters | None = None, limit: int = 10) -> list[Hit]:
+        """Fragments ranked by BM25 over jieba tokens; exact-phrase matches come first."""
+        from speechgen.words import tokens
+
+        self._ensure_indexed()
+        words = list(dict.fromkeys(tokens(query)))
+        if not words:
+            return []
+        match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+        filters = filters or Filters()
+        phrase = "".join(query.split())
+        hits: list[Hit] = []
+        rows = self.conn.execute(
+            "SELECT f.path, f.line, f.data, bm25(fts) FROM fts JOIN frags f ON f.rowid = fts.rowid "
+            "WHERE fts MATCH ? ORDER BY bm25(fts) LIMIT ?",
+            (match, max(limit * 20, 200)),
+        )
+        for key, line, data, rank in rows:
+            frag = self._fragment(key, line, data)
+            if filters.match(frag):
+                hits.append(Hit(frag, round(-float(rank), 3)))
+        hits.sort(key=lambda h: (phrase not in h.fragment.full_text, -h.score))
+        return hits[:limit]
+
+
+def cached_library(dirs: list[Path]) -> Library:
+    """The validated library of *dirs*, read through the cache."""
+    return Index(dirs).library()
+
+
+def describe(dirs: list[Path]) -> str:
+    """Where the cache of *dirs* lives (for --help texts and docs)."""
+    return display_path(_db_path(dirs))

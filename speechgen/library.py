@@ -1,0 +1,395 @@
+"""fragments/*.yaml ↔ Fragment objects: parse, validate, list, filter, look up."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from speechgen.errors import LibraryError, SpeechgenError
+from speechgen.model import KINDS, Fragment, Source, Subpoint, Variant
+
+try:  # the C loader is several times faster on a large library
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+#: Names a fragment text may call that are not slots.
+TEXT_FUNCTIONS = frozenset({"blank"})
+
+
+def display_path(path: Path | str) -> str:
+    """A path as the user should read it: relative to the working folder when inside it."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
+def load_yaml(path: Path, what: str = "YAML file") -> Any:
+    """Safe-load a YAML file, turning every YAML problem into a SpeechgenError with file:line:col."""
+    shown = display_path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SpeechgenError(f"{shown}: no such file — check the path") from None
+    except IsADirectoryError:
+        raise SpeechgenError(f"{shown}: is a folder, not a {what}") from None
+    except OSError as exc:
+        raise SpeechgenError(f"{shown}: cannot read ({exc.strerror})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SpeechgenError(f"{shown}: not UTF-8 text — save the {what} as UTF-8") from None
+    return parse_yaml(text, shown)
+
+
+def parse_yaml(text: str, shown: str) -> Any:
+    """Safe-load YAML text; *shown* names its file in messages."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.constructor.ConstructorError as exc:
+        where = _mark(shown, exc.problem_mark)
+        tag = str(exc.problem or "").split("'")[1] if "'" in str(exc.problem) else "?"
+        raise SpeechgenError(
+            f"{where}: the YAML tag {tag} is not allowed — only plain YAML "
+            "(text, numbers, lists, mappings) is read, nothing that builds Python objects"
+        ) from None
+    except yaml.MarkedYAMLError as exc:
+        where = _mark(shown, exc.problem_mark)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise SpeechgenError(
+            f"{where}: YAML syntax error: {problem} — check the indentation and quoting near this line"
+        ) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - errors without a mark are rare
+        raise SpeechgenError(f"{shown}: YAML error: {exc}") from None
+
+
+def _mark(shown: str, mark: Any) -> str:
+    if mark is None:
+        return shown
+    return f"{shown}:{mark.line + 1}:{mark.column + 1}"
+
+
+def did_you_mean(word: str, choices: Iterable[str], n: int = 3) -> str:
+    """`` — did you mean 'x'?`` (or 'x', 'y'), or an empty string when nothing is close."""
+    close = difflib.get_close_matches(word, list(choices), n=n, cutoff=0.6)
+    if not close:
+        return ""
+    return " — did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _id_lines(text: str) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    for no, line in enumerate(text.splitlines(), 1):
+        m = re.match(r"\s*-?\s*id:\s*['\"]?([^'\"#\s]+)", line)
+        if m and m.group(1) not in lines:
+            lines[m.group(1)] = no
+    return lines
+
+
+def _source(raw: Any) -> Source:
+    if not isinstance(raw, dict):
+        return Source()
+    year = raw.get("year")
+    ann = raw.get("announced_points")
+    return Source(
+        file=str(raw.get("file") or ""),
+        title=str(raw.get("title") or ""),
+        meeting=str(raw.get("meeting") or ""),
+        year=year if isinstance(year, int) else None,
+        date=str(raw.get("date") or ""),
+        speaker=str(raw.get("speaker") or ""),
+        campaign=str(raw.get("campaign") or ""),
+        announced_points=ann if isinstance(ann, int) else None,
+        warnings=tuple(str(w) for w in raw.get("warnings") or ()),
+    )
+
+
+def _strs(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v) for v in value)
+    return (str(value),)
+
+
+def fragment_from_dict(raw: dict[str, Any], source: Source, path: str, line: int) -> Fragment:
+    """Build a Fragment from one entry of a library file (already validated)."""
+    subs = tuple(
+        Subpoint(lead=str(s.get("lead") or ""), text=str(s.get("text") or ""))
+        for s in raw.get("subpoints") or ()
+        if isinstance(s, dict)
+    )
+    variants = tuple(
+        Variant(
+            source=str(v.get("source") or ""),
+            id=str(v.get("id") or ""),
+            similarity=float(v.get("similarity") or 1.0),
+        )
+        for v in raw.get("variants") or ()
+        if isinstance(v, dict)
+    )
+    number = raw.get("number")
+    return Fragment(
+        id=str(raw["id"]),
+        kind=str(raw["kind"]),
+        text=str(raw.get("text") or ""),
+        heading=str(raw.get("heading") or ""),
+        number=number if isinstance(number, int) else None,
+        tags=_strs(raw.get("tags")),
+        slots=_strs(raw.get("slots")),
+        blanks=_strs(raw.get("blanks")),
+        subpoints=subs,
+        tail=str(raw.get("tail") or ""),
+        review=bool(raw.get("review", False)),
+        variants=variants,
+        restored=_strs(raw.get("restored")),
+        source=source,
+        path=path,
+        line=line,
+    )
+
+
+def jinja_names(text: str) -> tuple[set[str], list[str]]:
+    """Names a fragment text uses as variables, and problems (syntax, reaching for internals)."""
+    if "{" not in text:
+        return set(), []
+    from jinja2 import TemplateSyntaxError, meta, nodes
+    from jinja2.sandbox import SandboxedEnvironment
+
+    env = SandboxedEnvironment()
+    try:
+        ast = env.parse(text)
+    except TemplateSyntaxError as exc:
+        return set(), [f"Jinja syntax error: {exc.message}"]
+    problems = []
+    for node in ast.find_all((nodes.Getattr, nodes.Name, nodes.Const)):
+        if isinstance(node, nodes.Getattr):
+            name = node.attr
+        elif isinstance(node, nodes.Name):
+            name = node.name
+        else:
+            name = node.value if isinstance(node.value, str) else ""
+        if name.startswith("_"):
+            problems.append(f"reaches for Python internals ({name}) — remove it")
+    return set(meta.find_undeclared_variables(ast)), problems
+
+
+def check_fragment(raw: Any, where: str) -> list[str]:
+    """Every problem with one fragment entry, each prefixed by *where* (file:line)."""
+    if not isinstance(raw, dict):
+        return [f"{where}: a fragment must be a mapping with id, kind and text"]
+    out: list[str] = []
+    fid = raw.get("id")
+    if not isinstance(fid, str) or not fid.strip():
+        out.append(f"{where}: fragment without an id — add 'id: <source>.<kind>.<n>'")
+        fid = "?"
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        hint = did_you_mean(str(kind), KINDS) or f" — use one of: {', '.join(KINDS)}"
+        out.append(f"{where}: fragment '{fid}' has unknown kind '{kind}'{hint}")
+    has_body = bool(raw.get("text")) or bool(raw.get("subpoints"))
+    if kind == "point" and not raw.get("heading"):
+        out.append(f"{where}: point '{fid}' has no heading — add 'heading:'")
+    if not has_body:
+        out.append(f"{where}: fragment '{fid}' has no text — add 'text:'")
+    parts = [raw.get("heading"), raw.get("text"), raw.get("tail")]
+    for sp in raw.get("subpoints") or ():
+        if isinstance(sp, dict):
+            parts += [sp.get("lead"), sp.get("text")]
+        else:
+            out.append(f"{where}: fragment '{fid}': each subpoint needs 'lead' and 'text'")
+    used: set[str] = set()
+    for part in parts:
+        names, problems = jinja_names(str(part or ""))
+        used |= names
+        out += [f"{where}: fragment '{fid}': {p}" for p in problems]
+    used -= TEXT_FUNCTIONS
+    declared = set(_strs(raw.get("slots")))
+    for name in sorted(used - declared):
+        out.append(
+            f"{where}: fragment '{fid}' uses slot '{name}' but does not declare it — "
+            f"add it to 'slots:'"
+        )
+    for name in sorted(declared - used):
+        out.append(
+            f"{where}: fragment '{fid}' declares slot '{name}' but its text never uses it — "
+            f"remove it from 'slots:'"
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class LibraryFile:
+    """One parsed fragment file: its source block, fragments and problems."""
+
+    path: str
+    source: Source
+    fragments: tuple[Fragment, ...]
+    problems: tuple[str, ...]
+
+
+def parse_library_file(path: Path) -> LibraryFile:
+    """Read and validate one fragment file; problems are collected, not raised."""
+    shown = display_path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+        data = parse_yaml(text, shown)
+    except UnicodeDecodeError:
+        return LibraryFile(shown, Source(), (), (f"{shown}: not UTF-8 text — save it as UTF-8",))
+    except SpeechgenError as exc:
+        return LibraryFile(shown, Source(), (), (str(exc),))
+    except OSError as exc:
+        return LibraryFile(shown, Source(), (), (f"{shown}: cannot read ({exc.strerror})",))
+    if not isinstance(data, dict) or not isinstance(data.get("fragments"), list):
+        problem = f"{shown}: not a fragment file — it needs a 'fragments:' list (see docs/fragments.md)"
+        return LibraryFile(shown, Source(), (), (problem,))
+    source = _source(data.get("source"))
+    lines = _id_lines(text)
+    frags: list[Fragment] = []
+    problems: list[str] = []
+    for index, raw in enumerate(data["fragments"], 1):
+        fid = raw.get("id") if isinstance(raw, dict) else None
+        line = lines.get(str(fid), 0)
+        where = f"{shown}:{line}" if line else f"{shown} (fragment {index})"
+        found = check_fragment(raw, where)
+        problems += found
+        if not found:
+            frags.append(fragment_from_dict(raw, source, shown, line))
+    return LibraryFile(shown, source, tuple(frags), tuple(problems))
+
+
+def find_library_files(dirs: Iterable[Path]) -> list[Path]:
+    """Every ``*.yaml``/``*.yml`` file under *dirs*, sorted, each once."""
+    found: dict[Path, None] = {}
+    for d in dirs:
+        if d.is_file():
+            found[d] = None
+            continue
+        if not d.is_dir():
+            raise LibraryError(
+                f"{display_path(d)}: library folder does not exist — check --library / SPEECHGEN_LIBRARY"
+            )
+        for p in sorted(d.rglob("*.y*ml")):
+            if p.suffix in (".yaml", ".yml") and p.is_file():
+                found[p] = None
+    return list(found)
+
+
+def duplicate_problems(fragments: Iterable[Fragment]) -> list[str]:
+    """One problem per id defined twice across the library."""
+    first: dict[str, Fragment] = {}
+    out = []
+    for f in fragments:
+        if f.id in first:
+            a = first[f.id]
+            out.append(
+                f"{f.path}:{f.line}: duplicate id '{f.id}' (first defined at {a.path}:{a.line}) — "
+                "rename one of them"
+            )
+        else:
+            first[f.id] = f
+    return out
+
+
+def raise_problems(problems: list[str]) -> None:
+    """Fail once with every library problem listed."""
+    if not problems:
+        return
+    n = len(problems)
+    if n == 1:
+        raise LibraryError(f"fragment library: {problems[0]}")
+    raise LibraryError(f"{n} problems in the fragment library:", problems)
+
+
+# --------------------------------------------------------------------------- the library
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What ``fragments list`` and ``search`` narrow by; empty means any."""
+
+    kind: str = ""
+    tag: str = ""
+    meeting: str = ""
+    year: int | None = None
+    source: str = ""
+    needs_review: bool = False
+
+    def match(self, f: Fragment) -> bool:
+        """True when *f* passes every filter that is set."""
+        return (
+            (not self.kind or f.kind == self.kind)
+            and (not self.tag or self.tag in f.tags)
+            and (not self.meeting or self.meeting in f.source.meeting)
+            and (self.year is None or f.source.year == self.year)
+            and (not self.source or self.source in f.source.file or self.source in f.path)
+            and (not self.needs_review or f.review)
+        )
+
+
+class Library:
+    """All fragments of the library folders, validated, in a stable order."""
+
+    def __init__(self, fragments: Iterable[Fragment], dirs: Iterable[Path] = ()) -> None:
+        self.fragments: tuple[Fragment, ...] = tuple(fragments)
+        self.dirs = tuple(dirs)
+        self._by_id = {f.id: f for f in self.fragments}
+
+    def __len__(self) -> int:
+        return len(self.fragments)
+
+    def ids(self) -> list[str]:
+        """Every fragment id, in library order."""
+        return [f.id for f in self.fragments]
+
+    def get(self, fid: str) -> Fragment:
+        """The fragment with id *fid*; a SpeechgenError with a did-you-mean otherwise."""
+        try:
+            return self._by_id[fid]
+        except KeyError:
+            hint = did_you_mean(fid, self._by_id) or " — run 'speechgen fragments list' to see the ids"
+            raise SpeechgenError(f"unknown fragment id '{fid}'{hint}") from None
+
+    def has(self, fid: str) -> bool:
+        """True when *fid* is in the library."""
+        return fid in self._by_id
+
+    def select(self, filters: Filters) -> list[Fragment]:
+        """Fragments passing *filters*, in library order."""
+        return [f for f in self.fragments if filters.match(f)]
+
+    def variants_of(self, frag: Fragment) -> list[Fragment]:
+        """Fragments of the library recorded as near-duplicates of *frag* (either way round)."""
+        ids = {v.id for v in frag.variants if v.id}
+        out = [self._by_id[i] for i in ids if i in self._by_id and i != frag.id]
+        out += [
+            f
+            for f in self.fragments
+            if f.id != frag.id and f.id not in ids and any(v.id == frag.id for v in f.variants)
+        ]
+        return out
+
+
+def load_library(dirs: list[Path], *, use_cache: bool = True) -> Library:
+    """Load and validate every fragment file under *dirs*; fail once listing every problem."""
+    if use_cache:
+        from speechgen.index import cached_library
+
+        return cached_library(dirs)
+    files = [parse_library_file(p) for p in find_library_files(dirs)]
+    problems = [p for lf in files for p in lf.problems]
+    fragments = [f for lf in files for f in lf.fragments]
+    problems += duplicate_problems(fragments)
+    raise_problems(problems)
+    return Library(fragments, dirs)

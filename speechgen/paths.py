@@ -1,0 +1,49 @@
+"""Where things live: shipped library and templates, user folders, the cache."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_PKG = Path(__file__).resolve().parent
+
+
+def shipped(name: str) -> Path:
+    """The shipped ``fragments`` or ``templates`` folder, installed or in a checkout."""
+    installed = _PKG / "_shipped" / name
+    if installed.is_dir():
+        return installed
+    return _PKG.parent / name
+
+
+def library_dirs(extra: list[Path] | None = None, *, shipped_library: bool = True) -> list[Path]:
+    """Folders searched for fragment files: shipped, then ``SPEECHGEN_LIBRARY``, then *extra*."""
+    dirs: list[Path] = [shipped("fragments")] if shipped_library else []
+    env = os.environ.get("SPEECHGEN_LIBRARY", "")
+    dirs += [Path(p) for p in env.split(os.pathsep) if p.strip()]
+    dirs += list(extra or [])
+    seen: set[Path] = set()
+    out: list[Path] = []
+    for d in dirs:
+        key = d.resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
+
+
+def cache_dir() -> Path | None:
+    """The user's cache folder for speechgen, or None when caching is switched off."""
+    if os.environ.get("SPEECHGEN_NO_CACHE"):
+        return None
+    base = os.environ.get("SPEECHGEN_CACHE")
+    if base:
+        path = Path(base)
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        path = (Path(xdg) if xdg else Path.home() / ".cache") / "speechgen"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path if os.access(path, os.W_OK) else None

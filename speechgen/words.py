@@ -1,0 +1,54 @@
+"""jieba word segmentation with the shipped domain dictionary (imported only when needed)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from speechgen.paths import cache_dir
+
+_WORDISH = re.compile(r"[\w\u4e00-\u9fff]")
+
+
+def domain_dictionary() -> Path:
+    """The path of the shipped domain dictionary (jieba user-dictionary format)."""
+    return Path(str(resources.files("speechgen") / "data" / "domain_dict.txt"))
+
+
+def domain_words() -> list[str]:
+    """The words of the domain dictionary, longest first."""
+    lines = domain_dictionary().read_text(encoding="utf-8").splitlines()
+    words = [ln.split()[0] for ln in lines if ln.strip() and not ln.startswith("#")]
+    return sorted(words, key=len, reverse=True)
+
+
+@lru_cache(maxsize=1)
+def _jieba() -> Any:
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tmp = cache_dir()
+    if tmp is not None:
+        # jieba keeps its prefix-dictionary cache here; the default (/tmp) is shared.
+        jieba.dt.tmp_dir = str(tmp)
+    jieba.load_userdict(str(domain_dictionary()))
+    return jieba
+
+
+def tokens(text: str) -> list[str]:
+    """Words of *text* for indexing and queries: jieba tokens without punctuation or space."""
+    jb = _jieba()
+    return [w for w in jb.lcut(text) if _WORDISH.search(w)]
+
+
+def keywords(text: str, top: int = 8) -> list[str]:
+    """The *top* TF-IDF keywords of *text* (jieba.analyse with the domain dictionary)."""
+    _jieba()
+    import jieba.analyse
+
+    return [str(w) for w in jieba.analyse.extract_tags(text, topK=top)]
+
