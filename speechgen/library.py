@@ -179,7 +179,8 @@ def jinja_names(text: str) -> tuple[set[str], list[str]]:
         elif isinstance(node, nodes.Name):
             name = node.name
         else:
-            name = node.value if isinstance(node.value, str) else ""
+            value = getattr(node, "value", None)
+            name = value if isinstance(value, str) else ""
         if name.startswith("_"):
             problems.append(f"reaches for Python internals ({name}) — remove it")
     return set(meta.find_undeclared_variables(ast)), problems
