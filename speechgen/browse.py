@@ -116,7 +116,7 @@ def search_table(query: str, hits: list[Hit]) -> None:
     for col in ("score", "id", "kind", "snippet"):
         table.add_column(col, overflow="fold")
     for h in hits:
-        table.add_row(f"{h.score:.2f}", h.fragment.id, h.fragment.kind, snippet(h.fragment.full_text, words))
+        table.add_row(f"{h.score:.3g}", h.fragment.id, h.fragment.kind, snippet(h.fragment.full_text, words))
     _console().print(table)
 
 

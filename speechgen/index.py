@@ -223,7 +223,7 @@ class Index:
         for key, line, data, rank in rows:
             frag = self._fragment(key, line, data)
             if filters.match(frag):
-                hits.append(Hit(frag, round(-float(rank), 3)))
+                hits.append(Hit(frag, -float(rank)))
         hits.sort(key=lambda h: (phrase not in h.fragment.full_text, -h.score))
         return hits[:limit]
 

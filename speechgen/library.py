@@ -78,10 +78,21 @@ def _mark(shown: str, mark: Any) -> str:
 
 
 def did_you_mean(word: str, choices: Iterable[str], n: int = 3) -> str:
-    """`` — did you mean 'x'?`` (or 'x', 'y'), or an empty string when nothing is close."""
-    close = difflib.get_close_matches(word, list(choices), n=n, cutoff=0.6)
-    if not close:
+    """`` — did you mean 'x'?`` (or 'x' or 'y'), or an empty string when nothing is close.
+
+    Only the candidates about as close as the best one are named, so a typo in a long
+    id suggests that id and not every id sharing its prefix.
+    """
+    scored = []
+    for choice in choices:
+        ratio = difflib.SequenceMatcher(None, word, choice).ratio()
+        if ratio >= 0.6:
+            scored.append((ratio, choice))
+    if not scored:
         return ""
+    scored.sort(key=lambda rc: (-rc[0], rc[1]))
+    best = scored[0][0]
+    close = [c for r, c in scored[:n] if r >= best - 0.05]
     return " — did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
 
 
