@@ -1,0 +1,267 @@
+"""The Word layout of a speech manuscript (GB/T 9704-2012 conventions), as OOXML.
+
+Everything a writer may want to restyle lives in named paragraph styles (one per
+role: title, byline, salutation, body, the two heading levels, the page number), so a
+``--reference-docx`` can replace them. docs/word.md explains every number here.
+
+The functions take python-docx objects; only ``speechgen.export.docx`` imports this
+module, and only after it has imported python-docx.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+
+#: A4, in millimetres.
+PAGE_MM = (210, 297)
+#: Margins in millimetres: text area 156 mm x 225 mm.
+MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}
+#: Footer distance from the bottom edge: the page number's top sits about 7 mm under the text area.
+FOOTER_MM = 22
+HEADER_MM = 15
+#: Fixed line pitch in twentieths of a point: 28.95 pt, so 22 lines fill the 225 mm text height.
+LINE_TWIPS = 579
+#: Character spacing of 16 pt text, in twentieths of a point: 28 characters of 15.75 pt fit
+#: the 156 mm (442.2 pt) line, where 28 x 16 pt = 448 pt would not.
+CONDENSE_TWIPS = -5
+#: Text size of the body (三号).
+BODY_PT = 16.0
+
+_PPR_SEQ = (
+    "w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:framePr", "w:widowControl",
+    "w:numPr", "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs", "w:suppressAutoHyphens",
+    "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE",
+    "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind",
+    "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection",
+    "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr",
+    "w:sectPr", "w:pPrChange",
+)  # fmt: skip
+_RPR_SEQ = (
+    "w:rStyle", "w:rFonts", "w:b", "w:bCs", "w:i", "w:iCs", "w:caps", "w:smallCaps", "w:strike",
+    "w:dstrike", "w:outline", "w:shadow", "w:emboss", "w:imprint", "w:noProof", "w:snapToGrid",
+    "w:vanish", "w:webHidden", "w:color", "w:spacing", "w:w", "w:kern", "w:position", "w:sz",
+    "w:szCs", "w:highlight", "w:u", "w:effect", "w:bdr", "w:shd", "w:fitText", "w:vertAlign",
+    "w:rtl", "w:cs", "w:em", "w:lang", "w:eastAsianLayout", "w:specVanish", "w:oMath",
+)  # fmt: skip
+_SECT_SEQ = (
+    "w:headerReference", "w:footerReference", "w:footnotePr", "w:endnotePr", "w:type", "w:pgSz",
+    "w:pgMar", "w:paperSrc", "w:pgBorders", "w:lnNumType", "w:pgNumType", "w:cols", "w:formProt",
+    "w:vAlign", "w:noEndnote", "w:titlePg", "w:textDirection", "w:bidi", "w:rtlGutter",
+    "w:docGrid", "w:printerSettings", "w:sectPrChange",
+)  # fmt: skip
+_THEME_ATTRS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
+
+
+@dataclass(frozen=True)
+class Role:
+    """How one kind of paragraph looks: its style name, font, size and paragraph layout."""
+
+    style: str
+    font: str
+    size_pt: float
+    align: str  # w:jc value: left | center | both | right
+    indent_chars: int = 0  # first-line indent, in characters of the role's size
+    outline: int | None = None  # 0 = level-1 heading in Word's navigation pane
+    keep_next: bool = False
+    snap: bool = True  # snap to the document grid (28 characters a line)
+    exact: bool = True  # fixed line pitch LINE_TWIPS; else single spacing
+    condense: int = 0  # character spacing in twentieths of a point (w:spacing in w:rPr)
+
+
+#: The roles of a manuscript, keyed by Block.kind (plus byline, page and base).
+ROLES: dict[str, Role] = {
+    "base": Role("Normal", "仿宋_GB2312", BODY_PT, "both", condense=CONDENSE_TWIPS),
+    "title": Role("讲话标题", "方正小标宋简体", 22, "center", keep_next=True, snap=False),
+    "byline": Role("讲话署名", "楷体_GB2312", BODY_PT, "center", keep_next=True),
+    "salutation": Role("讲话称呼", "仿宋_GB2312", BODY_PT, "both", condense=CONDENSE_TWIPS),
+    "paragraph": Role("讲话正文", "仿宋_GB2312", BODY_PT, "both", 2, condense=CONDENSE_TWIPS),
+    "heading1": Role(
+        "Heading 1", "黑体", BODY_PT, "both", 2, outline=0, keep_next=True, condense=CONDENSE_TWIPS
+    ),
+    "heading2": Role(
+        "Heading 2",
+        "楷体_GB2312",
+        BODY_PT,
+        "both",
+        2,
+        outline=1,
+        keep_next=True,
+        condense=CONDENSE_TWIPS,
+    ),  # fmt: skip
+    "page": Role("讲话页码", "宋体", 14, "right", snap=False, exact=False),
+}
+
+
+def set_child(parent: Any, tag: str, seq: tuple[str, ...], **attrs: str) -> Any:
+    """Replace *parent*'s ``tag`` child by a new one with *attrs*, in schema order."""
+    old = parent.find(qn(tag))
+    if old is not None:
+        parent.remove(old)
+    el = OxmlElement(tag)
+    for name, value in attrs.items():
+        el.set(qn(f"w:{name}"), value)
+    successors = seq[seq.index(tag) + 1 :]
+    parent.insert_element_before(el, *successors)
+    return el
+
+
+def drop_child(parent: Any, tag: str) -> None:
+    """Remove every ``tag`` child of *parent*."""
+    for el in parent.findall(qn(tag)):
+        parent.remove(el)
+
+
+def set_fonts(rpr: Any, font: str) -> None:
+    """Name *font* for every script, East Asian included; theme fonts removed (they win otherwise)."""
+    rfonts = rpr.find(qn("w:rFonts"))
+    if rfonts is None:
+        rfonts = set_child(rpr, "w:rFonts", _RPR_SEQ)
+    for attr in _THEME_ATTRS:
+        rfonts.attrib.pop(qn(attr), None)
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        rfonts.set(qn(attr), font)
+
+
+def format_run_properties(rpr: Any, role: Role) -> None:
+    """Font, size, weight, colour and language of *role* on a ``w:rPr``."""
+    set_fonts(rpr, role.font)
+    half_points = str(round(role.size_pt * 2))
+    set_child(rpr, "w:b", _RPR_SEQ, val="0")
+    drop_child(rpr, "w:bCs")
+    drop_child(rpr, "w:color")  # auto: built-in headings are blue
+    set_child(rpr, "w:spacing", _RPR_SEQ, val=str(role.condense))  # explicit 0: no inheriting
+    set_child(rpr, "w:sz", _RPR_SEQ, val=half_points)
+    set_child(rpr, "w:szCs", _RPR_SEQ, val=half_points)
+    set_child(rpr, "w:lang", _RPR_SEQ, val="en-US", eastAsia="zh-CN", bidi="ar-SA")
+
+
+def format_paragraph_properties(ppr: Any, role: Role) -> None:
+    """Alignment, indent, spacing, grid and outline level of *role* on a ``w:pPr``."""
+    for tag in ("w:keepNext", "w:keepLines"):
+        drop_child(ppr, tag)
+    if role.keep_next:
+        set_child(ppr, "w:keepNext", _PPR_SEQ)
+        set_child(ppr, "w:keepLines", _PPR_SEQ)
+    set_child(ppr, "w:snapToGrid", _PPR_SEQ, val="1" if role.snap else "0")
+    if role.exact:
+        set_child(
+            ppr,
+            "w:spacing",
+            _PPR_SEQ,
+            before="0",
+            after="0",
+            line=str(LINE_TWIPS),
+            lineRule="exact",
+        )
+    else:
+        set_child(ppr, "w:spacing", _PPR_SEQ, before="0", after="0", line="240", lineRule="auto")
+    twips = round(role.indent_chars * role.size_pt * 20)
+    set_child(
+        ppr, "w:ind", _PPR_SEQ,
+        left="0", right="0", firstLine=str(twips), firstLineChars=str(role.indent_chars * 100),
+    )  # fmt: skip
+    set_child(ppr, "w:jc", _PPR_SEQ, val=role.align)
+    drop_child(ppr, "w:outlineLvl")
+    if role.outline is not None:
+        set_child(ppr, "w:outlineLvl", _PPR_SEQ, val=str(role.outline))
+
+
+def apply_role(style: Any, role: Role) -> None:
+    """Give a python-docx paragraph style the whole layout of *role*."""
+    element = style.element
+    format_paragraph_properties(element.get_or_add_pPr(), role)
+    format_run_properties(element.get_or_add_rPr(), role)
+    link = element.find(qn("w:link"))  # "Heading 1 Char", used when a heading is part-applied
+    linked = element.getparent().get_by_id(link.get(qn("w:val"))) if link is not None else None
+    if linked is not None:
+        format_run_properties(linked.get_or_add_rPr(), role)
+    style.hidden = False
+    style.quick_style = True
+
+
+def set_doc_defaults(styles_element: Any) -> None:
+    """Body font, size and Chinese language as the document defaults (no theme fonts)."""
+    defaults = styles_element.find(qn("w:docDefaults"))
+    if defaults is None:
+        defaults = OxmlElement("w:docDefaults")
+        styles_element.insert(0, defaults)
+    rpr_default = defaults.find(qn("w:rPrDefault"))
+    if rpr_default is None:
+        rpr_default = OxmlElement("w:rPrDefault")
+        defaults.insert(0, rpr_default)
+    rpr = rpr_default.find(qn("w:rPr"))
+    if rpr is None:
+        rpr = OxmlElement("w:rPr")
+        rpr_default.append(rpr)
+    format_run_properties(rpr, ROLES["base"])
+    drop_child(rpr, "w:b")
+    ppr_default = defaults.find(qn("w:pPrDefault"))
+    if ppr_default is not None:
+        defaults.remove(ppr_default)  # its 10 pt after / 1.15 lines would leak into every style
+
+
+def set_page(section: Any) -> None:
+    """A4 portrait, the manuscript margins, and a line grid of 22 lines a page."""
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Mm
+
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Mm(PAGE_MM[0]), Mm(PAGE_MM[1])
+    section.top_margin = Mm(MARGINS_MM["top"])
+    section.bottom_margin = Mm(MARGINS_MM["bottom"])
+    section.left_margin = Mm(MARGINS_MM["left"])
+    section.right_margin = Mm(MARGINS_MM["right"])
+    section.gutter = Mm(0)
+    section.header_distance = Mm(HEADER_MM)
+    section.footer_distance = Mm(FOOTER_MM)
+    set_child(
+        section._sectPr, "w:docGrid", _SECT_SEQ,
+        type="lines", linePitch=str(LINE_TWIPS),
+    )  # fmt: skip
+
+
+def add_page_numbers(document: Any, section: Any, style: Any) -> None:
+    """Footers "— 1 —": odd pages right, even pages left, one character in from the edge."""
+    document.settings.odd_and_even_pages_header_footer = True
+    section.footer.is_linked_to_previous = False
+    section.even_page_footer.is_linked_to_previous = False
+    _page_number(section.footer, style, "right")
+    _page_number(section.even_page_footer, style, "left")
+
+
+def _page_number(footer: Any, style: Any, side: str) -> None:
+    for extra in footer.paragraphs[1:]:
+        extra._element.getparent().remove(extra._element)
+    paragraph = footer.paragraphs[0] if footer.paragraphs else footer.add_paragraph()
+    for child in list(paragraph._element):
+        if child.tag != qn("w:pPr"):
+            paragraph._element.remove(child)
+    paragraph.style = style
+    ppr = paragraph._element.get_or_add_pPr()
+    one_char = str(round(ROLES["page"].size_pt * 20))
+    set_child(ppr, "w:ind", _PPR_SEQ, **{side: one_char, f"{side}Chars": "100"})
+    set_child(ppr, "w:jc", _PPR_SEQ, val=side)
+    paragraph.add_run("— ")
+    _field(paragraph, "PAGE", "1")
+    paragraph.add_run(" —")
+
+
+def _field(paragraph: Any, instruction: str, shown: str) -> None:
+    """A Word field (fldChar begin / instrText / separate / result / end) at the paragraph end."""
+    for kind in ("begin", "instr", "separate", "result", "end"):
+        run = paragraph.add_run()._r
+        if kind == "instr":
+            instr = OxmlElement("w:instrText")
+            instr.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+            instr.text = f" {instruction} "
+            run.append(instr)
+        elif kind == "result":
+            run.add_t(shown)
+        else:
+            char = OxmlElement("w:fldChar")
+            char.set(qn("w:fldCharType"), kind)
+            run.append(char)
