@@ -225,6 +225,143 @@ def fragments_slots(library: LibraryOpt = None, as_json: JsonOpt = False) -> Non
 # --------------------------------------------------------------------------- compose
 # (section owned by the compose work: speechgen/brief.py, speechgen/compose.py)
 
+BriefArg = Annotated[Path, typer.Argument(metavar="BRIEF", help="The brief, e.g. examples/推进会.yaml.")]
+TemplatesOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--templates", "-T", help="A folder of your own templates (repeatable); they win over shipped ones."),
+]
+AllowBlanksOpt = Annotated[
+    bool, typer.Option("--allow-blanks", help="Leave slots without a value as visible marks 【市名】 instead of failing.")
+]
+RateOpt = Annotated[
+    int | None, typer.Option("--rate", min=1, help="Speaking rate in 字/分钟 for the time estimate (default 220).")
+]
+ReferenceOpt = Annotated[
+    Path | None, typer.Option("--reference-docx", help="Your office's .docx whose styles and page setup to use.")
+]
+
+
+def _check_format(output: Path) -> None:
+    from speechgen.export import FORMATS
+    from speechgen.library import display_path
+    from speechgen.output import check_target
+
+    if output.suffix.lower() not in FORMATS:
+        raise SpeechgenError(
+            f"{display_path(output)}: unknown output format '{output.suffix or '(none)'}' — "
+            f"end the file name with {', '.join(FORMATS)}"
+        )
+    check_target(output)
+
+
+def _compose(brief: Path, library: list[Path] | None, templates: list[Path] | None, allow_blanks: bool,
+             rate: int | None) -> Any:
+    from speechgen.compose import compose_file
+    from speechgen.templates import template_dirs
+
+    return compose_file(brief, _dirs(library), template_dirs(templates), allow_blanks=allow_blanks, rate=rate)
+
+
+@app.command("compose")
+@_gate
+def compose_cmd(
+    brief: BriefArg,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The draft to write: .docx, .md or .txt.")],
+    library: LibraryOpt = None,
+    templates: TemplatesOpt = None,
+    allow_blanks: AllowBlanksOpt = False,
+    rate: RateOpt = None,
+    reference_docx: ReferenceOpt = None,
+) -> None:
+    """Compose a speech draft from a brief and write it as .docx, .md or .txt.
+
+    Example: speechgen compose examples/推进会.yaml -o 讲话稿.docx
+    """
+    from speechgen.compose import format_summary
+    from speechgen.export import export
+    from speechgen.library import display_path
+
+    _check_format(output)
+    result = _compose(brief, library, templates, allow_blanks, rate)
+    export(result.draft, output, reference_docx=reference_docx)
+    typer.echo(f"Wrote {display_path(output)}: {format_summary(result.summary)}")
+
+
+@app.command("check")
+@_gate
+def check_cmd(
+    brief: BriefArg,
+    library: LibraryOpt = None,
+    templates: TemplatesOpt = None,
+    allow_blanks: AllowBlanksOpt = False,
+    rate: RateOpt = None,
+) -> None:
+    """Check a brief as compose would, without writing anything.
+
+    Example: speechgen check examples/推进会.yaml
+    """
+    from speechgen.compose import format_summary
+    from speechgen.library import display_path
+
+    result = _compose(brief, library, templates, allow_blanks, rate)
+    typer.echo(f"{display_path(brief)}: OK — {format_summary(result.summary)}")
+
+
+@app.command("export")
+@_gate
+def export_cmd(
+    draft: Annotated[Path, typer.Argument(metavar="DRAFT", help="A Markdown draft (.md), e.g. one you edited.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write: .docx, .md or .txt.")],
+    reference_docx: ReferenceOpt = None,
+) -> None:
+    """Export a (hand-edited) Markdown draft again, e.g. to Word.
+
+    Example: speechgen export 讲话稿.md -o 讲话稿.docx
+    """
+    from speechgen.draft import from_markdown
+    from speechgen.export import export
+    from speechgen.library import display_path
+
+    shown = display_path(draft)
+    if draft.suffix.lower() != ".md":
+        raise SpeechgenError(
+            f"{shown}: export reads a Markdown draft (.md) — compose one with -o draft.md"
+        )
+    try:
+        text = draft.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise SpeechgenError(f"{shown}: no such file — check the path") from None
+    except UnicodeDecodeError:
+        raise SpeechgenError(f"{shown}: not UTF-8 text — save the draft as UTF-8") from None
+    _check_format(output)
+    export(from_markdown(text, shown), output, reference_docx=reference_docx)
+    typer.echo(f"Wrote {display_path(output)}")
+
+
+@brief_app.command("init")
+@_gate
+def brief_init(
+    template: Annotated[str, typer.Option("--template", "-t", help="The meeting template to start from.")] = "推进会",
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the brief.")] = Path("brief.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    library: LibraryOpt = None,
+    templates: TemplatesOpt = None,
+) -> None:
+    """Write a commented brief listing the template's vars and the slots its points need.
+
+    Example: speechgen brief init --template 领导小组会议 -o 领导小组.yaml
+    """
+    from speechgen.library import display_path
+    from speechgen.output import atomic_write_text
+    from speechgen.starter import brief_text
+    from speechgen.templates import template_dirs
+
+    if output.exists() and not force:
+        raise SpeechgenError(f"{display_path(output)}: already exists — use --force to overwrite it, or -o another.yaml")
+    text = brief_text(template, template_dirs(templates), _dirs(library))
+    atomic_write_text(output, text)
+    typer.echo(f"Wrote {display_path(output)} — fill it in, then: speechgen compose {display_path(output)} -o 讲话稿.docx")
+
 
 def main() -> None:
     """Entry point of the ``speechgen`` console script."""

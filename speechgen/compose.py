@@ -9,36 +9,28 @@ dialect of :mod:`speechgen.draft` and read it back as the one :class:`Draft`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from speechgen.brief import Brief, line_of, load_brief, raise_problems
-from speechgen.draft import MARK_RE, Draft, from_markdown
-from speechgen.errors import BriefError, SpeechgenError, TemplateError
-from speechgen.paths import shipped
-from speechgen.selection import Pick, Selection, select
-from speechgen.templates import Template, load_template, template_dirs, unknown_template
-
-BLANK = "【＿＿】"
-ROLE_NAMES = {"opening": "开场", "closing": "结尾", "title": "标题"}
-_NUMBERED = re.compile(
-    r"^\s*(第[一二三四五六七八九十]+[，,、.．：:]|[一二三四五六七八九十]+[、,，.．]|"
-    r"[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、)）]|[一二三四五六七八九十]+是)\s*"
+from speechgen.draft import MARK_RE, Draft
+from speechgen.errors import BriefError, TemplateError
+from speechgen.render import (
+    SKELETON_NAMES,
+    BlankInfo,
+    Renderer,
+    count_word,
+    fix_stated_count,
+    flat,
+    paragraphs,
+    render_pick,
+    render_skeleton,
+    role_name,
+    template_names,
 )
-_STATED = re.compile(r"(讲|谈|提|强调)([一二两三四五六七八九十]+)(点|个方面)")
-
-
-@dataclass(frozen=True)
-class BlankInfo:
-    """A spot the writer still has to fill: where it is and what goes there."""
-
-    where: str  # 开场 / 第二点 / 结尾 / 标题
-    fragment: str
-    mark: str  # 【＿＿】 or 【市名】
-    kind: str  # the blank type (数量, 人名, …) or "slot"
-    context: str  # a few characters either side
+from speechgen.selection import Selection, select
+from speechgen.templates import Template, load_template, template_dirs, unknown_template
 
 
 @dataclass(frozen=True)
@@ -55,6 +47,7 @@ class UsedFragment:
 class Summary:
     """What ``compose`` reports after writing: size, time, blanks, sources, warnings."""
 
+    points: int
     chars: int
     rate: int
     blanks: tuple[BlankInfo, ...]
@@ -73,46 +66,6 @@ class Composed:
 
     draft: Draft
     summary: Summary
-
-
-def cn(n: int) -> str:
-    """*n* in Chinese numerals (cn2an): 3 → 三, 12 → 十二."""
-    import cn2an
-
-    return str(cn2an.an2cn(n))
-
-
-def count_word(n: int) -> str:
-    """The count as said aloud in 我讲三点意见: 两 for 2, otherwise :func:`cn`."""
-    return "两" if n == 2 else cn(n)
-
-
-def point_label(style: str, n: int) -> str:
-    """The number in front of heading *n*: 第一， or 一、."""
-    return f"第{cn(n)}，" if style == "第一，" else f"{cn(n)}、"
-
-
-def subpoint_label(style: str, n: int) -> str:
-    """The ordinal of sub-point *n*: 一是, （一） or 1．."""
-    if style == "（一）":
-        return f"（{cn(n)}）"
-    if style == "1．":
-        return f"{n}．"
-    return f"{cn(n)}是"
-
-
-def strip_number(text: str) -> str:
-    """A heading or lead without a number its source may have left on it."""
-    return _NUMBERED.sub("", text, count=1).strip()
-
-
-def paragraphs(text: str) -> list[str]:
-    """The non-empty paragraphs of a fragment text."""
-    return [p.strip() for p in text.split("\n") if p.strip()]
-
-
-def _role_name(pick: Pick, number: int) -> str:
-    return f"第{cn(number)}点" if pick.role == "point" else ROLE_NAMES.get(pick.role, pick.role)
 
 
 # --------------------------------------------------------------------------- slots
@@ -151,115 +104,6 @@ def missing_slots_message(shown: str, missing: dict[str, list[str]]) -> str:
         lines.append(f"  {name} — needed by {', '.join(users)} — {slot_hint(name)}")
     lines.append("(or run with --allow-blanks to leave visible blanks)")
     return "\n".join(lines)
-
-
-def template_names(source: str) -> set[str]:
-    """Variables a Jinja text uses that it does not set itself."""
-    from jinja2 import meta
-    from jinja2.sandbox import SandboxedEnvironment
-
-    return set(meta.find_undeclared_variables(SandboxedEnvironment().parse(source)))
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-class Renderer:
-    """Renders fragment texts in a sandbox; records every blank left in them."""
-
-    def __init__(self, values: dict[str, str], fills: dict[str, dict[int, str]]) -> None:
-        from jinja2 import StrictUndefined
-        from jinja2.sandbox import SandboxedEnvironment
-
-        self.env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
-        self.values = values
-        self.fills = fills
-        self.blanks: list[BlankInfo] = []
-        self.blank_counts: dict[str, int] = {}
-
-    def render(self, text: str, owner: str, where: str, record: bool = True) -> str:
-        """*text* with slots filled and blanks marked; *owner* names it in errors.
-
-        Blanks are counted per owner in order of appearance, so a brief fills them by
-        position; *record* False counts them without listing them (a skipped sub-point).
-        """
-        from jinja2 import TemplateError as JinjaError
-
-        if "{" not in text:
-            return text
-        count = self.blank_counts.setdefault(owner, 0)
-        fills = self.fills.get(owner, {})
-        kinds: list[str] = []
-
-        def blank(kind: str = "", *_: Any) -> str:
-            nonlocal count
-            count += 1
-            if count in fills:
-                return fills[count]
-            kinds.append(str(kind))
-            return BLANK
-
-        try:
-            out = self.env.from_string(text).render(**self.values, blank=blank)
-        except JinjaError as exc:
-            raise TemplateError(f"{owner}: cannot fill the text ({exc}) — fix the fragment") from None
-        self.blank_counts[owner] = count
-        if record:
-            self._record(out, owner, where, kinds)
-        return out
-
-    def _record(self, out: str, owner: str, where: str, kinds: list[str]) -> None:
-        for m in MARK_RE.finditer(out):
-            kind = kinds.pop(0) if m.group(0) == BLANK and kinds else "slot"
-            context = out[max(0, m.start() - 8) : m.end() + 8].replace("\n", " ")
-            self.blanks.append(BlankInfo(where, owner, m.group(0), kind or "blank", context))
-
-
-def _md_para(text: str) -> str:
-    # A paragraph starting with '#' would read back as a heading.
-    return "＃" + text[1:] if text.startswith("#") else text
-
-
-def render_pick(r: Renderer, pick: Pick, number: int, template: Template) -> dict[str, Any]:
-    """One fragment as the template sees it: heading, paragraphs, sub-points, tail."""
-    frag = pick.fragment
-    where = _role_name(pick, number)
-    heading = strip_number(r.render(pick.heading or frag.heading, frag.id, where)) if frag.heading else ""
-    body = [_md_para(p) for p in paragraphs(r.render(frag.text, frag.id, where))]
-    chosen = pick.subpoints or tuple(range(1, len(frag.subpoints) + 1))
-    rendered = {}
-    for index, sp in enumerate(frag.subpoints, 1):  # all, so blank positions stay the source's
-        keep = index in chosen
-        lead = strip_number(r.render(sp.lead, frag.id, where, keep))
-        rendered[index] = (lead, " ".join(paragraphs(r.render(sp.text, frag.id, where, keep))))
-    subs = [
-        {"label": subpoint_label(template.subpoints, n), "lead": rendered[i][0], "text": rendered[i][1]}
-        for n, i in enumerate(chosen, 1)
-    ]
-    tail = [_md_para(p) for p in paragraphs(r.render(frag.tail, frag.id, where))]
-    label = point_label(template.numbering, number) if pick.role == "point" else ""
-    return {"id": frag.id, "number": number, "label": label, "heading": heading,
-            "paragraphs": body, "subpoints": subs, "tail": tail}
-
-
-def _flat(part: dict[str, Any]) -> list[str]:
-    """A non-point fragment (opening, closing) as plain paragraphs, sub-points included."""
-    out = list(part["paragraphs"])
-    out += [f"**{s['label']}{s['lead']}**{s['text']}" for s in part["subpoints"]]
-    return out + list(part["tail"])
-
-
-def fix_stated_count(paras: list[str], n: int, owner: str, warnings: list[str]) -> list[str]:
-    """我讲六点意见 in an opening says as many points as the draft has."""
-    want = count_word(n)
-
-    def repl(m: re.Match[str]) -> str:
-        if m.group(2) in (want, cn(n)) or m.group(2) == "几":
-            return m.group(0)
-        warnings.append(f"{owner}: said {m.group(2)}{m.group(3)}; changed to {want}{m.group(3)} to match the {n} points")
-        return m.group(1) + want + m.group(3)
-
-    return [_STATED.sub(repl, p) for p in paras]
 
 
 # --------------------------------------------------------------------------- checks
@@ -314,8 +158,8 @@ def _provenance_warnings(brief: Brief, sel: Selection) -> list[str]:
     return out
 
 
-def _needed(brief: Brief, sel: Selection, template: Template, title_src: str) -> dict[str, list[str]]:
-    """Slot name → who needs it, in order of first use."""
+def needed_slots(sel: Selection, template: Template, title_src: str) -> dict[str, list[str]]:
+    """Slot name → who needs it (fragment ids, the title, the template), in order of first use."""
     needed: dict[str, list[str]] = {}
     for name in template_names(title_src) - {"meeting", "speaker"}:
         needed.setdefault(name, []).append("the title")
@@ -330,9 +174,6 @@ def _needed(brief: Brief, sel: Selection, template: Template, title_src: str) ->
         if f"template {template.name}" not in users:
             users.append(f"template {template.name}")
     return needed
-
-
-SKELETON_NAMES = ("title", "meeting", "speaker", "date_line", "salutation", "opening", "points", "closing", "vars")
 
 
 # --------------------------------------------------------------------------- compose
@@ -388,7 +229,7 @@ def compose(
     warnings = list(sel.warnings) + _blank_problems(brief, sel, by_id)[1]
     values = slot_values(brief, len(sel.points))
     title_src = brief.title or template.title
-    missing = {k: v for k, v in _needed(brief, sel, template, title_src).items() if k not in values}
+    missing = {k: v for k, v in needed_slots(sel, template, title_src).items() if k not in values}
     if missing and not allow_blanks:
         raise BriefError(missing_slots_message(brief.path, missing))
     values.update({name: f"【{name}】" for name in missing})
@@ -409,10 +250,10 @@ def _skeleton_context(
     r.blanks += [BlankInfo("标题", "the title", m.group(0), "slot", title) for m in MARK_RE.finditer(title)]
     opening: list[str] = []
     for pick in sel.opening:
-        paras = _flat(render_pick(r, pick, 0, template))
+        paras = flat(render_pick(r, pick, 0, template))
         opening += fix_stated_count(paras, n, pick.fragment.id, warnings)
     points = [render_pick(r, pick, i, template) for i, pick in enumerate(sel.points, 1)]
-    closing = [p for pick in sel.closing for p in _flat(render_pick(r, pick, 0, template))]
+    closing = [p for pick in sel.closing for p in flat(render_pick(r, pick, 0, template))]
     return {
         **r.values,
         "vars": dict(r.values),
@@ -427,34 +268,6 @@ def _skeleton_context(
     }
 
 
-def render_skeleton(template: Template, ctx: dict[str, Any]) -> Draft:
-    """Render the template into the Markdown dialect and read it back as a Draft."""
-    from jinja2 import FileSystemLoader, StrictUndefined, TemplateSyntaxError, UndefinedError
-    from jinja2.sandbox import SandboxedEnvironment
-
-    env = SandboxedEnvironment(
-        loader=FileSystemLoader([str(template.path.parent), str(shipped("templates"))]),
-        undefined=StrictUndefined,
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    try:
-        md = env.from_string(template.source).render(**ctx)
-    except TemplateSyntaxError as exc:
-        raise TemplateError(
-            f"{template.shown}:{exc.lineno}: template syntax error: {exc.message} — fix the template"
-        ) from None
-    except UndefinedError as exc:
-        raise TemplateError(
-            f"{template.shown}: {exc.message} — template variables: {', '.join(SKELETON_NAMES)}"
-        ) from None
-    try:
-        return from_markdown(md, template.shown)
-    except SpeechgenError as exc:
-        raise TemplateError(f"{exc} (in what the template produced)") from None
-
-
 def _summary(
     draft: Draft, brief: Brief, sel: Selection, r: Renderer, warnings: list[str], rate: int | None
 ) -> Summary:
@@ -462,14 +275,14 @@ def _summary(
     used = tuple(
         UsedFragment(
             p.fragment.id,
-            _role_name(p, numbers.get(id(p), 0)),
+            role_name(p, numbers.get(id(p), 0)),
             p.fragment.source.file or p.fragment.path,
             p.fragment.source.year,
         )
         for p in sel.picks
     )
     body_chars = sum(1 for b in draft.body for ch in b.text if not ch.isspace())
-    return Summary(body_chars, rate or brief.speaking_rate, tuple(r.blanks), used, tuple(warnings))
+    return Summary(len(sel.points), body_chars, rate or brief.speaking_rate, tuple(r.blanks), used, tuple(warnings))
 
 
 def compose_file(
@@ -485,3 +298,33 @@ def compose_file(
     if not brief.template and not brief.points:
         raise_problems(brief.path, problems)
     return compose(brief, dirs, tdirs, problems=problems, allow_blanks=allow_blanks, rate=rate)
+
+
+def speaking_time(minutes: float) -> str:
+    """About 12 minutes / under a minute."""
+    if minutes < 1:
+        return "under a minute"
+    n = round(minutes)
+    return f"about {n} minute{'s' if n != 1 else ''}"
+
+
+def format_summary(summary: Summary) -> str:
+    """The summary as printed after ``compose`` and ``check``."""
+    lines = [
+        f"{summary.points} points, {summary.chars:,} 字, {speaking_time(summary.minutes)} "
+        f"at {summary.rate} 字/分钟"
+    ]
+    n = len(summary.blanks)
+    lines.append(f"Blanks left: {n}" + (" — fill them in the draft (highlighted in Word)" if n else ""))
+    for b in summary.blanks:
+        kind = "slot" if b.kind == "slot" else f"blank {b.kind}"
+        lines.append(f"  {b.where}  {b.fragment}  {kind}: …{b.context}…")
+    lines.append("Fragments used:")
+    width = max((len(u.where) for u in summary.used), default=0)
+    for u in summary.used:
+        year = f" ({u.year})" if u.year else ""
+        lines.append(f"  {u.where.ljust(width, '　')}  {u.id}  from {u.source}{year}")
+    if summary.warnings:
+        lines.append(f"Warnings: {len(summary.warnings)}")
+        lines += [f"  {w}" for w in summary.warnings]
+    return "\n".join(lines)
