@@ -1,0 +1,141 @@
+"""Segmented speeches → Fragment objects: ids, slots, tags, near-duplicate variants."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, replace
+
+from speechgen import tags as tagging
+from speechgen.model import Fragment, Source, Subpoint, Variant
+from speechgen.segment import Part, Speech
+from speechgen.slots import Restorer, Result, metadata, replace_tokens
+
+#: Parts that become fragments (title, date and speaker go to the ``source:`` block).
+FRAGMENT_KINDS = ("salutation", "opening", "transition", "point", "requirements", "paragraph", "closing")
+#: Kinds compared across sources for near-duplicates, and the similarity that makes two variants.
+VARIANT_KINDS = ("opening", "point", "requirements", "paragraph", "closing")
+SIMILARITY = 0.8
+_ANNOUNCED = re.compile(r"(我(?:重点|再|主要|简要)?(?:讲|谈|强调|提|说)(?:以下)?)([一二三四五六七八九十]+)(点|个方面)")
+
+
+@dataclass(frozen=True)
+class Built:
+    """One speech as it will be written: its source block and fragments."""
+
+    prefix: str  # s000, s001a
+    source: Source
+    fragments: tuple[Fragment, ...]
+
+
+def speech_prefix(stem: str, index: int, count: int) -> str:
+    """``s000`` for 000_….txt, ``s001a``/``s001b`` for a file with two speeches."""
+    m = re.match(r"(\d+)", stem)
+    if m:
+        base = "s" + m.group(1)
+    else:
+        import hashlib
+
+        base = "s" + hashlib.sha1(stem.encode("utf-8")).hexdigest()[:6]
+    return base + (chr(ord("a") + index) if count > 1 else "")
+
+
+def build_speech(speech: Speech, file: str, prefix: str, restorer: Restorer | None) -> Built:
+    """Turn one segmented speech into fragments with slots, blanks and tags."""
+    body = "\n".join(p.raw for p in speech.parts)
+    title = metadata(speech.title)
+    meeting = tagging.meeting_type(speech.title, body)
+    camp = tagging.campaign(speech.title, body)
+    base_tags = [t for t in (meeting, camp, tagging.batch(speech.title, body)) if t]
+    source = Source(
+        file=file,
+        title=title,
+        meeting=meeting,
+        year=tagging.year(speech.title, speech.date),
+        date=metadata(speech.date) if speech.date else "",
+        speaker=metadata(speech.speaker) if speech.speaker else "",
+        campaign=camp,
+        announced_points=speech.announced_points,
+        warnings=speech.warnings,
+    )
+    counts: dict[str, int] = {}
+    frags = []
+    for part in speech.parts:
+        if part.kind not in FRAGMENT_KINDS:
+            continue
+        counts[part.kind] = counts.get(part.kind, 0) + 1
+        n = part.number if part.kind == "point" and part.number else counts[part.kind]
+        frags.append(_fragment(part, f"{prefix}.{part.kind}.{n}", base_tags, restorer, source))
+    return Built(prefix, source, tuple(frags))
+
+
+def _fragment(part: Part, fid: str, base_tags: list[str], restorer: Restorer | None, source: Source) -> Fragment:
+    acc = Result("")
+
+    def fix(text: str) -> str:
+        if part.kind in ("opening", "transition"):
+            text = _ANNOUNCED.sub(lambda m: m.group(1) + "{{ 点数 }}" + m.group(3), text)
+            if "{{ 点数 }}" in text and "点数" not in acc.slots:
+                acc.slots.append("点数")
+        res = replace_tokens(text, restorer)
+        acc.slots.extend(s for s in res.slots if s not in acc.slots)
+        acc.blanks.extend(res.blanks)
+        acc.restored.extend(r for r in res.restored if r not in acc.restored)
+        return res.text
+
+    heading = fix(part.heading)
+    text = fix(part.text)
+    subs = tuple(Subpoint(fix(s.lead), fix(s.text)) for s in part.subpoints)
+    tail = fix(part.tail)
+    whole = "\n".join([heading, text, *(s.lead + s.text for s in subs), tail])
+    kw = tagging.keywords(whole, top=5, skip=tuple(base_tags)) if part.kind not in ("salutation",) else []
+    return Fragment(
+        id=fid,
+        kind=part.kind,
+        text=text,
+        heading=heading,
+        number=part.number if part.kind == "point" else None,
+        tags=tuple(dict.fromkeys([*base_tags, *kw])),
+        slots=tuple(acc.slots),
+        blanks=tuple(acc.blanks),
+        subpoints=subs,
+        tail=tail,
+        review=part.review,
+        restored=tuple(acc.restored),
+        source=source,
+    )
+
+
+# --------------------------------------------------------------------------- near-duplicates
+
+
+def similarity(a: str, b: str) -> float:
+    """difflib ratio of two texts, 0..1 (a quick upper bound first, to skip clear misses)."""
+    m = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    if m.real_quick_ratio() < SIMILARITY or m.quick_ratio() < SIMILARITY:
+        return 0.0
+    return m.ratio()
+
+
+def link_variants(built: list[Built]) -> list[Built]:
+    """Record near-duplicate fragments of different speeches as variants of each other.
+
+    Each fragment is compared with fragments of the same kind in every other speech;
+    pairs with a difflib ratio of at least :data:`SIMILARITY` list each other under
+    ``variants:`` (source file, id, similarity), so the composer never uses both.
+    """
+    flat = [(b, f) for b in built for f in b.fragments if f.kind in VARIANT_KINDS]
+    links: dict[str, list[Variant]] = {}
+    for i, (ba, fa) in enumerate(flat):
+        for bb, fb in flat[i + 1 :]:
+            if ba.prefix == bb.prefix or fa.kind != fb.kind:
+                continue
+            score = similarity(fa.full_text, fb.full_text)
+            if score >= SIMILARITY:
+                score = round(score, 2)
+                links.setdefault(fa.id, []).append(Variant(fb.source.file, fb.id, score))
+                links.setdefault(fb.id, []).append(Variant(fa.source.file, fa.id, score))
+    return [
+        replace(b, fragments=tuple(replace(f, variants=tuple(links.get(f.id, ()))) for f in b.fragments))
+        for b in built
+    ]

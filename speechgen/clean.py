@@ -1,0 +1,258 @@
+"""Raw bytes or text → clean text: decoding, junk removal, punctuation, joined lines.
+
+The result keeps one paragraph per line. Every rule is a removal or a normalisation
+that a second pass leaves alone, so :func:`clean_text` is idempotent (the property
+tests hold it to that).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+from speechgen.errors import IngestError
+
+#: Watermark sentences pasted into speeches by the sites they were copied from.
+DEFAULT_JUNK: tuple[str, ...] = (
+    r"文章系[^。，,\n]{0,40}原创发布[，,]?\s*侵权必究[。.！!]?",
+    r"(本文|文章)(来源|转载)于?[^。\n]{0,40}(如有侵权|侵权删)[^。\n]{0,20}[。.]?",
+    r"(关注|搜索)[^。\n]{0,20}(微信)?公众号[^。\n]{0,30}(获取|下载|领取)[^。\n]{0,20}[。.！!]?",
+    r"更多(精彩|范文|材料)[^。\n]{0,30}(请|敬请)?关注[^。\n]{0,30}[。.！!]?",
+)
+
+_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_PUNCT = "，。、；：？！“”‘’（）《》【】…—"
+_CJKISH = f"[{_HAN}{_CJK_PUNCT}]"
+_ENDS = "。！？；：…”’）》」』!?"
+
+_PAID = re.compile(r"#{2}\s*paid(?:begin|end)\s*#{2}", re.IGNORECASE)
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>\n]*)?/?>")
+_DASH = r"\-—－–‐‑−"
+# A page mark printed by a PDF: -1-, — 2 —, －3－ (not a range such as 2023-2024).
+_PAGE = re.compile(rf"(?<![\dA-Za-z{_DASH}])[{_DASH}]{{1,2}}[ \t\u3000]*\d{{1,3}}[ \t\u3000]*[{_DASH}]{{1,2}}(?![\d{_DASH}])")
+_PAGE_LINE = re.compile(rf"^[ \t\u3000]*(第\s*\d{{1,3}}\s*页|[{_DASH}]{{1,2}}\s*\d{{1,3}}\s*[{_DASH}]{{1,2}}|\d{{1,3}}\s*/\s*\d{{1,3}})[ \t\u3000]*$")
+_CAPTION = re.compile(
+    r"^[ \t\u3000]*[（(]?(图为|图片来源|图片由|摄影|摄[：:]|来源[：:]|责任编辑|责编|编辑[：:]|审核[：:]"
+    r"|原标题[：:]|作者[：:]|点击(阅读|查看)|扫码|长按)[^\n]{0,80}$"
+)
+_COLLAPSE = re.compile(r"[ \t\u3000\u00a0\u200b\ufeff]+")
+_SPACE_BETWEEN = re.compile(rf"(?<={_CJKISH})[ \t\u3000\u00a0]+(?={_CJKISH})")
+
+_ASCII_TO_FULL = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
+_PUNCT_AFTER_CJK = re.compile(rf"(?<={_CJKISH})[,;:?!]|[,;:?!](?={_CJKISH})")
+_PERIOD = re.compile(rf"(?<=[{_HAN}”）》])\.(?=[{_HAN}“《（]|$)", re.MULTILINE)
+_PARENS = re.compile(r"\(([^()\n]{0,60})\)")
+
+
+def decode(data: bytes, name: str) -> str:
+    """Decode the bytes of a text file: UTF-8 (with or without BOM), GB18030/GBK, others.
+
+    Raises:
+        IngestError: the file is empty, binary, or in no encoding we can read.
+    """
+    if not data.strip():
+        raise IngestError(f"{name}: empty file — nothing to ingest")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in data[:4096] or _looks_binary(data):
+        raise IngestError(f"{name}: binary file, not a speech — give a .txt or .docx")
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if enc == "utf-8-sig" or _mostly_han(text):
+            return text
+    text = _detect(data)
+    if text is None:
+        raise IngestError(
+            f"{name}: cannot decode the text (not UTF-8, GB18030 or another known encoding) "
+            "— save it as UTF-8"
+        )
+    return text
+
+
+def _looks_binary(data: bytes) -> bool:
+    head = data[:4096]
+    control = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    return control > max(8, len(head) // 50)
+
+
+def _mostly_han(text: str) -> bool:
+    sample = text[:4000]
+    han = sum(1 for ch in sample if "\u4e00" <= ch <= "\u9fff")
+    odd = sum(1 for ch in sample if unicodedata.category(ch) in ("Co", "Cn"))
+    return han >= odd * 4
+
+
+def _detect(data: bytes) -> str | None:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or best.chaos > 0.3:
+        return None
+    text = str(best)
+    return text if _mostly_han(text) else None
+
+
+def read_source(path: Path, name: str | None = None) -> str:
+    """The raw text of a .txt or .docx speech (not yet cleaned).
+
+    Raises:
+        IngestError: the file cannot be read or decoded.
+    """
+    shown = name or str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(f"{shown}: cannot read ({exc.strerror})") from None
+    if path.suffix.lower() == ".docx":
+        return read_docx(data, shown)
+    return decode(data, shown)
+
+
+def read_docx(data: bytes, name: str) -> str:
+    """The paragraphs of a .docx file, one per line (tables row by row).
+
+    Raises:
+        IngestError: empty or not a Word file.
+    """
+    import io
+    import zipfile
+
+    if not data.strip():
+        raise IngestError(f"{name}: empty file — nothing to ingest")
+    try:
+        import docx
+        from docx.opc.exceptions import PackageNotFoundError
+
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError):
+        raise IngestError(
+            f"{name}: not a valid .docx (corrupt or not a Word file) — re-save it from Word"
+        ) from None
+    lines = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            lines.append(" ".join(cell.text for cell in row.cells))
+    text = "\n".join(lines)
+    if not text.strip():
+        raise IngestError(f"{name}: empty file — nothing to ingest")
+    return text
+
+
+# --------------------------------------------------------------------------- cleaning
+
+
+def compile_junk(patterns: Iterable[str] = ()) -> list[re.Pattern[str]]:
+    """The default watermark patterns plus the user's (regular expressions)."""
+    return [re.compile(p) for p in (*DEFAULT_JUNK, *patterns)]
+
+
+def clean_text(text: str, junk: Iterable[re.Pattern[str]] | None = None) -> str:
+    """Clean raw speech text: one paragraph per line, no junk, full-width punctuation.
+
+    Args:
+        text: the decoded text of a source.
+        junk: watermark patterns (see :func:`compile_junk`); the defaults when None.
+
+    Returns:
+        The clean text, lines joined by ``\\n``, no empty lines, no trailing newline.
+    """
+    patterns = list(junk) if junk is not None else compile_junk()
+    for _ in range(6):  # each pass can only remove or normalise; stop at the fixed point
+        new = _pass(text, patterns)
+        if new == text:
+            break
+        text = new
+    return text
+
+
+def _pass(text: str, junk: list[re.Pattern[str]]) -> str:
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.replace("\ufeff", "").replace("\u200b", "").replace("\x00", "")
+    text = _PAID.sub("", text)
+    if "<" in text:
+        text = _TAG.sub("", text)
+    if "&" in text:
+        text = html.unescape(text)
+    for pat in junk:
+        text = pat.sub("", text)
+    text = _drop_page_marks(text)
+    lines = [_COLLAPSE.sub(" ", ln).strip() for ln in text.split("\n")]
+    lines = [ln for ln in lines if ln and not _CAPTION.match(ln) and not _PAGE_LINE.match(ln)]
+    lines = [_punct(ln) for ln in lines]
+    return "\n".join(_join_wrapped(lines))
+
+
+def _drop_page_marks(text: str) -> str:
+    # A mark on its own line between two halves of a sentence joins them (清正\n-2-\n廉洁).
+    text = re.sub(
+        rf"(?<=[^{_ENDS}\n])[ \t]*\n[ \t\u3000]*[{_DASH}]{{1,2}}[ \t\u3000]*\d{{1,3}}[ \t\u3000]*[{_DASH}]{{1,2}}[ \t\u3000]*\n(?=[{_HAN}])",
+        "",
+        text,
+    )
+    return _PAGE.sub("", text)
+
+
+def _punct(line: str) -> str:
+    line = _SPACE_BETWEEN.sub("", line)
+    line = _PUNCT_AFTER_CJK.sub(lambda m: _ASCII_TO_FULL[m.group(0)], line)
+    line = _PERIOD.sub("。", line)
+    return _PARENS.sub(_paren, line)
+
+
+def _paren(m: re.Match[str]) -> str:
+    inner = m.group(1)
+    before = m.string[m.start() - 1 : m.start()]
+    after = m.string[m.end() : m.end() + 1]
+    if re.search(f"[{_HAN}]", inner + before + after):
+        return f"（{inner}）"
+    return m.group(0)
+
+
+# --------------------------------------------------------------------------- hard wraps
+
+
+def _join_wrapped(lines: list[str]) -> list[str]:
+    """Join lines a PDF or e-mail wrapped mid-sentence back into paragraphs."""
+    width = _wrap_width(lines)
+    out: list[str] = []
+    for ln in lines:
+        if out and _continues(out[-1], ln, width):
+            out[-1] += ln
+        else:
+            out.append(ln)
+    return out
+
+
+def _wrap_width(lines: list[str]) -> int:
+    """The width text was wrapped at, or 0 when the lines are whole paragraphs."""
+    lengths = [len(ln) for ln in lines if len(ln) >= 16]
+    if len(lengths) < 4:
+        return 0
+    counts = Counter(lengths)
+    top = max(counts)
+    near = sum(c for n, c in counts.items() if top - 2 <= n <= top)
+    return top if near >= max(3, len(lengths) // 3) else 0
+
+
+def _continues(prev: str, line: str, width: int) -> bool:
+    if prev.endswith(tuple(_ENDS)):
+        return False
+    if prev.endswith(("，", "、", "“", "《", "（")):
+        return True
+    return bool(width) and len(prev) >= width - 2 and not _starts_structure(line)
+
+
+def _starts_structure(line: str) -> bool:
+    return bool(
+        re.match(r"(第[一二三四五六七八九十]+[，、,点]|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|同志们)", line)
+    )

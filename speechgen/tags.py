@@ -1,0 +1,71 @@
+"""Tags of a speech: meeting type, year, campaign from the title and text; jieba keywords."""
+
+from __future__ import annotations
+
+import re
+
+#: Meeting types, most specific first; the first one found in the title wins.
+MEETINGS = (
+    "领导小组会议", "动员部署会", "筹备会", "推进会", "培训会", "工作会议", "座谈会", "调度会",
+    "部署会", "动员会", "总结会", "民主生活会", "组织生活会", "党课", "常委会", "专题会",
+)
+_MEETING_ALIASES = {"推进会议": "推进会", "领导小组会": "领导小组会议", "培训班": "培训会", "动员大会": "动员会"}
+#: Campaigns, matched in the title first, then by frequency in the text.
+CAMPAIGNS = (
+    "党史学习教育", "主题教育", "党的群众路线教育实践活动", "“三严三实”专题教育", "“两学一做”学习教育",
+    "作风建设", "能力作风建设", "调查研究", "乡村振兴", "巡视整改",
+)
+_BATCH = re.compile(r"第[一二三]批")
+_JINJA = re.compile(r"\{\{.*?\}\}")
+# Nouns, verbal nouns, idioms and names: the words a writer searches by.
+_GENERIC = frozenset("工作 会议 同志 单位 问题 要求 机关 部门 方面 情况 领导 大家 我们 同时 时间 部署 精神 作出 推动 开展".split())
+_POS = ("n", "nz", "vn", "nt", "ns", "nr", "l", "i", "j")
+
+
+def meeting_type(title: str, text: str = "") -> str:
+    """The meeting type named in the title (推进会, 动员部署会, …), else the text's first mention."""
+    for where in (title, text[:300]):
+        for alias, name in _MEETING_ALIASES.items():
+            where = where.replace(alias, name)
+        for m in MEETINGS:
+            if m in where:
+                return m
+    return ""
+
+
+def campaign(title: str, text: str) -> str:
+    """The campaign the speech is about (主题教育, 党史学习教育, …) or an empty string."""
+    for c in CAMPAIGNS:
+        if c in title:
+            return c
+    counts = {c: text.count(c) for c in CAMPAIGNS}
+    best = max(counts, key=lambda c: counts[c])
+    return best if counts[best] >= 3 else ""
+
+
+def batch(title: str, text: str) -> str:
+    """第一批/第二批 when the title (or, failing that, the opening) names one."""
+    m = _BATCH.search(title) or _BATCH.search(text[:200])
+    return m.group(0) if m else ""
+
+
+def year(title: str, date: str) -> int | None:
+    """The year in the title, else in the date line."""
+    for where in (title, date):
+        m = re.search(r"(19|20)\d{2}(?=年)", where)
+        if m:
+            return int(m.group(0))
+    return None
+
+
+def keywords(text: str, top: int = 6, skip: tuple[str, ...] = ()) -> list[str]:
+    """jieba TF-IDF keywords of *text* (placeholders removed), without *skip* and numbers."""
+    from speechgen.words import _jieba
+
+    _jieba()  # loads the domain dictionary once
+    import jieba.analyse
+
+    bare = _JINJA.sub(" ", text)
+    words = [str(w) for w in jieba.analyse.extract_tags(bare, topK=top + len(skip) + 4, allowPOS=_POS)]
+    out = [w for w in words if w not in skip and w not in _GENERIC and not w.isdigit() and len(w) > 1]
+    return out[:top]
