@@ -374,13 +374,18 @@ def office_template(path: Path, footer: str | None = "办公室页脚", template
 
 
 def _retype_as_template(path: Path) -> None:
+    _patch(path, "[Content_Types].xml", b"document.main+xml", b"template.main+xml")
+
+
+def _patch(path: Path, member: str, old: bytes, new: bytes) -> None:
     src = zipfile.ZipFile(path)
     items = [(i, src.read(i.filename)) for i in src.infolist()]
     src.close()
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
         for info, data in items:
-            if info.filename == "[Content_Types].xml":
-                data = data.replace(b"document.main+xml", b"template.main+xml")
+            if info.filename == member:
+                assert old in data
+                data = data.replace(old, new)
             dst.writestr(info, data)
 
 
@@ -422,6 +427,21 @@ def test_reference_may_be_a_word_template(tmp_path: Path) -> None:
     doc = opened(write(tmp_path, small_draft(), reference_docx=ref))
     assert doc.styles["讲话正文"].font.size == Pt(14)
     assert doc.paragraphs[0].text == "在【市名】第二批主题教育推进会上的讲话"
+
+
+def test_reference_saved_by_libreoffice_keeps_one_core_properties_part(tmp_path: Path) -> None:
+    ref = office_template(tmp_path / "office.docx")
+    # LibreOffice spells the core-properties relationship type "officedocument/…"
+    _patch(
+        ref,
+        "_rels/.rels",
+        b"openxmlformats.org/package/2006/relationships/metadata/core-properties",
+        b"openxmlformats.org/officedocument/2006/relationships/metadata/core-properties",
+    )
+    out = write(tmp_path, small_draft(), reference_docx=ref)
+    names = zipfile.ZipFile(out).namelist()
+    assert names.count("docProps/core.xml") == 1
+    assert opened(out).core_properties.author == "张建国"
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,16 @@ from speechgen.errors import OutputError
 from speechgen.library import display_path
 from speechgen.output import atomic_write, check_target
 
-_TEMPLATE_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"
-_DOCUMENT_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+_WORDML = b"application/vnd.openxmlformats-officedocument.wordprocessingml."
+_CORE_REL = b"/2006/relationships/metadata/core-properties"
+#: member -> (bytes python-docx cannot read, what it can)
+_FIXES = {
+    "[Content_Types].xml": (_WORDML + b"template.main+xml", _WORDML + b"document.main+xml"),
+    "_rels/.rels": (
+        b"openxmlformats.org/officedocument" + _CORE_REL,
+        b"openxmlformats.org/package" + _CORE_REL,
+    ),
+}
 
 
 def write_docx(draft: Draft, path: Path, reference_docx: Path | None = None) -> None:
@@ -79,7 +88,14 @@ def _open_reference(path: Path) -> Any:
         ) from None
     try:
         document = docx.Document(io.BytesIO(_as_document(data)))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError):
+    except (
+        PackageNotFoundError,
+        zipfile.BadZipFile,
+        zlib.error,
+        KeyError,
+        ValueError,
+        XMLSyntaxError,
+    ):
         raise OutputError(
             f"{shown}: not a valid .docx (corrupt or not a Word file) — give a Word document saved as .docx"
         ) from None
@@ -88,22 +104,25 @@ def _open_reference(path: Path) -> Any:
 
 
 def _as_document(data: bytes) -> bytes:
-    """A Word template (.dotx) retyped as a document, which is all python-docx opens."""
+    """The package with the fixes python-docx needs to open it as a document.
+
+    A Word template (.dotx) is retyped as a document. LibreOffice spells the core
+    properties relationship ``officedocument/…``; python-docx misses it and would save a
+    second ``docProps/core.xml``, so it is respelt as the standard ``package/…``.
+    """
     if not zipfile.is_zipfile(io.BytesIO(data)):
         return data
     src = zipfile.ZipFile(io.BytesIO(data))
-    try:
-        types = src.read("[Content_Types].xml")
-    except KeyError:
-        return data
-    if _TEMPLATE_TYPE not in types:
+    members = {i.filename: src.read(i.filename) for i in src.infolist() if i.filename in _FIXES}
+    if not any(old in members.get(name, b"") for name, (old, _) in _FIXES.items()):
         return data
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
             body = src.read(item.filename)
-            if item.filename == "[Content_Types].xml":
-                body = body.replace(_TEMPLATE_TYPE, _DOCUMENT_TYPE)
+            if item.filename in _FIXES:
+                old, new = _FIXES[item.filename]
+                body = body.replace(old, new)
             dst.writestr(item, body)
     return out.getvalue()
 
