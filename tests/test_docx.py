@@ -492,3 +492,44 @@ def test_reference_that_is_a_folder_is_a_clear_error(
     with pytest.raises(OutputError) as err:
         write_docx(small_draft(), Path("out.docx"), reference_docx=Path("模板"))
     assert str(err.value) == "模板: is a folder — give a Word document (.docx) as --reference-docx"
+
+
+# ------------------------------------------------------------------------------ command line
+
+
+def test_cli_export_to_word_with_a_reference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from speechgen.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "draft.md").write_text(FIXTURE.read_text(encoding="utf-8"), encoding="utf-8")
+    office_template(tmp_path / "office.docx")
+    args = ["export", "draft.md", "-o", "讲话稿.docx", "--reference-docx", "office.docx"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    doc = opened(tmp_path / "讲话稿.docx")
+    assert doc.styles["讲话正文"].font.size == Pt(14)
+    assert doc.paragraphs[0].text == "在第二批主题教育推进会上的讲话"
+
+
+def test_cli_bad_reference_exits_2_with_the_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from speechgen.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "draft.md").write_text(FIXTURE.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "office.docx").write_text("not word", encoding="utf-8")
+    args = ["export", "draft.md", "-o", "讲话稿.docx", "--reference-docx", "office.docx"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: office.docx: not a valid .docx (corrupt or not a Word file) — "
+        "give a Word document saved as .docx\n"
+    )
+    assert not (tmp_path / "讲话稿.docx").exists()
