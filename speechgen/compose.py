@@ -135,13 +135,17 @@ def _blank_problems(brief: Brief, sel: Selection, lib_ids: dict[str, Any]) -> tu
     return problems, warnings
 
 
+_SENTENCE_END = "。！？!?”’…；;：:）)】」"
+STALE_YEARS = 2  # last year's speech is the usual starting point; older ones get a warning
+
+
 def _provenance_warnings(brief: Brief, sel: Selection) -> list[str]:
     out: list[str] = []
     year = brief.date.year if brief.date else None
     by_source: dict[tuple[str, int | None], list[str]] = {}
     for p in sel.picks:
         f = p.fragment
-        if year and f.source.year and f.source.year != year:
+        if year and f.source.year and abs(f.source.year - year) >= STALE_YEARS:
             by_source.setdefault((f.source.file or f.path, f.source.year), []).append(f.id)
         if brief.campaign and f.source.campaign and brief.campaign not in f.source.campaign:
             out.append(
@@ -149,6 +153,9 @@ def _provenance_warnings(brief: Brief, sel: Selection) -> list[str]:
             )
         if f.review:
             out.append(f"{f.id} is marked review (its boundaries were guessed) — read it through")
+        last = (f.tail or (f.subpoints[-1].text if f.subpoints else f.text)).rstrip()
+        if last and last[-1] not in _SENTENCE_END:
+            out.append(f"{f.id} ends mid-sentence (…{last[-8:]}) — finish or cut its last sentence")
     for (source, y), ids in by_source.items():
         verb = "comes" if len(ids) == 1 else "come"
         out.append(

@@ -8,7 +8,8 @@ Rules (docs/brief.md, "How points are picked"):
   or of tags, those from the brief's campaign and nearest the brief's year come first,
   then search rank, then library order — so the same brief always gives the same draft;
 * the automatic opening and closing come from a speech of the template's meeting types,
-  preferring the source most of the points come from.
+  preferring the speech most of the points come from; the automatic opening brings the
+  transitions (下面，我讲几点意见。) of its speech with it.
 """
 
 from __future__ import annotations
@@ -82,7 +83,9 @@ class Selector:
         campaign = 0
         if self.campaign:
             campaign = 0 if self.campaign in (frag.source.campaign, *frag.tags) else 1
-        year = abs(self.year - frag.source.year) if self.year and frag.source.year else 0
+        year = 0
+        if self.year:  # an unknown year ranks like one a year off
+            year = abs(self.year - frag.source.year) if frag.source.year else 1
         return campaign, year, self.order.get(frag.id, 0)
 
     # ------------------------------------------------------------------ by id
@@ -194,9 +197,15 @@ class Selector:
                 f"{fits[0].source.meeting or 'speech of another type'}; check it fits"
             )
         popular = Counter(sources)
-        best = min(fits, key=lambda f: (-popular[f.source.file], *self._rank(f)))
+        best = min(fits, key=lambda f: (-popular[f.path], *self._rank(f)))
         self._take(best, 0)
-        return [Pick(best, role)]
+        picks = [Pick(best, role)]
+        if kind == "opening":  # 下面，我讲几点意见。 belongs with the opening it followed
+            for f in self.lib.select(Filters(kind="transition")):
+                if f.path == best.path and self._free(f):
+                    self._take(f, 0)
+                    picks.append(Pick(f, role))
+        return picks
 
     def _choice(self, choice: Choice, kind: str, role: str, sources: list[str]) -> list[Pick]:
         if choice.mode == "none":
@@ -221,7 +230,7 @@ class Selector:
                 points += [pick] if pick else []
             else:
                 points += self._by_query(spec) if spec.form == "query" else self._by_tags(spec)
-        sources = [p.fragment.source.file for p in points]
+        sources = [p.fragment.path for p in points]
         if self.brief.opening.mode == "ids":
             opening = self._choice(self.brief.opening, "opening", "opening", sources)
             closing = self._choice(self.brief.closing, "closing", "closing", sources)
