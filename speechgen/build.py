@@ -117,15 +117,22 @@ def similarity(a: str, b: str) -> float:
     return m.ratio()
 
 
-def link_variants(built: list[Built]) -> list[Built]:
+def link_variants(built: list[Built], library: tuple[Fragment, ...] = ()) -> list[Built]:
     """Record near-duplicate fragments of different speeches as variants of each other.
 
     Each fragment is compared with fragments of the same kind in every other speech;
     pairs with a difflib ratio of at least :data:`SIMILARITY` list each other under
     ``variants:`` (source file, id, similarity), so the composer never uses both.
+    Fragments already in the *library* (other sources) are linked from the new side only.
     """
     flat = [(b, f) for b in built for f in b.fragments if f.kind in VARIANT_KINDS]
     links: dict[str, list[Variant]] = {}
+    for _, fa in flat:
+        for fb in library:
+            if fb.kind == fa.kind and fb.source.file != fa.source.file:
+                score = similarity(fa.full_text, fb.full_text)
+                if score >= SIMILARITY:
+                    links.setdefault(fa.id, []).append(Variant(fb.source.file, fb.id, round(score, 2)))
     for i, (ba, fa) in enumerate(flat):
         for bb, fb in flat[i + 1 :]:
             if ba.prefix == bb.prefix or fa.kind != fb.kind:
@@ -135,6 +142,8 @@ def link_variants(built: list[Built]) -> list[Built]:
                 score = round(score, 2)
                 links.setdefault(fa.id, []).append(Variant(fb.source.file, fb.id, score))
                 links.setdefault(fb.id, []).append(Variant(fa.source.file, fa.id, score))
+    for fid, found in links.items():
+        links[fid] = sorted(found, key=lambda v: (v.source, v.id))
     return [
         replace(b, fragments=tuple(replace(f, variants=tuple(links.get(f.id, ()))) for f in b.fragments))
         for b in built

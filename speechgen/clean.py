@@ -70,13 +70,13 @@ def decode(data: bytes, name: str) -> str:
             continue
         if enc == "utf-8-sig" or _mostly_han(text):
             return text
-    text = _detect(data)
-    if text is None:
+    detected = _detect(data)
+    if detected is None:
         raise IngestError(
             f"{name}: cannot decode the text (not UTF-8, GB18030 or another known encoding) "
             "— save it as UTF-8"
         )
-    return text
+    return detected
 
 
 def _looks_binary(data: bytes) -> bool:

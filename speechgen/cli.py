@@ -222,6 +222,39 @@ def fragments_slots(library: LibraryOpt = None, as_json: JsonOpt = False) -> Non
 # (section owned by the ingest work: speechgen/ingest.py)
 
 
+@app.command("ingest")
+@_gate
+def ingest_cmd(
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="Speech files or folders (.txt, .docx).")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder for the fragment files (default: the library folder).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite fragment files that differ (hand corrections).")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be written; write nothing.")] = False,
+    junk: Annotated[
+        Path | None, typer.Option("--junk", help="A file of extra watermark patterns, one regular expression a line.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Turn past speeches into tagged fragment files, one YAML file per speech.
+
+    Example: speechgen ingest 讲话稿/ --out my-fragments/
+    """
+    from speechgen.ingest import ingest, print_report, read_junk
+    from speechgen.paths import library_dirs
+
+    target = out if out is not None else library_dirs()[-1]
+    patterns = read_junk(junk) if junk is not None else []
+    report = ingest(paths, target, force=force, dry_run=dry_run, junk=patterns, progress=not as_json)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        print_report(report, dry_run)
+    if report.problems:
+        n = len(report.problems)
+        raise SpeechgenError(f"{n} problem{'s' if n > 1 else ''} while ingesting:", report.problems)
+
+
 # --------------------------------------------------------------------------- compose
 # (section owned by the compose work: speechgen/brief.py, speechgen/compose.py)
 

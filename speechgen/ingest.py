@@ -20,10 +20,13 @@ from speechgen.build import Built, build_speech, link_variants, speech_prefix
 from speechgen.clean import clean_text, compile_junk, read_source
 from speechgen.errors import IngestError
 from speechgen.library import display_path
+from speechgen.model import Fragment
 from speechgen.segment import Speech, split_speeches
 from speechgen.slots import Restorer, has_raw_token
 
 SUFFIXES = (".txt", ".docx")
+#: From how many files on a progress bar is shown.
+PROGRESS_FROM = 8
 
 
 @dataclass
@@ -113,7 +116,7 @@ def ingest(
     force: bool = False,
     dry_run: bool = False,
     junk: Iterable[str] = (),
-    tick: Callable[[], None] = lambda: None,
+    progress: bool = False,
 ) -> Report:
     """Ingest speeches into fragment files under *out_dir*.
 
@@ -123,16 +126,31 @@ def ingest(
         force: overwrite fragment files that differ from what ingest writes.
         dry_run: report only; write nothing.
         junk: extra watermark patterns (regular expressions) to remove.
-        tick: called once per source read (a progress bar).
+        progress: show a progress bar on stderr when there are many files.
 
     Returns:
         The report; ``report.problems`` lists every file that failed.
     """
     report = Report()
     files, report.problems = find_sources(paths)
-    sources = _read(files, compile_junk(junk), report, tick)
+    patterns = compile_junk(junk)
+    if progress and len(files) >= PROGRESS_FROM:
+        from rich.console import Console
+        from rich.progress import Progress
+
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("reading", total=len(files))
+            sources = _read(files, patterns, report, lambda: bar.advance(task))
+    else:
+        sources = _read(files, patterns, report, lambda: None)
     _check_names(sources)
-    restorer = Restorer({s.path.name: s.clean for s in sources})
+    existing = _library(out_dir, {s.path.name for s in sources})
+    corpus: dict[str, str] = {}
+    for f in existing:
+        if not f.restored:  # evidence is never a phrase ingest itself restored
+            corpus[f.source.file] = corpus.get(f.source.file, "") + "\n" + f.full_text
+    corpus.update({s.path.name: s.clean for s in sources})
+    restorer = Restorer(corpus)
     plans: list[tuple[_Source, list[Speech], list[Built]]] = []
     for src in sources:
         _, speeches = split_speeches(src.clean)
@@ -142,12 +160,24 @@ def ingest(
             for i, sp in enumerate(speeches)
         ]
         plans.append((src, speeches, built))
-    linked = iter(link_variants([b for _, _, bs in plans for b in bs]))
+    linked = iter(link_variants([b for _, _, bs in plans for b in bs], existing))
     for src, speeches, built in plans:
         mine = [next(linked) for _ in built]
         report.files.append(_emit(src, speeches, mine, out_dir, force, dry_run, report))
     report.files.sort(key=lambda f: f.source)
     return report
+
+
+def _library(out_dir: Path, skip: set[str]) -> tuple[Fragment, ...]:
+    """Fragments already in the output library from other sources (evidence, variants)."""
+    from speechgen.library import find_library_files, parse_library_file
+
+    if not out_dir.is_dir():
+        return ()
+    found: list[Fragment] = []
+    for path in find_library_files([out_dir]):
+        found += [f for f in parse_library_file(path).fragments if f.source.file and f.source.file not in skip]
+    return tuple(found)
 
 
 def _check_names(sources: list[_Source]) -> None:
@@ -245,3 +275,62 @@ def render(b: Built, file: str, count: int) -> str:
     )
     body = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100_000, default_flow_style=False)
     return head + body
+
+
+# --------------------------------------------------------------------------- junk list and report
+
+
+def read_junk(path: Path) -> list[str]:
+    """Watermark patterns from a file: one regular expression a line, ``#`` starts a comment.
+
+    Raises:
+        IngestError: the file is missing or a line is not a valid regular expression.
+    """
+    shown = display_path(path)
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except FileNotFoundError:
+        raise IngestError(f"{shown}: no such file — check the --junk path") from None
+    except (OSError, UnicodeDecodeError):
+        raise IngestError(f"{shown}: cannot read the junk list — save it as UTF-8 text") from None
+    out = []
+    for no, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            re.compile(line)
+        except re.error as exc:
+            raise IngestError(
+                f"{shown}:{no}: not a valid regular expression ({exc.msg}) — escape special "
+                "characters such as ( ) [ ] * ? with a backslash"
+            ) from None
+        out.append(line)
+    return out
+
+
+def print_report(report: Report, dry_run: bool = False) -> None:
+    """Print one row per source: speeches, points, slots, blanks, review flags, warnings."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    title = "ingest (dry run: nothing written)" if dry_run else "ingest"
+    table = Table(title=title, title_justify="left")
+    for col in ("source", "speeches", "points", "slots", "blanks", "review", "result"):
+        table.add_column(col, overflow="fold")
+    for f in report.files:
+        if f.error:
+            table.add_row(escape(f.source), "-", "-", "", "", "", "failed")
+            continue
+        table.add_row(
+            escape(f.source), str(f.speeches), str(f.points), escape(", ".join(f.slots)),
+            str(f.blanks), str(f.review), ", ".join(dict.fromkeys(f.status)),
+        )
+    console = Console(highlight=False)
+    console.print(table)
+    for f in report.files:
+        for out, status in zip(f.outputs, f.status, strict=False):
+            console.print(f"{escape(out)}: {status}")
+        for w in f.warnings:
+            console.print(f"[yellow]warning[/yellow] {escape(f.source)}: {escape(w)}")

@@ -14,9 +14,7 @@ _DIGIT = {c: i for i, c in enumerate(NUMS, 1)}
 _STOP = "。！？"
 # Words that open a new clause: where a heading that runs straight into its body ends.
 STARTERS = frozenset(
-    "关于 坚持 第一批 第二批 这次 此次 当前 目前 近年来 今年 去年 我们 我 各级 各地 各单位 围绕 按照 根据 "
-    "通过 随着 党的 习近平 总书记 中央 省委 市委 县委 区委 一方面 首先 主题教育 从 在 对 为 这 是 "
-    "要按照 实践证明 事实证明 大家".split()
+    ["关于", "坚持", "第一批", "第二批", "这次", "此次", "当前", "目前", "近年来", "今年", "去年", "我们", "我", "各级", "各地", "各单位", "围绕", "按照", "根据", "通过", "随着", "党的", "习近平", "总书记", "中央", "省委", "市委", "县委", "区委", "一方面", "首先", "主题教育", "从", "在", "对", "为", "这", "是", "要按照", "实践证明", "事实证明", "大家"]
 )
 _BAD_END = tuple("的和与及把对在、于将被从")
 _SUB_STYLES: dict[str, str] = {
@@ -70,9 +68,9 @@ def heading_of(rest: str, flat: bool, has_more: bool) -> tuple[str, str, bool]:
     """
     rest = rest.strip()
     inner = rest.rstrip("。；")
-    if len(inner) <= 80 and not re.search(f"[{_STOP}]", inner) and (has_more or len(inner) <= 40):
-        if not flat or len(inner) <= 30:
-            return inner, "", False
+    own_line = len(inner) <= 80 and not re.search(f"[{_STOP}]", inner) and (has_more or len(inner) <= 40)
+    if own_line and (not flat or len(inner) <= 30):
+        return inner, "", False
     first_clause = re.match(r"[^，,。；：！？:;]*", rest).group(0)  # type: ignore[union-attr]
     if (flat and len(first_clause) > 8) or len(first_clause) > 24:
         cut = runon_split(first_clause)

@@ -18,7 +18,7 @@ CAMPAIGNS = (
 _BATCH = re.compile(r"第[一二三]批")
 _JINJA = re.compile(r"\{\{.*?\}\}")
 # Nouns, verbal nouns, idioms and names: the words a writer searches by.
-_GENERIC = frozenset("工作 会议 同志 单位 问题 要求 机关 部门 方面 情况 领导 大家 我们 同时 时间 部署 精神 作出 推动 开展".split())
+_GENERIC = frozenset(["工作", "会议", "同志", "单位", "问题", "要求", "机关", "部门", "方面", "情况", "领导", "大家", "我们", "同时", "时间", "部署", "精神", "作出", "推动", "开展"])
 _POS = ("n", "nz", "vn", "nt", "ns", "nr", "l", "i", "j")
 
 
