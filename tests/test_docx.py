@@ -288,6 +288,13 @@ def test_core_properties(tmp_path: Path) -> None:
     now = dt.datetime.now(dt.timezone.utc)
     assert abs(now - props.created) < dt.timedelta(hours=1)  # UTC, not local time
     assert props.created.year >= 2024
+    assert props.category == "讲话稿"
+    assert props.subject == ""
+
+
+def test_meeting_metadata_becomes_the_subject(tmp_path: Path) -> None:
+    draft = from_markdown("---\nmeeting: 推进会\n---\n\n# 讲话\n\n同志们：\n")
+    assert opened(write(tmp_path, draft)).core_properties.subject == "推进会"
 
 
 def test_export_dispatches_docx_and_writes_the_fixture(tmp_path: Path) -> None:
