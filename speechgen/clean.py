@@ -44,7 +44,7 @@ _SPACE_BETWEEN = re.compile(rf"(?<={_CJKISH})[ \t\u3000\u00a0]+(?={_CJKISH})")
 
 _ASCII_TO_FULL = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
 _PUNCT_AFTER_CJK = re.compile(rf"(?<={_CJKISH})[,;:?!]|[,;:?!](?={_CJKISH})")
-_PERIOD = re.compile(rf"(?<=[{_HAN}”）》])\.(?=[{_HAN}“《（]|$)", re.MULTILINE)
+_PERIOD = re.compile(rf"(?<=[{_HAN}”）》])\.(?=[{_HAN}“《（]|\d{{1,2}}[.．](?!\d)|$)", re.MULTILINE)
 _PARENS = re.compile(r"\(([^()\n]{0,60})\)")
 
 
@@ -58,7 +58,9 @@ def decode(data: bytes, name: str) -> str:
         raise IngestError(f"{name}: empty file — nothing to ingest")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16")
+            text = data.decode("utf-16")
+            if _mostly_han(text):
+                return text
         except UnicodeDecodeError:
             pass
     if b"\x00" in data[:4096] or _looks_binary(data):
@@ -88,8 +90,8 @@ def _looks_binary(data: bytes) -> bool:
 def _mostly_han(text: str) -> bool:
     sample = text[:4000]
     han = sum(1 for ch in sample if "\u4e00" <= ch <= "\u9fff")
-    odd = sum(1 for ch in sample if unicodedata.category(ch) in ("Co", "Cn"))
-    return han >= odd * 4
+    odd = sum(1 for ch in sample if unicodedata.category(ch) in ("Co", "Cn", "Cs") or ch == "\ufffd")
+    return han > 0 and han >= odd * 4
 
 
 def _detect(data: bytes) -> str | None:
