@@ -337,6 +337,40 @@ def test_output_that_is_a_folder_is_a_clear_error(
     assert str(err.value) == "out.docx: is a folder — give a file name such as out.docx/讲话稿.docx"
 
 
+def test_unwritable_output_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import speechgen.output
+
+    monkeypatch.chdir(tmp_path)
+    # root may write anywhere, so the permission check itself is made to say no
+    monkeypatch.setattr(speechgen.output.os, "access", lambda *_: False)
+    with pytest.raises(OutputError) as err:
+        write_docx(small_draft(), Path("讲话稿.docx"))
+    assert (
+        str(err.value) == "讲话稿.docx: cannot write here (permission denied) — choose another path"
+    )
+
+
+def test_permission_denied_on_rename_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import speechgen.output
+
+    monkeypatch.chdir(tmp_path)
+
+    def denied(*_: object) -> None:
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(speechgen.output.os, "replace", denied)
+    with pytest.raises(OutputError) as err:
+        write_docx(small_draft(), Path("讲话稿.docx"))
+    assert (
+        str(err.value) == "讲话稿.docx: cannot write here (permission denied) — choose another path"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_failed_save_leaves_the_old_file_and_no_temp_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
