@@ -574,3 +574,32 @@ def test_cli_bad_reference_exits_2_with_the_message(
         "give a Word document saved as .docx\n"
     )
     assert not (tmp_path / "讲话稿.docx").exists()
+
+
+def test_reference_style_of_the_wrong_type_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    ref = docx.Document()
+    ref.styles.add_style("讲话正文", 2)  # WD_STYLE_TYPE.CHARACTER
+    ref.save("office.docx")
+    with pytest.raises(OutputError) as err:
+        write_docx(small_draft(), Path("out.docx"), reference_docx=Path("office.docx"))
+    assert str(err.value) == (
+        "office.docx: style '讲话正文' is not a paragraph style "
+        "— make it a paragraph style in Word or rename it"
+    )
+    assert not Path("out.docx").exists()
+
+
+def test_reference_without_section_properties_gets_the_manuscript_page(tmp_path: Path) -> None:
+    ref = office_template(tmp_path / "office.docx", footer=None)
+    src = zipfile.ZipFile(ref).read("word/document.xml").decode()
+    start, end = src.index("<w:sectPr"), src.index("</w:sectPr>") + len("</w:sectPr>")
+    _patch(ref, "word/document.xml", src[start:end].encode(), b"")
+    doc = opened(write(tmp_path, small_draft(), reference_docx=ref))
+    section = doc.sections[0]
+    assert abs(section.page_width - Mm(210)) < Mm(0.1)
+    assert abs(section.top_margin - Mm(37)) < Mm(0.1)
+    assert section.footer.paragraphs[0].text == "— 1 —"
+    assert doc.styles["讲话正文"].font.size == Pt(14)  # the styles are still the template's

@@ -46,9 +46,14 @@ def write_docx(draft: Draft, path: Path, reference_docx: Path | None = None) -> 
         OutputError: *path* cannot be written, or *reference_docx* is missing or not a
             Word document.
     """
+    from speechgen.export import docx_layout as lay
+
     check_target(path)  # before the slow part, and before a bad reference hides it
     document = _open_reference(reference_docx) if reference_docx else _blank()
-    styles = _styles(document, fresh=reference_docx is None)
+    styles = _styles(document, reference_docx)
+    section = document.sections[-1]
+    if reference_docx is None or not section._sectPr.findall(_qn("w:footerReference")):
+        lay.add_page_numbers(document, section, styles["page"])
     _write_body(document, draft, styles)
     _set_properties(document, draft)
     atomic_write(path, lambda tmp: document.save(str(tmp)))
@@ -141,7 +146,7 @@ def _empty_body(document: Any) -> None:
         lay.set_page(document.sections[0])
 
 
-def _styles(document: Any, fresh: bool) -> dict[str, Any]:
+def _styles(document: Any, reference: Path | None) -> dict[str, Any]:
     """The style of every role; in a reference document, only missing ones get our layout."""
     from docx.enum.style import WD_STYLE_TYPE
 
@@ -150,20 +155,22 @@ def _styles(document: Any, fresh: bool) -> dict[str, Any]:
     styles = document.styles
     out: dict[str, Any] = {}
     for kind, role in lay.ROLES.items():
-        if role.style in styles:
-            style = styles[role.style]
-            if fresh:
-                lay.apply_role(style, role)
-        else:
+        if role.style not in styles:
             style = styles.add_style(role.style, WD_STYLE_TYPE.PARAGRAPH)
             if role.style != "Normal":
                 style.base_style = styles["Normal"]
             lay.apply_role(style, role)
+        else:
+            style = styles[role.style]
+            if reference is None:
+                lay.apply_role(style, role)
+            elif style.type != WD_STYLE_TYPE.PARAGRAPH:
+                raise OutputError(
+                    f"{display_path(reference)}: style '{role.style}' is not a paragraph style "
+                    "— make it a paragraph style in Word or rename it"
+                )
         out[kind] = style
     _chain(out)
-    sections = document.sections
-    if fresh or not sections[-1]._sectPr.findall(_qn("w:footerReference")):
-        lay.add_page_numbers(document, sections[-1], out["page"])
     return out
 
 
