@@ -168,14 +168,14 @@ def _provenance_warnings(brief: Brief, sel: Selection) -> list[str]:
 def needed_slots(sel: Selection, template: Template, title_src: str) -> dict[str, list[str]]:
     """Slot name → who needs it (fragment ids, the title, the template), in order of first use."""
     needed: dict[str, list[str]] = {}
-    for name in template_names(title_src) - {"meeting", "speaker"}:
+    for name in template_names(title_src, "the title") - {"meeting", "speaker"}:
         needed.setdefault(name, []).append("the title")
     for pick in sel.picks:
         for name in pick.fragment.slots:
             users = needed.setdefault(name, [])
             if pick.fragment.id not in users:
                 users.append(pick.fragment.id)
-    skeleton = template_names(template.source) - set(SKELETON_NAMES)
+    skeleton = template_names(template.source, template.shown) - set(SKELETON_NAMES)
     for name in [*template.required, *sorted(skeleton)]:
         users = needed.setdefault(name, [])
         if f"template {template.name}" not in users:

@@ -79,12 +79,19 @@ def role_name(pick: Pick, number: int) -> str:
     return f"第{cn(number)}点" if pick.role == "point" else ROLE_NAMES.get(pick.role, pick.role)
 
 
-def template_names(source: str) -> set[str]:
-    """Variables a Jinja text uses that it does not set itself."""
-    from jinja2 import meta
+def template_names(source: str, shown: str = "template") -> set[str]:
+    """Variables a Jinja text uses that it does not set itself.
+
+    Raises:
+        TemplateError: naming *shown* and the line, when the text is not valid Jinja.
+    """
+    from jinja2 import TemplateSyntaxError, meta
     from jinja2.sandbox import SandboxedEnvironment
 
-    return set(meta.find_undeclared_variables(SandboxedEnvironment().parse(source)))
+    try:
+        return set(meta.find_undeclared_variables(SandboxedEnvironment().parse(source)))
+    except TemplateSyntaxError as exc:
+        raise TemplateError(f"{shown}:{exc.lineno}: template syntax error: {exc.message} — fix the template") from None
 
 
 # --------------------------------------------------------------------------- rendering
@@ -193,6 +200,7 @@ SKELETON_NAMES = ("title", "meeting", "speaker", "date_line", "salutation", "ope
 def render_skeleton(template: Template, ctx: dict[str, Any]) -> Draft:
     """Render the template into the Markdown dialect and read it back as a Draft."""
     from jinja2 import FileSystemLoader, StrictUndefined, TemplateSyntaxError, UndefinedError
+    from jinja2 import TemplateError as JinjaError
     from jinja2.sandbox import SandboxedEnvironment
 
     env = SandboxedEnvironment(
@@ -212,6 +220,8 @@ def render_skeleton(template: Template, ctx: dict[str, Any]) -> Draft:
         raise TemplateError(
             f"{template.shown}: {exc.message} — template variables: {', '.join(SKELETON_NAMES)}"
         ) from None
+    except JinjaError as exc:  # SecurityError and the like: the sandbox said no
+        raise TemplateError(f"{template.shown}: {exc} — a template may only use the variables given to it") from None
     try:
         return from_markdown(md, template.shown)
     except SpeechgenError as exc:
