@@ -155,7 +155,7 @@ def test_search_table_shows_score_and_snippet(lib: str) -> None:
 
 
 def test_search_with_filters_and_limit(lib: str) -> None:
-    rows = run_json("fragments", "search", "形式主义", "-L", lib, "--year", "2019")
+    rows = run_json("fragments", "search", "形式主义", "-L", lib, "--year", "2019", "--source", "demo")
     assert [r["id"] for r in rows] == ["e.point.2"]
     rows = run_json("fragments", "search", "形式主义", "-L", lib, "--source", "demo", "-n", "1")
     assert len(rows) == 1
@@ -173,7 +173,7 @@ def test_slots_counts_slots_and_blanks(lib: str) -> None:
     usage = json.loads(out)
     assert "d.opening.1" in usage["上级"]["fragments"]
     assert usage["上级"]["type"] == "slot"
-    assert usage["blank:数量"]["fragments"][-1] == "d.point.1"
+    assert "d.point.1" in usage["blank:数量"]["fragments"]
     assert usage["blank:数量"]["type"] == "blank"
     code, out, _ = run("fragments", "slots", "-L", lib)
     assert code == 0
