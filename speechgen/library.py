@@ -10,15 +10,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from speechgen.errors import LibraryError, SpeechgenError
 from speechgen.model import KINDS, Fragment, Source, Subpoint, Variant
 
-try:  # the C loader is several times faster on a large library
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
+
+@functools.lru_cache(maxsize=1)
+def _loader() -> Any:
+    """PyYAML's C safe loader where built (several times faster), else the Python one.
+
+    yaml is imported here, not at the top: a warm cache never needs it.
+    """
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: Names a fragment text may call that are not slots.
 TEXT_FUNCTIONS = frozenset({"blank"})
@@ -53,8 +57,10 @@ def load_yaml(path: Path, what: str = "YAML file") -> Any:
 
 def parse_yaml(text: str, shown: str) -> Any:
     """Safe-load YAML text; *shown* names its file in messages."""
+    import yaml
+
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        return yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader
     except yaml.constructor.ConstructorError as exc:
         where = _mark(shown, exc.problem_mark)
         tag = str(exc.problem or "").split("'")[1] if "'" in str(exc.problem) else "?"

@@ -1,0 +1,266 @@
+"""speechgen benchmarks: one command, one table, each figure against a baseline.
+
+Run from the repository root with the project installed in the active environment:
+
+    python benchmarks/run.py              # the full run (100,000 fragments, 5 MB corpus)
+    python benchmarks/run.py --quick      # small sizes, to check the script still works
+
+Whole-process figures are medians of repeated runs; every row has a baseline measured
+in the same run and the ratio to it. Peak memory is the largest resident set of the
+measured processes (wait4's ru_maxrss). Nothing here is asserted: targets are printed
+next to the figures, and docs/performance.md records them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+_SCRIPT = Path(PY).parent / "speechgen"
+SPEECHGEN = [str(_SCRIPT)] if _SCRIPT.exists() else [PY, "-m", "speechgen.cli"]
+QUERIES = ["调查研究", "形式主义", "政治自觉", "理论学习", "检视整改", "领导小组", "为民办实事",
+           "营商环境", "理想信念", "指导组", "专项整治", "主题教育", "民主生活会", "凝心铸魂"]
+
+
+def run_once(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[float, int]:
+    """Seconds and peak RSS (KiB) of one whole-process run; fails loudly on error."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if status != 0:
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise SystemExit(f"benchmark command failed: {' '.join(cmd)}\n{err}")
+    return elapsed, usage.ru_maxrss
+
+
+def median_run(cmd: list[str], env: dict[str, str], repeat: int, cwd: Path | None = None) -> tuple[float, int]:
+    """Median seconds and peak RSS over *repeat* runs (after one warm-up run)."""
+    run_once(cmd, env, cwd)
+    times, peak = [], 0
+    for _ in range(repeat):
+        t, rss = run_once(cmd, env, cwd)
+        times.append(t)
+        peak = max(peak, rss)
+    return statistics.median(times), peak
+
+
+class Table:
+    """Rows of (what, figure, baseline, ratio, target)."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str, str, str]] = []
+
+    def add(self, what: str, value: float, unit: str, base: float | None = None,
+            base_what: str = "", target: str = "", higher_is_better: bool = False) -> None:
+        fig = f"{value:.3f} {unit}" if unit != "MB/s" else f"{value:.2f} {unit}"
+        if base is None:
+            self.rows.append((what, fig, "", "", target))
+            return
+        ratio = (base / value) if higher_is_better else (value / base)
+        bfig = f"{base:.3f} {unit}" if unit != "MB/s" else f"{base:.2f} {unit}"
+        self.rows.append((what, fig, f"{bfig} ({base_what})", f"{ratio:.2f}x", target))
+
+    def note(self, what: str, text: str) -> None:
+        self.rows.append((what, text, "", "", ""))
+
+    def print(self) -> None:
+        head = ("measure", "speechgen", "baseline", "ratio", "target")
+        widths = [max(len(r[i]) for r in [head, *self.rows]) for i in range(5)]
+        line = " | ".join
+        print(line(h.ljust(w) for h, w in zip(head, widths)))
+        print("-+-".join("-" * w for w in widths))
+        for r in self.rows:
+            print(line(c.ljust(w) for c, w in zip(r, widths)))
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for ln in Path("/proc/cpuinfo").read_text().splitlines():
+            if ln.startswith("model name"):
+                cpu = ln.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{platform.node()}: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def shipped_fragment_files() -> list[dict]:
+    return [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "fragments").glob("*.yaml"))]
+
+
+def build_library(dest: Path, total: int, per_file: int = 100) -> int:
+    """Write about *total* fragments, derived from the shipped ones, into *dest*."""
+    base = [(doc.get("source") or {}, f) for doc in shipped_fragment_files() for f in doc["fragments"]]
+    dest.mkdir(parents=True, exist_ok=True)
+    written, file_no = 0, 0
+    while written < total:
+        frags = []
+        for k in range(min(per_file, total - written)):
+            source, f = base[(written + k) % len(base)]
+            g = dict(f)
+            g["id"] = f"b{file_no:05d}.{k}.{f['id']}"
+            g.pop("variants", None)
+            sentences = re.split(r"(?<=。)", g.get("text") or "")
+            shift = (written + k) % max(len(sentences), 1)
+            g["text"] = "".join(sentences[shift:] + sentences[:shift])
+            frags.append(g)
+        src = dict(base[written % len(base)][0])
+        src["file"] = f"bench_{file_no:05d}.txt"
+        (dest / f"bench_{file_no:05d}.yaml").write_text(
+            yaml.safe_dump({"source": src, "fragments": frags}, allow_unicode=True, sort_keys=False,
+                           width=10_000), encoding="utf-8")
+        written += len(frags)
+        file_no += 1
+    return written
+
+
+def build_corpus(dest: Path, megabytes: float) -> int:
+    """Copies of the seed speeches (GB18030 and UTF-8) until *megabytes* of text; returns bytes."""
+    dest.mkdir(parents=True, exist_ok=True)
+    seeds = sorted((ROOT / "corpus" / "seeds").glob("*.txt"))
+    size, i = 0, 0
+    while size < megabytes * 1_000_000:
+        seed = seeds[i % len(seeds)]
+        text = seed.read_text(encoding="utf-8")
+        data = text.encode("gb18030") if i % 3 == 0 else text.encode("utf-8")
+        (dest / f"{i:04d}_{seed.stem}.txt").write_bytes(data)
+        size += len(data)
+        i += 1
+    return size
+
+
+# --------------------------------------------------------------------------- measures
+
+
+def bench_start(table: Table, env: dict[str, str], repeat: int) -> None:
+    base, _ = median_run([PY, "-c", "import typer, yaml, rich"], env, repeat)
+    for args, what in ((["--help"], "speechgen --help"), (["fragments", "list"], "speechgen fragments list")):
+        t, _ = median_run(SPEECHGEN + args, env, repeat)
+        table.add(what, t, "s", base, "import typer, yaml, rich", "<= 2x")
+
+
+def bench_compose(table: Table, env: dict[str, str], repeat: int, work: Path) -> None:
+    brief = ROOT / "examples" / "推进会.yaml"
+    if not brief.exists():
+        table.note("compose", "skipped: examples/推进会.yaml missing")
+        return
+    md = work / "draft.md"
+    subprocess.run(SPEECHGEN + ["compose", str(brief), "-o", str(md)], env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    paras = [ln for ln in md.read_text(encoding="utf-8").splitlines() if ln.strip() and ln != "---"]
+    (work / "paras.txt").write_text("\n".join(paras), encoding="utf-8")
+    script = work / "plain_docx.py"
+    script.write_text(
+        "import sys\nfrom docx import Document\nd = Document()\n"
+        f"for p in open({str(work / 'paras.txt')!r}, encoding='utf-8').read().splitlines():\n"
+        "    d.add_paragraph(p)\n"
+        f"d.save({str(work / 'plain.docx')!r})\n", encoding="utf-8")
+    base, _ = median_run([PY, str(script)], env, repeat)
+    t, rss = median_run(SPEECHGEN + ["compose", str(brief), "-o", str(work / "x.docx")], env, repeat)
+    table.add("compose 推进会 → .docx", t, "s", base, "python-docx alone", "<= 1.5x")
+    table.note("  peak memory of compose", f"{rss / 1024:.0f} MiB")
+
+
+def bench_ingest(table: Table, env: dict[str, str], work: Path, megabytes: float) -> None:
+    corpus = work / "corpus"
+    size = build_corpus(corpus, megabytes)
+    out = work / "ingested"
+    t, rss = run_once(SPEECHGEN + ["ingest", str(corpus), "--out", str(out), "--force"], env)
+    script = work / "lcut.py"
+    script.write_text(
+        "import pathlib, jieba\njieba.setLogLevel(60)\n"
+        f"for p in sorted(pathlib.Path({str(corpus)!r}).iterdir()):\n"
+        "    b = p.read_bytes()\n"
+        "    try:\n        s = b.decode('utf-8')\n    except UnicodeDecodeError:\n        s = b.decode('gb18030')\n"
+        "    jieba.lcut(s)\n", encoding="utf-8")
+    tb, _ = run_once([PY, str(script)], env)
+    mb = size / 1_000_000
+    table.add(f"ingest {mb:.1f} MB", mb / t, "MB/s", mb / tb, "jieba.lcut", ">= 0.5x", higher_is_better=True)
+    table.note("  peak memory of ingest", f"{rss / 1024:.0f} MiB")
+
+
+def bench_library(table: Table, env: dict[str, str], work: Path, total: int, repeat: int) -> None:
+    lib = work / "biglib"
+    n = build_library(lib, total)
+    env = dict(env, SPEECHGEN_LIBRARY=str(lib))
+    cache = Path(env["SPEECHGEN_CACHE"])
+    shutil.rmtree(cache, ignore_errors=True)
+    t_cold, rss_cold = run_once(SPEECHGEN + ["fragments", "list", "--kind", "title"], env)
+    t_warm, rss_warm = median_run(SPEECHGEN + ["fragments", "list", "--kind", "title"], env, repeat)
+    run_once(SPEECHGEN + ["fragments", "search", "调查研究"], env)  # builds the search index
+    t_search, rss_search = median_run(SPEECHGEN + ["fragments", "search", "调查研究"], env, repeat)
+    base, _ = median_run([PY, "-c", "import typer, yaml, rich"], env, repeat)
+    table.add(f"library of {n:,}: cold load (list)", t_cold, "s")
+    table.add(f"library of {n:,}: warm load (list)", t_warm, "s", base, "import typer, yaml, rich")
+    table.add(f"library of {n:,}: fragments search (warm)", t_search, "s", None, "", "< 1 s")
+    code = (
+        "import json, os, statistics, sys, time\n"
+        "from pathlib import Path\n"
+        "from speechgen.index import Index\n"
+        "from speechgen.paths import library_dirs\n"
+        "idx = Index(library_dirs())\n"
+        "idx.search('预热')\n"
+        f"qs = {QUERIES!r} * 4\n"
+        "ts = []\n"
+        "for q in qs:\n"
+        "    s = time.perf_counter(); idx.search(q); ts.append(time.perf_counter() - s)\n"
+        "ts.sort()\n"
+        "print(json.dumps([statistics.median(ts), ts[int(len(ts) * 0.95) - 1]]))\n"
+    )
+    out = subprocess.run([PY, "-c", code], env=env, check=True, capture_output=True, text=True)
+    import json
+
+    p50, p95 = json.loads(out.stdout.strip().splitlines()[-1])
+    table.add("  in-process query p50", p50 * 1000, "ms", None, "", "< 50 ms")
+    table.add("  in-process query p95", p95 * 1000, "ms")
+    peak = max(rss_cold, rss_warm, rss_search)
+    table.note("  peak memory (cold/warm/search)",
+               f"{rss_cold / 1024:.0f} / {rss_warm / 1024:.0f} / {rss_search / 1024:.0f} MiB (max {peak / 1024:.0f})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes: check that the script works")
+    ap.add_argument("--repeat", type=int, default=0, help="runs per median (default 7, quick 2)")
+    ap.add_argument("--fragments", type=int, default=0, help="library size (default 100000)")
+    ap.add_argument("--megabytes", type=float, default=0, help="ingest corpus size (default 5)")
+    args = ap.parse_args()
+    repeat = args.repeat or (2 if args.quick else 7)
+    total = args.fragments or (2000 if args.quick else 100_000)
+    megabytes = args.megabytes or (0.3 if args.quick else 5.0)
+    with tempfile.TemporaryDirectory(prefix="speechgen-bench-") as tmp:
+        work = Path(tmp)
+        env = dict(os.environ, SPEECHGEN_CACHE=str(work / "cache"), PYTHONDONTWRITEBYTECODE="0")
+        env.pop("SPEECHGEN_LIBRARY", None)
+        subprocess.run(SPEECHGEN + ["fragments", "list"], env=env, check=True, stdout=subprocess.DEVNULL)
+        table = Table()
+        print(f"machine: {machine()}")
+        print(f"command: python benchmarks/run.py{' --quick' if args.quick else ''} (repeat {repeat})\n")
+        bench_start(table, env, repeat)
+        bench_compose(table, env, repeat, work)
+        bench_ingest(table, env, work, megabytes)
+        bench_library(table, env, work, total, max(3, repeat // 2))
+        table.print()
+
+
+if __name__ == "__main__":
+    main()
