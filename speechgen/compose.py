@@ -9,6 +9,7 @@ dialect of :mod:`speechgen.draft` and read it back as the one :class:`Draft`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,7 @@ def _blank_problems(brief: Brief, sel: Selection, lib_ids: dict[str, Any]) -> tu
     return problems, warnings
 
 
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?=年)")
 _SENTENCE_END = "。！？!?”’…；;：:）)】」"
 STALE_YEARS = 2  # last year's speech is the usual starting point; older ones get a warning
 
@@ -153,6 +155,10 @@ def _provenance_warnings(brief: Brief, sel: Selection) -> list[str]:
             )
         if f.review:
             out.append(f"{f.id} is marked review (its boundaries were guessed) — read it through")
+        years = sorted({y for y in _YEAR.findall(f.full_text) if year and int(y) != year})
+        if years:
+            shown = "、".join(f"{y}年" for y in years)
+            out.append(f"{f.id} mentions {shown} — check it fits a speech dated {year}")
         last = (f.tail or (f.subpoints[-1].text if f.subpoints else f.text)).rstrip()
         if last and last[-1] not in _SENTENCE_END:
             out.append(f"{f.id} ends mid-sentence (…{last[-8:]}) — finish or cut its last sentence")

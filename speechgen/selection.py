@@ -5,8 +5,9 @@ Rules (docs/brief.md, "How points are picked"):
 * ids are taken first, so a query never grabs a point the brief lists by id later;
 * a fragment and its near-duplicates (``variants``) are one fragment: at most one is used;
 * among candidates of a query (hits scoring at least :data:`BAND` of the best unused hit)
-  or of tags, those from the brief's campaign and nearest the brief's year come first,
-  then search rank, then library order — so the same brief always gives the same draft;
+  or of tags, those from the brief's campaign come first, then those from a speech of the
+  template's meeting types, then those nearest the brief's year, then search rank, then
+  library order — so the same brief always gives the same draft;
 * the automatic opening and closing come from a speech of the template's meeting types,
   preferring the speech most of the points come from; the automatic opening brings the
   transitions (下面，我讲几点意见。) of its speech with it.
@@ -79,14 +80,18 @@ class Selector:
     def _free(self, frag: Fragment) -> bool:
         return frag.id not in self.used
 
-    def _rank(self, frag: Fragment) -> tuple[int, int, int]:
+    def _fits(self, frag: Fragment) -> bool:
+        meetings = self.template.meetings or (self.brief.meeting,)
+        return any(m and m in frag.source.meeting for m in meetings)
+
+    def _rank(self, frag: Fragment) -> tuple[int, int, int, int]:
         campaign = 0
         if self.campaign:
             campaign = 0 if self.campaign in (frag.source.campaign, *frag.tags) else 1
         year = 0
         if self.year:  # an unknown year ranks like one a year off
             year = abs(self.year - frag.source.year) if frag.source.year else 1
-        return campaign, year, self.order.get(frag.id, 0)
+        return campaign, 0 if self._fits(frag) else 1, year, self.order.get(frag.id, 0)
 
     # ------------------------------------------------------------------ by id
     def _by_id(self, fid: str, line: int, what: str) -> Fragment | None:
@@ -144,7 +149,7 @@ class Selector:
             if not free:
                 break
             band = [h for h in free if h.score >= BAND * free[0].score]
-            best = min(band, key=lambda h: (*self._rank(h.fragment)[:2], rank[h.fragment.id]))
+            best = min(band, key=lambda h: (*self._rank(h.fragment)[:3], rank[h.fragment.id]))
             self._take(best.fragment, spec.line)
             picks.append(Pick(best.fragment, "point", spec.line))
         self._short(spec, picks, f"query '{spec.query}'", [h.fragment.id for h in hits])
@@ -189,7 +194,7 @@ class Selector:
         if not cands:
             self.warnings.append(f"no {kind} in the library — the draft has none; write one by hand")
             return []
-        fits = [f for f in cands if any(m and m in f.source.meeting for m in meetings)]
+        fits = [f for f in cands if self._fits(f)]
         if not fits:
             fits = cands
             self.warnings.append(

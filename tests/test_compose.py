@@ -81,7 +81,7 @@ fragments:
     tags: [形式主义, 筹备]
   - id: c.closing.1
     kind: closing
-    text: 同志们，从现在开始筹备组就正式开展工作了。
+    text: 同志们，从现在开始筹备组就正式开展工作了，2019年底前完成。
 """
 LIB_D = """\
 source: {file: d.txt, title: D, meeting: 推进会, year: 2023}
@@ -350,6 +350,8 @@ def test_auto_opening_and_closing_fit_the_meeting_type(lib: list[Path]) -> None:
     text = "template: 动员部署会\nvars: {市名: x, 本级: 市}\npoints: [a.point.2]\n"
     c = run(text, lib)
     assert [u.id for u in c.summary.used] == ["c.opening.1", "a.point.2", "c.closing.1"]
+    c = run(text + "date: 2024-01-02\n", lib)
+    assert "c.closing.1 mentions 2019年 — check it fits a speech dated 2024" in c.summary.warnings
     c = run(text.replace("动员部署会", "推进会"), lib)
     assert [u.id for u in c.summary.used] == ["a.opening.1", "a.point.2", "a.closing.1"]
     c = run(text + "opening: none\nclosing: none\n", lib)
