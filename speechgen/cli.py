@@ -375,7 +375,9 @@ def export_cmd(
 @_gate
 def brief_init(
     template: Annotated[str, typer.Option("--template", "-t", help="The meeting template to start from.")] = "推进会",
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the brief.")] = Path("brief.yaml"),
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Where to write the brief (default: print it).")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     library: LibraryOpt = None,
     templates: TemplatesOpt = None,
@@ -389,11 +391,15 @@ def brief_init(
     from speechgen.starter import brief_text
     from speechgen.templates import template_dirs
 
-    if output.exists() and not force:
+    if output is not None and output.exists() and not force:
         raise SpeechgenError(f"{display_path(output)}: already exists — use --force to overwrite it, or -o another.yaml")
     text = brief_text(template, template_dirs(templates), _dirs(library))
+    if output is None:
+        typer.echo(text, nl=False)
+        return
     atomic_write_text(output, text)
-    typer.echo(f"Wrote {display_path(output)} — fill it in, then: speechgen compose {display_path(output)} -o 讲话稿.docx")
+    shown = display_path(output)
+    typer.echo(f"Wrote {shown} — fill it in, then: speechgen compose {shown} -o 讲话稿.docx")
 
 
 def main() -> None:

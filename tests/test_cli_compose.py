@@ -222,4 +222,6 @@ def test_brief_init_writes_a_brief_that_composes_once_filled(here: Path) -> None
     assert (code, err) == (2, "Error: mine.yaml: already exists — use --force to overwrite it, or -o another.yaml\n")
     assert run("brief", "init", "-o", "mine.yaml", "--force")[0] == 0
     assert "template: 推进会" in Path("mine.yaml").read_text(encoding="utf-8")
+    code, out, err = run("brief", "init", "-t", "动员部署会")
+    assert code == 0 and out.startswith("# Brief for a 动员部署会 speech") and "\ntemplate: 动员部署会 " in out
     assert run("brief", "init", "-t", "推进")[2].startswith("Error: unknown template '推进' — did you mean '推进会'?")
