@@ -227,23 +227,26 @@ def _join_wrapped(lines: list[str]) -> list[str]:
     """Join lines a PDF or e-mail wrapped mid-sentence back into paragraphs."""
     width = _wrap_width(lines)
     out: list[str] = []
+    prev = ""  # the last line as it came, before joining
     for ln in lines:
-        if out and _continues(out[-1], ln, width):
+        if out and _continues(prev, ln, width):
             out[-1] += ln
         else:
             out.append(ln)
+        prev = ln
     return out
 
 
 def _wrap_width(lines: list[str]) -> int:
     """The width text was wrapped at, or 0 when the lines are whole paragraphs."""
     lengths = [len(ln) for ln in lines if len(ln) >= 16]
-    if len(lengths) < 4:
+    if len(lengths) < 3:
         return 0
     counts = Counter(lengths)
-    top = max(counts)
-    near = sum(c for n, c in counts.items() if top - 2 <= n <= top)
-    return top if near >= max(3, len(lengths) // 3) else 0
+    # the width is the length most lines share (±1: a half-width character shifts a wrap)
+    width = max(counts, key=lambda w: (sum(c for n, c in counts.items() if w - 1 <= n <= w), w))
+    near = sum(c for n, c in counts.items() if width - 1 <= n <= width)
+    return width if near >= max(3, len(lengths) // 3) else 0
 
 
 def _continues(prev: str, line: str, width: int) -> bool:
@@ -251,7 +254,7 @@ def _continues(prev: str, line: str, width: int) -> bool:
         return False
     if prev.endswith(("，", "、", "“", "《", "（")):
         return True
-    return bool(width) and len(prev) >= width - 2 and not _starts_structure(line)
+    return bool(width) and width - 2 <= len(prev) <= width and not _starts_structure(line)
 
 
 def _starts_structure(line: str) -> bool:

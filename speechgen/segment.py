@@ -134,6 +134,8 @@ def _speech_starts(paras: list[str]) -> list[int]:
     for i, line in enumerate(paras):
         if not _is_title(line) or _TOP_STYLES["第一，"].match(line) or _TOP_STYLES["一、"].match(line):
             continue
+        if _DATE.match(line) or _COUNT.match(line) or (starts and i - starts[-1] < 3):
+            continue  # front matter of the speech just started, not a new one
         nxt = paras[i + 1] if i + 1 < len(paras) else ""
         if _COUNT.match(nxt):
             continue  # a collection header: 某某讲话材料（2篇）

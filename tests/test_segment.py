@@ -131,6 +131,13 @@ def test_numbering_styles(marks: tuple[str, str], style: str) -> None:
     assert s.part("closing").text == "谢谢大家！"  # type: ignore[union-attr]
 
 
+def test_date_and_speaker_lines_are_front_matter_not_a_second_speech() -> None:
+    s = of("在全县安全生产工作会议上的讲话\n（2024年3月15日）\n张三\n各位领导、同志们：\n今天开会。\n一、提高认识\n内容。\n二、狠抓落实\n内容。")
+    assert (s.title, s.date, s.speaker) == ("在全县安全生产工作会议上的讲话", "2024年3月15日", "张三")
+    assert s.part("salutation").text == "各位领导、同志们："  # type: ignore[union-attr]
+    assert headings(s) == ["提高认识", "狠抓落实"]
+
+
 def test_no_numbered_headings_gives_no_points() -> None:
     s = of("在座谈会上的讲话\n同志们：\n今天开会。\n第二段话。\n第三段话。\n同志们，让我们一起努力！")
     assert s.points == []
@@ -155,7 +162,7 @@ def test_to_int() -> None:
 
 # --------------------------------------------------------------------------- no text lost
 
-_MARKER_CHARS = set("第一二三四五六七八九十点是、，,。．.：:；（）() 0123456789个方面\n")
+_MARKER_CHARS = set("第一二三四五六七八九十点是、，,。！？．.：:；（）() 0123456789个方面\n")  # ordinals and the stop ending a heading
 
 
 def _content_chars(s: Speech) -> Counter[str]:
