@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from speechgen.clean import clean_text, compile_junk, decode, read_docx, read_source
 from speechgen.errors import IngestError
-from tests.conftest import SEEDS
+from conftest import SEEDS
 
 SEED_003 = SEEDS / "003_8c4e1ce7e0dd5b49.txt"
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from speechgen.cli import app
 from speechgen.library import load_library, parse_library_file
-from tests.conftest import ROOT, SEEDS
+from conftest import ROOT, SEEDS
 
 FRAGMENTS = ROOT / "fragments"
 RAW = re.compile(r"(^|[^A-Za-z])(X{1,4}|x{1,3})([^A-Za-z]|$)|\*|＊")

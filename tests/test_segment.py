@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from speechgen.clean import clean_text, read_source
 from speechgen.segment import Speech, split_speeches
 from speechgen.structure import to_int
-from tests.conftest import SEEDS
+from conftest import SEEDS
 
 
 def speeches(name: str) -> list[Speech]:
