@@ -4,7 +4,7 @@ Only the shape of the brief is checked here (keys, types, dates); whether its id
 queries and template exist is checked by :mod:`speechgen.compose`, which needs the
 library. Both report every problem at once with ``file:line``.
 
-The YAML is composed into a node tree first, so every key and list item keeps its
+The YAML is read by :mod:`speechgen.yamltree`, so every key and list item keeps its
 line number and a date such as ``2024-13-45`` stays text we can report, instead of
 being turned into a Python date (or an exception) by the YAML loader.
 """
@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from speechgen.errors import BriefError, SpeechgenError
-from speechgen.library import did_you_mean, display_path, parse_yaml
+from speechgen.library import did_you_mean, display_path
+from speechgen.yamltree import REFUSED, compose_yaml, key_lines
 
 #: Top-level keys of a brief, in the order docs/brief.md explains them.
 KEYS = (
@@ -46,8 +45,6 @@ _FORM_KEYS = {
 }
 DEFAULT_RATE = 220  # 字/分钟: a calm speaking pace for a 讲话稿
 _DATE_RE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
-_PY_TAG = "tag:yaml.org,2002:python/"
-_REFUSED = object()  # a value whose YAML tag was refused (already reported)
 
 
 @dataclass(frozen=True)
@@ -104,78 +101,6 @@ class Brief:
         return f"{self.path}:{line}" if line else self.path
 
 
-# --------------------------------------------------------------------------- YAML tree
-
-
-class _Tree:
-    """Plain data built from a YAML node tree, with the line of every key and item."""
-
-    def __init__(self, shown: str) -> None:
-        self.shown = shown
-        self.problems: list[str] = []
-        self._ctor = yaml.constructor.SafeConstructor()
-
-    def value(self, node: yaml.Node) -> Any:
-        if node.tag.startswith(_PY_TAG):
-            tag = "!!python/" + node.tag[len(_PY_TAG):]
-            self.problems.append(
-                f"{self.shown}:{node.start_mark.line + 1}: the YAML tag {tag} is not allowed — only "
-                "plain YAML (text, numbers, lists, mappings) is read, nothing that builds Python objects"
-            )
-            return _REFUSED
-        if isinstance(node, yaml.MappingNode):
-            return _Map((self.value(k), self.value(v), k.start_mark.line + 1) for k, v in node.value)
-        if isinstance(node, yaml.SequenceNode):
-            return _Seq((self.value(v), v.start_mark.line + 1) for v in node.value)
-        if node.tag.endswith((":timestamp", ":str")) or not node.tag.startswith("tag:yaml.org"):
-            return str(node.value)
-        try:
-            return self._ctor.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError):
-            return str(node.value)
-
-
-class _Map(dict):  # type: ignore[type-arg,unused-ignore]
-    """A mapping that remembers the line of each key."""
-
-    def __init__(self, items: Any) -> None:
-        super().__init__()
-        self.lines: dict[Any, int] = {}
-        for key, value, line in items:
-            key = key if isinstance(key, (str, int)) else str(key)
-            self[key] = value
-            self.lines[key] = line
-
-
-class _Seq(list):  # type: ignore[type-arg,unused-ignore]
-    """A list that remembers the line of each item."""
-
-    def __init__(self, items: Any) -> None:
-        super().__init__()
-        self.lines: list[int] = []
-        for value, line in items:
-            self.append(value)
-            self.lines.append(line)
-
-
-def _key_lines(value: Any) -> dict[Any, int]:
-    """Key → line of a mapping read by :class:`_Tree` (empty for anything else)."""
-    lines = getattr(value, "lines", None)
-    return lines if isinstance(lines, dict) else {}
-
-
-def _compose(text: str, shown: str) -> tuple[Any, list[str]]:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        parse_yaml(text, shown)  # raises the formatted syntax error
-        raise BriefError(f"{shown}: not valid YAML — check the indentation and quoting") from None
-    if node is None:
-        return None, []
-    tree = _Tree(shown)
-    return tree.value(node), tree.problems
-
-
 # --------------------------------------------------------------------------- checks
 
 
@@ -191,12 +116,12 @@ class _Checker:
         self.problems.append(f"{self.shown}:{line}: {message}" if line else f"{self.shown}: {message}")
 
     def line(self, key: str) -> int:
-        return _key_lines(self.data).get(key, 0)
+        return key_lines(self.data).get(key, 0)
 
     def text(self, key: str, required: bool = False) -> str:
         value = self.data.get(key)
         if value is None:
-            if required:
+            if required and key not in getattr(self.data, "refused", ()):
                 self.at(0, f"no '{key}:' — add it (see docs/brief.md or run speechgen brief init)")
             return ""
         if isinstance(value, (list, dict, bool)):
@@ -292,7 +217,7 @@ def _count(c: _Checker, line: int, raw: Any) -> int:
 
 
 def _point(c: _Checker, raw: Any, line: int, n: int) -> PointSpec | None:
-    if raw is _REFUSED:
+    if raw is REFUSED:
         return None
     if isinstance(raw, str) and raw.strip():
         return PointSpec(line, id=raw.strip())
@@ -309,7 +234,7 @@ def _point(c: _Checker, raw: Any, line: int, n: int) -> PointSpec | None:
     for key in raw:
         if key not in _FORM_KEYS[form]:
             hint = did_you_mean(str(key), _FORM_KEYS[form]) or f" — with {form}: use {', '.join(_FORM_KEYS[form])}"
-            c.at(_key_lines(raw).get(key, line), f"unknown key '{key}' in points item {n}{hint}")
+            c.at(key_lines(raw).get(key, line), f"unknown key '{key}' in points item {n}{hint}")
             ok = False
     value = raw[form]
     if form == "tags":
@@ -326,7 +251,7 @@ def _point(c: _Checker, raw: Any, line: int, n: int) -> PointSpec | None:
     else:
         subs = None
         if raw.get("subpoints") is not None:
-            subs = _ints(c, _key_lines(raw).get("subpoints", line), f"points item {n}: subpoints", raw["subpoints"])
+            subs = _ints(c, key_lines(raw).get("subpoints", line), f"points item {n}: subpoints", raw["subpoints"])
         heading = raw.get("heading")
         spec = PointSpec(line, id=str(value).strip(), subpoints=subs, heading=str(heading or "").strip())
     return spec if ok else None
@@ -355,7 +280,7 @@ def _blanks(c: _Checker) -> tuple[dict[str, dict[int, str]], dict[str, int]]:
     out: dict[str, dict[int, str]] = {}
     lines: dict[str, int] = {}
     for fid, fills in raw.items():
-        line = _key_lines(raw).get(fid, c.line("blanks"))
+        line = key_lines(raw).get(fid, c.line("blanks"))
         lines[str(fid)] = line
         if isinstance(fills, list):
             out[str(fid)] = {i: str(v) for i, v in enumerate(fills, 1) if v is not None}
@@ -394,7 +319,7 @@ def parse_brief(text: str, shown: str = "brief.yaml") -> tuple[Brief, list[str]]
     Raises:
         SpeechgenError: for YAML syntax errors, which leave nothing to check.
     """
-    data, problems = _compose(text, shown)
+    data, problems = compose_yaml(text, shown)
     if not isinstance(data, dict):
         problems.append(
             f"{shown}: a brief must be a mapping of keys (template:, points:, …) — "
@@ -422,7 +347,7 @@ def parse_brief(text: str, shown: str = "brief.yaml") -> tuple[Brief, list[str]]
         blanks=blanks,
         blank_lines=blank_lines,
         speaking_rate=_rate(c),
-        lines={str(k): v for k, v in _key_lines(data).items()},
+        lines={str(k): v for k, v in key_lines(data).items()},
     )
     return brief, sorted(c.problems, key=line_of)
 

@@ -103,6 +103,13 @@ def test_python_tags_are_refused_and_nothing_is_built() -> None:
     ]
 
 
+def test_a_refused_value_is_reported_once() -> None:
+    assert problems_of("template: !!python/name:os.system\npoints: [a]\n") == [
+        "brief.yaml:1: the YAML tag !!python/name:os.system is not allowed — only plain YAML "
+        "(text, numbers, lists, mappings) is read, nothing that builds Python objects"
+    ]
+
+
 def test_yaml_syntax_error_names_line_and_column() -> None:
     with pytest.raises(SpeechgenError) as err:
         parse_brief("template: 推进会\npoints: [a, b\nclosing: auto\n")
