@@ -118,6 +118,11 @@ class Selector:
         frag = self._by_id(spec.id, spec.line, "point")
         if frag is None:
             return None
+        if frag.kind != "point":
+            where = "opening:" if frag.kind in ("opening", "transition") else "closing:"
+            article = "an" if frag.kind[0] in "aeiou" else "a"
+            self._problem(spec.line, f"'{frag.id}' is {article} {frag.kind}, not a point — name it under {where}")
+            return None
         if spec.subpoints is not None:
             n = len(frag.subpoints)
             if n == 0:

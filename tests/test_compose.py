@@ -306,6 +306,15 @@ def test_subpoint_ranges_and_repeats(lib: list[Path]) -> None:
     )
 
 
+def test_only_points_go_under_points(lib: list[Path]) -> None:
+    text = "template: 推进会\nvars: {市名: x}\npoints: [a.opening.1, a.closing.1]\n"
+    assert errors(text, lib) == (
+        "2 errors in brief.yaml:\n"
+        "  brief.yaml:3: 'a.opening.1' is an opening, not a point — name it under opening:\n"
+        "  brief.yaml:3: 'a.closing.1' is a closing, not a point — name it under closing:"
+    )
+
+
 def test_a_query_never_takes_a_variant_of_a_used_point(lib: list[Path]) -> None:
     text = "template: 推进会\nvars: {市名: x, 上级: y}\npoints:\n  - a.point.1\n  - {query: 政治自觉}\n"
     message = errors(text, lib)
