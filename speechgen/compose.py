@@ -324,7 +324,7 @@ def speaking_time(minutes: float) -> str:
 def format_summary(summary: Summary) -> str:
     """The summary as printed after ``compose`` and ``check``."""
     lines = [
-        f"{summary.points} points, {summary.chars:,} 字, {speaking_time(summary.minutes)} "
+        f"{summary.points} point{'s' if summary.points != 1 else ''}, {summary.chars:,} 字, {speaking_time(summary.minutes)} "
         f"at {summary.rate} 字/分钟"
     ]
     n = len(summary.blanks)

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from speechgen.cli import app
 from speechgen.draft import from_markdown
 
-from conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, ROOT
 
 GOLDEN = ROOT / "tests" / "golden"
 EXAMPLE_BRIEFS = sorted(EXAMPLES.glob("*.yaml"))
@@ -158,7 +158,7 @@ def test_check_writes_nothing_and_reports(here: Path) -> None:
     Path("b.yaml").write_text(BRIEF.format(extra=", 本级: 市"), encoding="utf-8")
     code, out, err = run("check", "b.yaml", "--rate", "100")
     assert code == 0, err
-    assert out.startswith("b.yaml: OK — 1 points, ")
+    assert out.startswith("b.yaml: OK — 1 point, ")
     assert "at 100 字/分钟" in out
     assert sorted(p.name for p in here.iterdir()) == ["b.yaml"]
     Path("bad.yaml").write_text("template: 推进会\npionts: []\n", encoding="utf-8")
