@@ -279,12 +279,12 @@ def _check_format(output: Path) -> None:
     from speechgen.library import display_path
     from speechgen.output import check_target
 
+    check_target(output)
     if output.suffix.lower() not in FORMATS:
         raise SpeechgenError(
             f"{display_path(output)}: unknown output format '{output.suffix or '(none)'}' — "
             f"end the file name with {', '.join(FORMATS)}"
         )
-    check_target(output)
 
 
 def _compose(brief: Path, library: list[Path] | None, templates: list[Path] | None, allow_blanks: bool,

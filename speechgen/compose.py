@@ -124,13 +124,14 @@ def _blank_problems(brief: Brief, sel: Selection, lib_ids: dict[str, Any]) -> tu
             problems.append(f"{where}: blanks: unknown fragment id '{fid}'{hint}")
             continue
         n = len(frag.blanks)
-        for pos in sorted(fills):
-            if pos > n:
-                has = f"has {n} blank{'s' if n != 1 else ''}" if n else "has no blanks"
-                problems.append(
-                    f"{where}: blanks: '{fid}' {has}; there is no blank {pos} — "
-                    f"see speechgen fragments show {fid}"
-                )
+        extra = [str(pos) for pos in sorted(fills) if pos > n]
+        if extra:
+            has = f"has {n} blank{'s' if n != 1 else ''}" if n else "has no blanks"
+            shown = extra[0] if len(extra) == 1 else ", ".join(extra[:-1]) + " or " + extra[-1]
+            problems.append(
+                f"{where}: blanks: '{fid}' {has}; there is no blank {shown} — "
+                f"see speechgen fragments show {fid}"
+            )
         if fid not in used:
             warnings.append(f"{where}: blanks given for '{fid}', which this draft does not use")
     return problems, warnings

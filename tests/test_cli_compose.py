@@ -182,6 +182,10 @@ def test_output_and_input_mistakes(here: Path) -> None:
     assert run("compose", "b.yaml", "-o", "no/x.md")[2] == (
         "Error: no/x.md: folder 'no' does not exist — create it first (mkdir -p 'no')\n"
     )
+    Path("d").mkdir()
+    assert run("compose", "b.yaml", "-o", "d")[2] == (
+        "Error: d: is a folder — give a file name such as d/讲话稿.docx\n"
+    )
     assert not Path("x.pdf").exists()
 
 

@@ -272,10 +272,10 @@ def test_typed_blanks_are_filled_by_position(lib: list[Path]) -> None:
 
 
 def test_blank_positions_and_ids_are_checked(lib: list[Path]) -> None:
-    text = BRIEF + "blanks:\n  a.opening.1: [五, 六, 七]\n  a.opneing.1: [五]\n  a.closing.1: [x]\n"
+    text = BRIEF + "blanks:\n  a.opening.1: [五, 六, 七, 八]\n  a.opneing.1: [五]\n  a.closing.1: [x]\n"
     assert errors(text, lib) == (
         "3 errors in brief.yaml:\n"
-        "  brief.yaml:11: blanks: 'a.opening.1' has 2 blanks; there is no blank 3 — see speechgen fragments show a.opening.1\n"
+        "  brief.yaml:11: blanks: 'a.opening.1' has 2 blanks; there is no blank 3 or 4 — see speechgen fragments show a.opening.1\n"
         "  brief.yaml:12: blanks: unknown fragment id 'a.opneing.1' — did you mean 'a.opening.1'?\n"
         "  brief.yaml:13: blanks: 'a.closing.1' has no blanks; there is no blank 1 — see speechgen fragments show a.closing.1"
     )
