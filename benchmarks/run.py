@@ -70,7 +70,7 @@ class Table:
         if base is None:
             self.rows.append((what, fig, "", "", target))
             return
-        ratio = (base / value) if higher_is_better else (value / base)
+        ratio = value / base
         bfig = f"{base:.3f} {unit}" if unit != "MB/s" else f"{base:.2f} {unit}"
         self.rows.append((what, fig, f"{bfig} ({base_what})", f"{ratio:.2f}x", target))
 

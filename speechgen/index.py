@@ -30,8 +30,9 @@ from speechgen.library import (
 )
 from speechgen.model import Fragment, Source
 from speechgen.paths import cache_dir
+from speechgen.words import words_version
 
-SCHEMA = 3
+SCHEMA = 4
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
@@ -43,7 +44,9 @@ CREATE TABLE IF NOT EXISTS frags(
     data TEXT, indexed INTEGER DEFAULT 0);
 CREATE INDEX IF NOT EXISTS frags_id ON frags(id);
 CREATE INDEX IF NOT EXISTS frags_path ON frags(path, ord);
+CREATE INDEX IF NOT EXISTS frags_todo ON frags(indexed) WHERE indexed = 0;
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(tokens, tokenize='unicode61');
+CREATE TABLE IF NOT EXISTS queries(query TEXT PRIMARY KEY, tokens TEXT);
 """
 
 
@@ -71,8 +74,13 @@ def _connect(path: str) -> sqlite3.Connection:
     conn.executescript(_DDL)
     row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
     if row is None or row[0] != str(SCHEMA):
-        conn.executescript("DELETE FROM files; DELETE FROM frags; DELETE FROM fts;")
+        conn.executescript("DELETE FROM files; DELETE FROM frags; DELETE FROM fts; DELETE FROM queries;")
         conn.execute("INSERT OR REPLACE INTO meta VALUES('schema', ?)", (str(SCHEMA),))
+    row = conn.execute("SELECT value FROM meta WHERE key='words'").fetchone()
+    if row is None or row[0] != words_version():
+        # Tokens depend on jieba and the domain dictionary: a new one re-tokenises all.
+        conn.executescript("DELETE FROM fts; DELETE FROM queries; UPDATE frags SET indexed = 0;")
+        conn.execute("INSERT OR REPLACE INTO meta VALUES('words', ?)", (words_version(),))
     return conn
 
 
@@ -203,12 +211,21 @@ class Index:
         c.executemany("UPDATE frags SET indexed=1 WHERE rowid=?", [(r,) for r, _ in rows])
         c.execute("COMMIT")
 
-    def search(self, query: str, filters: Filters | None = None, limit: int = 10) -> list[Hit]:
-        """Fragments ranked by BM25 over jieba tokens; exact-phrase matches come first."""
+    def query_tokens(self, query: str) -> list[str]:
+        """The jieba words of *query*, remembered in the cache so a repeated query needs no jieba."""
+        row = self.conn.execute("SELECT tokens FROM queries WHERE query=?", (query,)).fetchone()
+        if row is not None:
+            return [w for w in row[0].split(" ") if w]
         from speechgen.words import tokens
 
-        self._ensure_indexed()
         words = list(dict.fromkeys(tokens(query)))
+        self.conn.execute("INSERT OR REPLACE INTO queries VALUES(?, ?)", (query, " ".join(words)))
+        return words
+
+    def search(self, query: str, filters: Filters | None = None, limit: int = 10) -> list[Hit]:
+        """Fragments ranked by BM25 over jieba tokens; exact-phrase matches come first."""
+        self._ensure_indexed()
+        words = self.query_tokens(query)
         if not words:
             return []
         match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)

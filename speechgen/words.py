@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from functools import lru_cache
@@ -24,6 +25,24 @@ def domain_words() -> list[str]:
     lines = domain_dictionary().read_text(encoding="utf-8").splitlines()
     words = [ln.split()[0] for ln in lines if ln.strip() and not ln.startswith("#")]
     return sorted(words, key=len, reverse=True)
+
+
+@lru_cache(maxsize=1)
+def words_version() -> str:
+    """Changes whenever tokens could: jieba's own dictionary or the domain dictionary.
+
+    Found without importing jieba (that costs half a second).
+    """
+    from importlib.util import find_spec
+
+    spec = find_spec("jieba")
+    jieba_dict = Path(spec.origin).parent / "dict.txt" if spec and spec.origin else None
+    stamp = ""
+    if jieba_dict is not None and jieba_dict.exists():
+        st = jieba_dict.stat()
+        stamp = f"{jieba_dict} {st.st_size} {st.st_mtime_ns}"
+    digest = hashlib.sha1(domain_dictionary().read_bytes()).hexdigest()[:12]
+    return f"{stamp} domain {digest}"
 
 
 @lru_cache(maxsize=1)

@@ -109,3 +109,27 @@ def test_search_applies_filters(lib: Path) -> None:
 
 def test_search_of_only_punctuation_finds_nothing(lib: Path) -> None:
     assert Index([lib]).search("，。！") == []
+
+
+def test_a_repeated_query_needs_no_jieba(lib: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = [h.fragment.id for h in Index([lib]).search("形式主义官僚主义")]
+    import speechgen.words
+
+    def no_jieba(_text: str) -> list[str]:
+        raise AssertionError("jieba was asked again")
+
+    monkeypatch.setattr(speechgen.words, "tokens", no_jieba)
+    assert [h.fragment.id for h in Index([lib]).search("形式主义官僚主义")] == first
+    with pytest.raises(AssertionError, match="jieba was asked again"):
+        Index([lib]).search("调查研究之风")
+
+
+def test_a_new_domain_dictionary_reindexes(lib: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    Index([lib]).search("形式主义")
+    import speechgen.index
+
+    monkeypatch.setattr(speechgen.index, "words_version", lambda: "another dictionary")
+    idx = Index([lib])
+    assert idx.conn.execute("SELECT COUNT(*) FROM queries").fetchone()[0] == 0
+    assert idx.conn.execute("SELECT COUNT(*) FROM frags WHERE indexed = 1").fetchone()[0] == 0
+    assert [h.fragment.id for h in idx.search("形式主义")] == ["a.2"]
