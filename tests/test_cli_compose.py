@@ -50,12 +50,11 @@ def assert_clean_draft(md: str, place: str, date_line: str) -> None:
     assert "{{" not in body and "}}" not in body and "{%" not in body
     assert not RAW_TOKEN.search(body), RAW_TOKEN.search(body)
     labels = [b.text for b in draft.blocks if b.kind == "heading1"]
-    assert labels, "no points"
-    for n, label in enumerate(labels, 1):
-        number = CN[n - 1] if n <= 10 else ""
-        assert label.startswith((f"第{number}，", f"{number}、")), (n, label)
-    styles = {label[: label.index("，") + 1] if label.startswith("第") else "、" for label in labels}
-    assert len(styles) == len(labels) or styles == {"、"}, "mixed numbering styles"
+    assert 0 < len(labels) <= 10
+    numbered = list(enumerate(labels, 1))
+    assert all(label.startswith(f"第{CN[n - 1]}，") for n, label in numbered) or all(
+        label.startswith(f"{CN[n - 1]}、") for n, label in numbered
+    ), labels
     assert place in draft.title
     assert draft.date_line == date_line
     for block in draft.blocks:
