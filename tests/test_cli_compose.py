@@ -57,10 +57,14 @@ def assert_clean_draft(md: str, place: str, date_line: str) -> None:
     ), labels
     assert place in draft.title
     assert draft.date_line == date_line
+    expected = 0
     for block in draft.blocks:
-        subs = [s.text for s in block.spans if s.style == "bold"]
-        if subs and subs[0][1:2] == "是":
-            assert subs[0][0] in CN
+        if block.kind == "heading1":
+            expected = 0
+        lead = block.spans[0] if block.spans else None
+        if lead is not None and lead.style == "bold" and re.match(f"[{CN}]+是", lead.text):
+            assert lead.text.startswith(f"{CN[expected]}是"), lead.text  # 一是, 二是, … in each point
+            expected += 1
 
 
 # --------------------------------------------------------------------------- examples
