@@ -17,7 +17,6 @@ from typer.testing import CliRunner
 
 from speechgen.cli import app
 from speechgen.draft import from_markdown
-
 from tests.conftest import EXAMPLES, ROOT
 
 GOLDEN = ROOT / "tests" / "golden"
