@@ -243,7 +243,10 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=0, help="runs per median (default 7, quick 2)")
     ap.add_argument("--fragments", type=int, default=0, help="library size (default 100000)")
     ap.add_argument("--megabytes", type=float, default=0, help="ingest corpus size (default 5)")
+    ap.add_argument("--only", default="start,compose,ingest,library",
+                    help="comma-separated parts to run (default: all of start,compose,ingest,library)")
     args = ap.parse_args()
+    parts = set(args.only.split(","))
     repeat = args.repeat or (2 if args.quick else 7)
     total = args.fragments or (2000 if args.quick else 100_000)
     megabytes = args.megabytes or (0.3 if args.quick else 5.0)
@@ -254,11 +257,15 @@ def main() -> None:
         subprocess.run(SPEECHGEN + ["fragments", "list"], env=env, check=True, stdout=subprocess.DEVNULL)
         table = Table()
         print(f"machine: {machine()}")
-        print(f"command: python benchmarks/run.py{' --quick' if args.quick else ''} (repeat {repeat})\n")
-        bench_start(table, env, repeat)
-        bench_compose(table, env, repeat, work)
-        bench_ingest(table, env, work, megabytes)
-        bench_library(table, env, work, total, max(3, repeat // 2))
+        print(f"command: python {' '.join(sys.argv)} (repeat {repeat})\n")
+        if "start" in parts:
+            bench_start(table, env, repeat)
+        if "compose" in parts:
+            bench_compose(table, env, repeat, work)
+        if "ingest" in parts:
+            bench_ingest(table, env, work, megabytes)
+        if "library" in parts:
+            bench_library(table, env, work, total, max(3, repeat // 2))
         table.print()
 
 

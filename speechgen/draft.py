@@ -188,14 +188,10 @@ def _front_matter(text: str, name: str) -> tuple[dict[str, str], str, int]:
     end = text.find("\n---", 4)
     if end < 0:
         raise SpeechgenError(f"{name}:1: front matter opened with '---' is never closed — add a '---' line")
-    import yaml
+    from speechgen.library import parse_yaml
 
-    try:
-        data = yaml.safe_load(text[4:end]) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        raise SpeechgenError(f"{name}:{line}: front matter is not valid YAML — fix or remove it") from None
+    # The leading line break keeps YAML's line numbers equal to the file's.
+    data = parse_yaml("\n" + text[4:end], name) or {}
     if not isinstance(data, dict):
         raise SpeechgenError(f"{name}:2: front matter must be 'key: value' lines")
     rest = text[end + 4 :]

@@ -18,11 +18,19 @@ from speechgen.model import KINDS, Fragment, Source, Subpoint, Variant
 def _loader() -> Any:
     """PyYAML's C safe loader where built (several times faster), else the Python one.
 
-    yaml is imported here, not at the top: a warm cache never needs it.
+    Dates stay text: an impossible date such as 2024-13-45 would otherwise escape as a
+    ValueError, and fragment files and metadata only ever show dates. yaml is imported
+    here, not at the top: a warm cache never needs it.
     """
     import yaml
 
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    resolvers = {
+        first: [(tag, rx) for tag, rx in found if tag != "tag:yaml.org,2002:timestamp"]
+        for first, found in base.yaml_implicit_resolvers.items()
+    }
+    return type("TextDateLoader", (base,), {"yaml_implicit_resolvers": resolvers})
+
 
 #: Names a fragment text may call that are not slots.
 TEXT_FUNCTIONS = frozenset({"blank"})

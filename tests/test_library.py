@@ -201,3 +201,13 @@ def test_shipped_library_is_found_and_valid() -> None:
     lib = load_library([shipped("fragments")])
     assert len(lib) > 0
     assert {"opening", "point", "closing"} <= {f.kind for f in lib.fragments}
+
+
+def test_dates_in_fragment_files_stay_text(lib_dir: Path) -> None:
+    write(
+        lib_dir,
+        "dated.yaml",
+        "source: {file: x.txt, date: 2024-13-45}\nfragments:\n  - {id: t.1, kind: opening, text: 正文}\n",
+    )
+    frag = load_library([lib_dir]).get("t.1")
+    assert frag.source.date == "2024-13-45"
