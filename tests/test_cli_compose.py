@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from speechgen.cli import app
 from speechgen.draft import from_markdown
-from tests.conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT
 
 GOLDEN = ROOT / "tests" / "golden"
 EXAMPLE_BRIEFS = sorted(EXAMPLES.glob("*.yaml"))
@@ -231,3 +231,16 @@ def test_brief_init_writes_a_brief_that_composes_once_filled(here: Path) -> None
     code, out, err = run("brief", "init", "-t", "动员部署会")
     assert code == 0 and out.startswith("# Brief for a 动员部署会 speech") and "\ntemplate: 动员部署会 " in out
     assert run("brief", "init", "-t", "推进")[2].startswith("Error: unknown template '推进' — did you mean '推进会'?")
+
+
+def test_reference_docx_with_markdown_output_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("office.docx").write_bytes(b"not read")
+    result = CliRunner().invoke(
+        app, ["compose", str(EXAMPLES / "推进会.yaml"), "-o", "draft.md", "--reference-docx", "office.docx"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: draft.md: --reference-docx only shapes Word output — write a .docx, or leave the option out\n"
+    )
+    assert not Path("draft.md").exists()

@@ -14,6 +14,11 @@ FORMATS = (".docx", ".md", ".txt")
 def export(draft: Draft, path: Path, reference_docx: Path | None = None) -> None:
     """Write *draft* to *path* in the format its suffix names; atomic."""
     suffix = path.suffix.lower()
+    if reference_docx is not None and suffix in (".md", ".txt"):
+        raise OutputError(
+            f"{display_path(path)}: --reference-docx only shapes Word output — "
+            "write a .docx, or leave the option out"
+        )
     if suffix == ".md":
         from speechgen.export.markdown import write_markdown
 
