@@ -128,15 +128,20 @@ def read_docx(data: bytes, name: str) -> str:
     """
     import io
     import zipfile
+    import zlib
 
     if not data.strip():
         raise IngestError(f"{name}: empty file — nothing to ingest")
     try:
         import docx
         from docx.opc.exceptions import PackageNotFoundError
+        from lxml.etree import XMLSyntaxError
 
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError):
+    except (  # every way a damaged zip or its XML shows up (fuzzed in tests/test_errors.py)
+        zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError, XMLSyntaxError,
+        zlib.error, EOFError, NotImplementedError,
+    ):
         raise IngestError(
             f"{name}: not a valid .docx (corrupt or not a Word file) — re-save it from Word"
         ) from None

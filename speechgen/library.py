@@ -137,7 +137,7 @@ def _source(raw: Any) -> Source:
         speaker=str(raw.get("speaker") or ""),
         campaign=str(raw.get("campaign") or ""),
         announced_points=ann if isinstance(ann, int) else None,
-        warnings=tuple(str(w) for w in raw.get("warnings") or ()),
+        warnings=_strs(raw.get("warnings")),
     )
 
 
@@ -237,6 +237,36 @@ def _parser() -> Any:
     return SandboxedEnvironment()
 
 
+def _is_words(value: Any) -> bool:
+    scalar = (str, int, float)
+    return value is None or isinstance(value, scalar) or (
+        isinstance(value, list) and all(isinstance(v, scalar) for v in value)
+    )
+
+
+def _shape_problems(raw: dict[str, Any]) -> list[str]:
+    """Fields of the wrong type: texts that are lists, word lists that nest, bad variants."""
+    out = []
+    for key in ("heading", "text", "tail"):
+        if isinstance(raw.get(key), (list, dict)):
+            out.append(f"'{key}' must be text, not a list or mapping — write it as one (quoted) text")
+    for key in ("tags", "slots", "blanks", "restored"):
+        if not _is_words(raw.get(key)):
+            out.append(f"'{key}' must be a list of words, e.g. [a, b]")
+    subpoints = raw.get("subpoints")
+    if subpoints is not None and not isinstance(subpoints, list):
+        out.append("'subpoints' must be a list of {lead: …, text: …}")
+    elif any(isinstance(sp, dict) and isinstance(sp.get(k), (list, dict)) for sp in subpoints or () for k in ("lead", "text")):
+        out.append("a subpoint's 'lead' and 'text' must be text, not a list or mapping")
+    variants = raw.get("variants")
+    if variants is not None and not (
+        isinstance(variants, list)
+        and all(isinstance(v, dict) and isinstance(v.get("similarity", 1.0), (int, float)) for v in variants)
+    ):
+        out.append("'variants' must be a list of {source: …, id: …, similarity: 0.97}")
+    return out
+
+
 def check_fragment(raw: Any, where: str) -> list[str]:
     """Every problem with one fragment entry, each prefixed by *where* (file:line)."""
     if not isinstance(raw, dict):
@@ -255,8 +285,10 @@ def check_fragment(raw: Any, where: str) -> list[str]:
         out.append(f"{where}: point '{fid}' has no heading — add 'heading:'")
     if not has_body:
         out.append(f"{where}: fragment '{fid}' has no text — add 'text:'")
+    out += [f"{where}: fragment '{fid}': {p}" for p in _shape_problems(raw)]
     parts = [raw.get("heading"), raw.get("text"), raw.get("tail")]
-    for sp in raw.get("subpoints") or ():
+    subpoints = raw.get("subpoints")
+    for sp in subpoints if isinstance(subpoints, list) else ():
         if isinstance(sp, dict):
             parts += [sp.get("lead"), sp.get("text")]
         else:
@@ -267,7 +299,7 @@ def check_fragment(raw: Any, where: str) -> list[str]:
         used |= names
         out += [f"{where}: fragment '{fid}': {p}" for p in problems]
     used -= TEXT_FUNCTIONS
-    declared = set(_strs(raw.get("slots")))
+    declared = set(_strs(raw.get("slots"))) if _is_words(raw.get("slots")) else used
     for name in sorted(used - declared):
         out.append(
             f"{where}: fragment '{fid}' uses slot '{name}' but does not declare it — "
