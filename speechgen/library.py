@@ -128,16 +128,21 @@ def _source(raw: Any) -> Source:
         return Source()
     year = raw.get("year")
     ann = raw.get("announced_points")
+
+    def text(key: str) -> str:  # metadata only: a list or mapping here is ignored, not str()'d
+        value = raw.get(key)
+        return str(value) if isinstance(value, (str, int, float)) else ""
+
     return Source(
-        file=str(raw.get("file") or ""),
-        title=str(raw.get("title") or ""),
-        meeting=str(raw.get("meeting") or ""),
+        file=text("file"),
+        title=text("title"),
+        meeting=text("meeting"),
         year=year if isinstance(year, int) else None,
-        date=str(raw.get("date") or ""),
-        speaker=str(raw.get("speaker") or ""),
-        campaign=str(raw.get("campaign") or ""),
+        date=text("date"),
+        speaker=text("speaker"),
+        campaign=text("campaign"),
         announced_points=ann if isinstance(ann, int) else None,
-        warnings=_strs(raw.get("warnings")),
+        warnings=_strs(raw.get("warnings")) if _is_words(raw.get("warnings")) else (),
     )
 
 
@@ -295,6 +300,8 @@ def check_fragment(raw: Any, where: str) -> list[str]:
             out.append(f"{where}: fragment '{fid}': each subpoint needs 'lead' and 'text'")
     used: set[str] = set()
     for part in parts:
+        if isinstance(part, (list, dict)):  # reported above; str() of shared aliases can explode
+            continue
         names, problems = jinja_names(str(part or ""))
         used |= names
         out += [f"{where}: fragment '{fid}': {p}" for p in problems]

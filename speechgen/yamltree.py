@@ -29,8 +29,27 @@ class _Tree:
         self.shown = shown
         self.problems: list[str] = []
         self._ctor = yaml.constructor.SafeConstructor()
+        self._built: dict[int, Any] = {}  # node → value: an alias is built once (no "billion laughs")
+        self._open: set[int] = set()  # nodes being built: an alias to one of them loops
 
     def value(self, node: yaml.Node) -> Any:
+        key = id(node)
+        if key in self._built:
+            return self._built[key]
+        if key in self._open:
+            self.problems.append(
+                f"{self.shown}:{node.start_mark.line + 1}: an alias (*name) refers to the item that "
+                "contains it — a brief cannot loop; write the values out"
+            )
+            return REFUSED
+        self._open.add(key)
+        try:
+            self._built[key] = self._value(node)
+        finally:
+            self._open.discard(key)
+        return self._built[key]
+
+    def _value(self, node: yaml.Node) -> Any:
         if node.tag.startswith(_PY_TAG):
             tag = "!!python/" + node.tag[len(_PY_TAG):]
             self.problems.append(
@@ -91,10 +110,14 @@ def compose_yaml(text: str, shown: str) -> tuple[Any, list[str]]:
     """
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is None:
+            return None, []
+        tree = _Tree(shown)
+        return tree.value(node), tree.problems
     except yaml.YAMLError:
         parse_yaml(text, shown)  # raises the formatted syntax error
         raise BriefError(f"{shown}: not valid YAML — check the indentation and quoting") from None
-    if node is None:
-        return None, []
-    tree = _Tree(shown)
-    return tree.value(node), tree.problems
+    except RecursionError:
+        raise BriefError(
+            f"{shown}: lists or mappings nested too deeply to read — a brief needs only a few levels"
+        ) from None
