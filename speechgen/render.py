@@ -14,6 +14,7 @@ from typing import Any
 
 from speechgen.draft import MARK_RE, Draft, from_markdown
 from speechgen.errors import SpeechgenError, TemplateError
+from speechgen.library import display_path
 from speechgen.paths import shipped
 from speechgen.selection import Pick
 from speechgen.templates import Template
@@ -136,6 +137,8 @@ class Renderer:
             out = self.env.from_string(text).render(**self.values, blank=blank)
         except JinjaError as exc:
             raise TemplateError(f"{owner}: cannot fill the text ({exc}) — fix the fragment") from None
+        except RENDER_FAILURES as exc:  # {{ 1/0 }}, range(10**9): the text's fault, not ours
+            raise TemplateError(f"{owner}: cannot fill the text ({failure(exc)}) — fix the fragment") from None
         self.blank_counts[owner] = count
         if record:
             self._record(out, owner, where, kinds)
@@ -196,10 +199,37 @@ def fix_stated_count(paras: list[str], n: int, owner: str, warnings: list[str]) 
 
 
 SKELETON_NAMES = ("title", "meeting", "speaker", "date_line", "salutation", "opening", "points", "closing", "vars")
+#: What Python raises for a Jinja text that divides by zero, adds text to a number, asks
+#: the sandbox for a huge range or includes itself: a mistake in that text, reported as one.
+RENDER_FAILURES = (ArithmeticError, LookupError, TypeError, ValueError, RecursionError)
+
+
+def failure(exc: BaseException) -> str:
+    """A Python error raised while rendering, as a user reads it."""
+    if isinstance(exc, RecursionError):
+        return "it includes or extends itself without end"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def template_line(exc: BaseException) -> int:
+    """The line of the template text being rendered when *exc* was raised (0: unknown)."""
+    line, tb = 0, exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":  # Jinja's rewritten frames
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
 
 def render_skeleton(template: Template, ctx: dict[str, Any]) -> Draft:
     """Render the template into the Markdown dialect and read it back as a Draft."""
-    from jinja2 import FileSystemLoader, StrictUndefined, TemplateSyntaxError, UndefinedError
+    from jinja2 import (
+        FileSystemLoader,
+        StrictUndefined,
+        TemplateNotFound,
+        TemplateSyntaxError,
+        UndefinedError,
+    )
     from jinja2 import TemplateError as JinjaError
     from jinja2.sandbox import SandboxedEnvironment
 
@@ -220,8 +250,17 @@ def render_skeleton(template: Template, ctx: dict[str, Any]) -> Draft:
         raise TemplateError(
             f"{template.shown}: {exc.message} — template variables: {', '.join(SKELETON_NAMES)}"
         ) from None
+    except TemplateNotFound as exc:
+        raise TemplateError(
+            f"{template.shown}: cannot include '{exc.name}' — put it in the template's folder "
+            f"({display_path(template.path.parent)})"
+        ) from None
     except JinjaError as exc:  # SecurityError and the like: the sandbox said no
         raise TemplateError(f"{template.shown}: {exc} — a template may only use the variables given to it") from None
+    except RENDER_FAILURES as exc:
+        line = template_line(exc)
+        where = f"{template.shown}:{line}" if line else template.shown
+        raise TemplateError(f"{where}: {failure(exc)} — fix the template") from None
     try:
         return from_markdown(md, template.shown)
     except SpeechgenError as exc:
