@@ -1,21 +1,17 @@
-"""Segmented speeches → Fragment objects: ids, slots, tags, near-duplicate variants."""
+"""Segmented speeches → Fragment objects: ids, slots, tags (near-duplicates: :mod:`speechgen.variants`)."""
 
 from __future__ import annotations
 
-import difflib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from speechgen import tags as tagging
-from speechgen.model import Fragment, Source, Subpoint, Variant
+from speechgen.model import Fragment, Source, Subpoint
 from speechgen.segment import Part, Speech
 from speechgen.slots import Restorer, Result, metadata, replace_tokens
 
 #: Parts that become fragments (title, date and speaker go to the ``source:`` block).
 FRAGMENT_KINDS = ("salutation", "opening", "transition", "point", "requirements", "paragraph", "closing")
-#: Kinds compared across sources for near-duplicates, and the similarity that makes two variants.
-VARIANT_KINDS = ("opening", "point", "requirements", "paragraph", "closing")
-SIMILARITY = 0.8
 _ANNOUNCED = re.compile(r"(我(?:重点|再|主要|简要)?(?:讲|谈|强调|提|说)(?:以下)?)([一二三四五六七八九十]+)(点|个方面)")
 
 
@@ -104,47 +100,3 @@ def _fragment(part: Part, fid: str, base_tags: list[str], restorer: Restorer | N
         restored=tuple(acc.restored),
         source=source,
     )
-
-
-# --------------------------------------------------------------------------- near-duplicates
-
-
-def similarity(a: str, b: str) -> float:
-    """difflib ratio of two texts, 0..1 (a quick upper bound first, to skip clear misses)."""
-    m = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    if m.real_quick_ratio() < SIMILARITY or m.quick_ratio() < SIMILARITY:
-        return 0.0
-    return m.ratio()
-
-
-def link_variants(built: list[Built], library: tuple[Fragment, ...] = ()) -> list[Built]:
-    """Record near-duplicate fragments of different speeches as variants of each other.
-
-    Each fragment is compared with fragments of the same kind in every other speech;
-    pairs with a difflib ratio of at least :data:`SIMILARITY` list each other under
-    ``variants:`` (source file, id, similarity), so the composer never uses both.
-    Fragments already in the *library* (other sources) are linked from the new side only.
-    """
-    flat = [(b, f) for b in built for f in b.fragments if f.kind in VARIANT_KINDS]
-    links: dict[str, list[Variant]] = {}
-    for _, fa in flat:
-        for fb in library:
-            if fb.kind == fa.kind and fb.source.file != fa.source.file:
-                score = similarity(fa.full_text, fb.full_text)
-                if score >= SIMILARITY:
-                    links.setdefault(fa.id, []).append(Variant(fb.source.file, fb.id, round(score, 2)))
-    for i, (ba, fa) in enumerate(flat):
-        for bb, fb in flat[i + 1 :]:
-            if ba.prefix == bb.prefix or fa.kind != fb.kind:
-                continue
-            score = similarity(fa.full_text, fb.full_text)
-            if score >= SIMILARITY:
-                score = round(score, 2)
-                links.setdefault(fa.id, []).append(Variant(fb.source.file, fb.id, score))
-                links.setdefault(fb.id, []).append(Variant(fa.source.file, fa.id, score))
-    for fid, found in links.items():
-        links[fid] = sorted(found, key=lambda v: (v.source, v.id))
-    return [
-        replace(b, fragments=tuple(replace(f, variants=tuple(links.get(f.id, ()))) for f in b.fragments))
-        for b in built
-    ]

@@ -16,13 +16,14 @@ from typing import Any
 
 import yaml
 
-from speechgen.build import Built, build_speech, link_variants, speech_prefix
+from speechgen.build import Built, build_speech, speech_prefix
 from speechgen.clean import clean_text, compile_junk, read_source
 from speechgen.errors import IngestError
 from speechgen.library import display_path
 from speechgen.model import Fragment
 from speechgen.segment import Speech, split_speeches
 from speechgen.slots import Restorer, has_raw_token
+from speechgen.variants import link_variants
 
 SUFFIXES = (".txt", ".docx")
 #: From how many files on a progress bar is shown.
