@@ -132,6 +132,8 @@ def ingest(
     Returns:
         The report; ``report.problems`` lists every file that failed.
     """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise IngestError(f"{display_path(out_dir)}: is a file — give --out a folder for the fragment files")
     report = Report()
     files, report.problems = find_sources(paths)
     patterns = compile_junk(junk)
@@ -234,7 +236,11 @@ def _write(target: Path, text: str, force: bool, dry_run: bool, report: Report) 
             return "kept"
     if dry_run:
         return "would write"
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        shown = display_path(target.parent)
+        raise IngestError(f"{shown}: cannot create the folder ({exc.strerror}) — give --out another folder") from None
     atomic_write_bytes(target, data)
     return "written"
 

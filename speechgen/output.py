@@ -33,7 +33,10 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """
     check_target(path)
     parent = path.parent if str(path.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    except OSError as exc:  # root passes os.access, yet /proc, a read-only disk … say no here
+        raise _cannot_write(path, exc) from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -45,12 +48,17 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
-    except PermissionError:
+    except OSError as exc:  # the writers only write *tmp*: any OSError is about writing
         tmp.unlink(missing_ok=True)
-        raise OutputError(f"{display_path(path)}: cannot write here (permission denied) — choose another path") from None
+        raise _cannot_write(path, exc) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _cannot_write(path: Path, exc: OSError) -> OutputError:
+    reason = "permission denied" if isinstance(exc, PermissionError) else exc.strerror or str(exc)
+    return OutputError(f"{display_path(path)}: cannot write here ({reason}) — choose another path")
 
 
 def atomic_write_text(path: Path, text: str) -> None:
