@@ -382,8 +382,9 @@ def test_failed_save_leaves_the_old_file_and_no_temp_file(
         raise OSError("disk full")
 
     monkeypatch.setattr(docx.document.Document, "save", broken_save)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputError) as err:
         write_docx(small_draft(), out)
+    assert str(err.value) == f"{out}: cannot write here (disk full) — choose another path"
     assert out.read_bytes() == b"old draft"
     assert [p.name for p in tmp_path.iterdir()] == ["讲话稿.docx"]
 
