@@ -100,6 +100,8 @@ def _open_reference(path: Path) -> Any:
         KeyError,
         ValueError,
         XMLSyntaxError,
+        EOFError,
+        NotImplementedError,  # a zip feature python's zipfile lacks
     ):
         raise OutputError(
             f"{shown}: not a valid .docx (corrupt or not a Word file) — give a Word document saved as .docx"
