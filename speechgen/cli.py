@@ -364,6 +364,10 @@ def export_cmd(
         text = draft.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise SpeechgenError(f"{shown}: no such file — check the path") from None
+    except IsADirectoryError:
+        raise SpeechgenError(f"{shown}: is a folder, not a draft — give the .md file") from None
+    except OSError as exc:
+        raise SpeechgenError(f"{shown}: cannot read ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise SpeechgenError(f"{shown}: not UTF-8 text — save the draft as UTF-8") from None
     _check_format(output)

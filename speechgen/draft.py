@@ -194,6 +194,12 @@ def _front_matter(text: str, name: str) -> tuple[dict[str, str], str, int]:
     data = parse_yaml("\n" + text[4:end], name) or {}
     if not isinstance(data, dict):
         raise SpeechgenError(f"{name}:2: front matter must be 'key: value' lines")
+    for key, value in data.items():
+        if isinstance(value, (list, dict)):
+            raise SpeechgenError(
+                f"{name}: front matter '{key}' must be text, not a list or mapping — "
+                f"write it as '{key}: …' on one line"
+            )
     rest = text[end + 4 :]
     offset = text[: end + 4].count("\n")
     return {str(k): str(v) for k, v in data.items()}, rest, offset

@@ -72,6 +72,7 @@ def parse_yaml(text: str, shown: str) -> Any:
     except yaml.constructor.ConstructorError as exc:
         where = _mark(shown, exc.problem_mark)
         tag = str(exc.problem or "").split("'")[1] if "'" in str(exc.problem) else "?"
+        tag = tag.replace("tag:yaml.org,2002:", "!!")  # as the user wrote it
         raise SpeechgenError(
             f"{where}: the YAML tag {tag} is not allowed — only plain YAML "
             "(text, numbers, lists, mappings) is read, nothing that builds Python objects"
@@ -79,6 +80,8 @@ def parse_yaml(text: str, shown: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         where = _mark(shown, exc.problem_mark)
         problem = exc.problem or exc.context or "invalid YAML"
+        if exc.context and problem.startswith("but "):  # "but found another document"
+            problem = f"{exc.context}, {problem}"
         raise SpeechgenError(
             f"{where}: YAML syntax error: {problem} — check the indentation and quoting near this line"
         ) from None

@@ -103,7 +103,7 @@ def test_yaml_syntax_error_names_file_line_and_column(lib_dir: Path) -> None:
 def test_python_tags_are_refused(lib_dir: Path) -> None:
     write(lib_dir, "evil.yaml", "fragments: !!python/object/apply:os.system ['touch pwned']\n")
     assert problems_of(lib_dir) == (
-        "fragment library: lib/evil.yaml:1:12: the YAML tag tag:yaml.org,2002:python/object/apply:os.system "
+        "fragment library: lib/evil.yaml:1:12: the YAML tag !!python/object/apply:os.system "
         "is not allowed — only plain YAML (text, numbers, lists, mappings) is read, nothing that builds "
         "Python objects"
     )
