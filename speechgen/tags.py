@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 #: Meeting types, most specific first; the first one found in the title wins.
 MEETINGS = (
@@ -60,12 +61,48 @@ def year(title: str, date: str) -> int | None:
 
 def keywords(text: str, top: int = 6, skip: tuple[str, ...] = ()) -> list[str]:
     """jieba TF-IDF keywords of *text* (placeholders removed), without *skip* and numbers."""
+    return list(_keywords(text, top, skip))
+
+
+@lru_cache(maxsize=16_384)
+def _keywords(text: str, top: int, skip: tuple[str, ...]) -> tuple[str, ...]:
+    bare = _JINJA.sub(" ", text)
+    words = extract_tags(bare, top + len(skip) + 4, _POS)
+    out = [w for w in words if w not in skip and w not in _GENERIC and not w.isdigit() and len(w) > 1]
+    return tuple(out[:top])
+
+
+def extract_tags(text: str, top: int, allow: tuple[str, ...]) -> list[str]:
+    """``jieba.analyse.extract_tags(text, topK=top, allowPOS=allow)``, the same words in the same order.
+
+    jieba tags each run of Chinese (and ASCII word) characters on its own, so the tags of a
+    run are kept and reused: speeches repeat their clauses, and a copied speech costs no
+    tagging at all. The counting and weighting below are jieba's, step for step (ties
+    keep the order of first appearance, as there).
+    """
     from speechgen.words import _jieba
 
     _jieba()  # loads the domain dictionary once
     import jieba.analyse
+    import jieba.posseg
 
-    bare = _JINJA.sub(" ", text)
-    words = [str(w) for w in jieba.analyse.extract_tags(bare, topK=top + len(skip) + 4, allowPOS=_POS)]
-    out = [w for w in words if w not in skip and w not in _GENERIC and not w.isdigit() and len(w) > 1]
-    return out[:top]
+    tfidf = jieba.analyse.default_tfidf
+    allowed = frozenset(allow)
+    freq: dict[str, float] = {}
+    for block in jieba.posseg.re_han_internal.split(text):
+        for word, flag in _tagged(block):
+            if flag not in allowed or len(word.strip()) < 2 or word.lower() in tfidf.stop_words:
+                continue
+            freq[word] = freq.get(word, 0.0) + 1.0
+    total = sum(freq.values())
+    for k in freq:
+        freq[k] *= tfidf.idf_freq.get(k, tfidf.median_idf) / total
+    return sorted(freq, key=freq.__getitem__, reverse=True)[:top]
+
+
+@lru_cache(maxsize=262_144)
+def _tagged(block: str) -> tuple[tuple[str, str], ...]:
+    """jieba's (word, part of speech) pairs for one run of text."""
+    import jieba.posseg
+
+    return tuple((p.word, p.flag) for p in jieba.posseg.dt.cut(block))
