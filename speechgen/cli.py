@@ -136,10 +136,9 @@ def fragments_list(
     Example: speechgen fragments list --kind point --tag 调查研究
     """
     from speechgen.browse import fragment_json, list_table
-    from speechgen.library import load_library
+    from speechgen.index import Index
 
-    lib = load_library(_dirs(library))
-    frags = lib.select(_filters(kind, tag, meeting, year, source, needs_review))
+    frags = Index(_dirs(library)).select(_filters(kind, tag, meeting, year, source, needs_review))
     if as_json:
         typer.echo(json.dumps([fragment_json(f) for f in frags], ensure_ascii=False, indent=1))
         return

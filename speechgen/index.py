@@ -32,16 +32,16 @@ from speechgen.model import Fragment, Source
 from speechgen.paths import cache_dir
 from speechgen.words import words_version
 
-SCHEMA = 4
+SCHEMA = 5
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(
     path TEXT PRIMARY KEY, shown TEXT, mtime_ns INTEGER, size INTEGER,
-    source TEXT, problems TEXT);
+    source TEXT, problems TEXT, meeting TEXT, year INTEGER, sfile TEXT);
 CREATE TABLE IF NOT EXISTS frags(
     rowid INTEGER PRIMARY KEY, path TEXT, ord INTEGER, id TEXT, line INTEGER,
-    data TEXT, indexed INTEGER DEFAULT 0);
+    data TEXT, indexed INTEGER DEFAULT 0, kind TEXT, review INTEGER, tags TEXT);
 CREATE INDEX IF NOT EXISTS frags_id ON frags(id);
 CREATE INDEX IF NOT EXISTS frags_path ON frags(path, ord);
 CREATE INDEX IF NOT EXISTS frags_todo ON frags(indexed) WHERE indexed = 0;
@@ -152,15 +152,18 @@ class Index:
             for key in stale:
                 path, mtime, size = stats[key]
                 lf = parse_library_file(path)
+                src = lf.source
                 c.execute(
-                    "INSERT INTO files VALUES(?,?,?,?,?,?)",
-                    (key, lf.path, mtime, size, _source_json(lf.source),
-                     json.dumps(list(lf.problems), ensure_ascii=False)),
+                    "INSERT INTO files VALUES(?,?,?,?,?,?,?,?,?)",
+                    (key, lf.path, mtime, size, _source_json(src),
+                     json.dumps(list(lf.problems), ensure_ascii=False), src.meeting, src.year, src.file),
                 )
                 c.executemany(
-                    "INSERT INTO frags(path, ord, id, line, data) VALUES(?,?,?,?,?)",
+                    "INSERT INTO frags(path, ord, id, line, data, kind, review, tags) "
+                    "VALUES(?,?,?,?,?,?,?,?)",
                     [
-                        (key, i, f.id, f.line, json.dumps(f.to_dict(), ensure_ascii=False))
+                        (key, i, f.id, f.line, json.dumps(f.to_dict(), ensure_ascii=False),
+                         f.kind, int(f.review), _SEP + _SEP.join(f.tags) + _SEP)
                         for i, f in enumerate(lf.fragments)
                     ],
                 )
@@ -180,14 +183,23 @@ class Index:
         shown, source = self._source(key)
         return fragment_from_dict(json.loads(data), source, shown, line)
 
-    def _all(self) -> Iterator[Fragment]:
-        rows = self.conn.execute("SELECT path, line, data FROM frags ORDER BY path, ord")
+    def _all(self, filters: Filters | None = None) -> Iterator[Fragment]:
+        where, params = _where(filters)
+        rows = self.conn.execute(
+            "SELECT f.path, f.line, f.data FROM frags f JOIN files s ON s.path = f.path "
+            f"WHERE {where} ORDER BY f.path, f.ord",
+            params,
+        )
         for key, line, data in rows:
             yield self._fragment(key, line, data)
 
     def library(self) -> Library:
         """Every fragment, in file order."""
         return Library(self._all(), self.dirs)
+
+    def select(self, filters: Filters) -> list[Fragment]:
+        """Fragments passing *filters*, in file order; the filtering happens in SQLite."""
+        return list(self._all(filters))
 
     # ------------------------------------------------------------------ search
     def _ensure_indexed(self) -> None:
@@ -229,20 +241,46 @@ class Index:
         if not words:
             return []
         match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
-        filters = filters or Filters()
+        where, params = _where(filters)
         phrase = "".join(query.split())
-        hits: list[Hit] = []
         rows = self.conn.execute(
-            "SELECT f.path, f.line, f.data, bm25(fts) FROM fts JOIN frags f ON f.rowid = fts.rowid "
-            "WHERE fts MATCH ? ORDER BY bm25(fts) LIMIT ?",
-            (match, max(limit * 20, 200)),
+            "SELECT f.path, f.line, f.data, bm25(fts) FROM fts "
+            "JOIN frags f ON f.rowid = fts.rowid JOIN files s ON s.path = f.path "
+            f"WHERE fts MATCH ? AND {where} ORDER BY bm25(fts) LIMIT ?",
+            [match, *params, max(limit * 20, 200)],
         )
-        for key, line, data, rank in rows:
-            frag = self._fragment(key, line, data)
-            if filters.match(frag):
-                hits.append(Hit(frag, -float(rank)))
+        hits = [Hit(self._fragment(key, line, data), -float(rank)) for key, line, data, rank in rows]
         hits.sort(key=lambda h: (phrase not in h.fragment.full_text, -h.score))
         return hits[:limit]
+
+
+_SEP = "\x1f"  # between tags in the tags column, and around them
+
+
+def _where(filters: Filters | None) -> tuple[str, list[Any]]:
+    """SQL over frags f JOIN files s for *filters*; the same rules as Filters.match."""
+    if filters is None:
+        return "1", []
+    sql: list[str] = []
+    params: list[Any] = []
+    if filters.kind:
+        sql.append("f.kind = ?")
+        params.append(filters.kind)
+    if filters.tag:
+        sql.append("instr(f.tags, ?) > 0")
+        params.append(_SEP + filters.tag + _SEP)
+    if filters.meeting:
+        sql.append("instr(s.meeting, ?) > 0")
+        params.append(filters.meeting)
+    if filters.year is not None:
+        sql.append("s.year = ?")
+        params.append(filters.year)
+    if filters.source:
+        sql.append("(instr(s.sfile, ?) > 0 OR instr(s.shown, ?) > 0)")
+        params += [filters.source, filters.source]
+    if filters.needs_review:
+        sql.append("f.review = 1")
+    return " AND ".join(sql) or "1", params
 
 
 def cached_library(dirs: list[Path]) -> Library:

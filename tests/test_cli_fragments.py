@@ -203,12 +203,12 @@ def test_missing_library_folder_is_an_error(lib: str) -> None:
 
 
 def test_internal_errors_ask_for_a_report(lib: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    import speechgen.library
+    import speechgen.index
 
     def boom(*_a: object, **_k: object) -> None:
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr(speechgen.library, "load_library", boom)
+    monkeypatch.setattr(speechgen.index.Index, "select", boom)
     code, _, err = run("fragments", "list", "-L", lib)
     assert code == 1
     assert err == (

@@ -133,3 +133,29 @@ def test_a_new_domain_dictionary_reindexes(lib: Path, monkeypatch: pytest.Monkey
     assert idx.conn.execute("SELECT COUNT(*) FROM queries").fetchone()[0] == 0
     assert idx.conn.execute("SELECT COUNT(*) FROM frags WHERE indexed = 1").fetchone()[0] == 0
     assert [h.fragment.id for h in idx.search("形式主义")] == ["a.2"]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(),
+        Filters(kind="point"),
+        Filters(tag="调查研究"),
+        Filters(tag="调查"),  # a part of a tag is not the tag
+        Filters(meeting="推进"),
+        Filters(year=2023),
+        Filters(year=2019),
+        Filters(source="a.yaml"),
+        Filters(source="demo"),
+        Filters(needs_review=True),
+        Filters(kind="point", year=2023, meeting="推进会"),
+    ],
+)
+def test_sql_filters_agree_with_the_python_rules(lib: Path, filters: Filters) -> None:
+    (lib / "b.yaml").write_text(
+        "source: {file: other.txt, meeting: 领导小组会议, year: 2019}\nfragments:\n"
+        "  - {id: b.1, kind: point, heading: 调研, text: 正文, tags: [调查研究, 调研], review: true}\n",
+        encoding="utf-8",
+    )
+    idx = Index([lib])
+    assert [f.id for f in idx.select(filters)] == [f.id for f in idx.library().select(filters)]
