@@ -71,11 +71,16 @@ def _connect(path: str) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL" if path != ":memory:" else "PRAGMA journal_mode=MEMORY")
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.executescript(_DDL)
+    conn.execute("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT)")
     row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
     if row is None or row[0] != str(SCHEMA):
-        conn.executescript("DELETE FROM files; DELETE FROM frags; DELETE FROM fts; DELETE FROM queries;")
-        conn.execute("INSERT OR REPLACE INTO meta VALUES('schema', ?)", (str(SCHEMA),))
+        # A cache written by another version of speechgen: start it again.
+        conn.executescript(
+            "DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS frags; DROP TABLE IF EXISTS fts; "
+            "DROP TABLE IF EXISTS queries; DELETE FROM meta;"
+        )
+        conn.execute("INSERT INTO meta VALUES('schema', ?)", (str(SCHEMA),))
+    conn.executescript(_DDL)
     row = conn.execute("SELECT value FROM meta WHERE key='words'").fetchone()
     if row is None or row[0] != words_version():
         # Tokens depend on jieba and the domain dictionary: a new one re-tokenises all.

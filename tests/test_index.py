@@ -159,3 +159,20 @@ def test_sql_filters_agree_with_the_python_rules(lib: Path, filters: Filters) ->
     )
     idx = Index([lib])
     assert [f.id for f in idx.select(filters)] == [f.id for f in idx.library().select(filters)]
+
+
+def test_a_cache_from_an_older_version_is_rebuilt(lib: Path) -> None:
+    import sqlite3
+
+    load_library([lib])
+    cache = Path(os.environ["SPEECHGEN_CACHE"])
+    (db,) = cache.glob("library-*.sqlite3")
+    conn = sqlite3.connect(db)
+    conn.executescript(
+        "DROP TABLE files; CREATE TABLE files(path TEXT PRIMARY KEY, shown TEXT); "
+        "UPDATE meta SET value = '1' WHERE key = 'schema';"
+    )
+    conn.commit()
+    conn.close()
+    assert len(load_library([lib])) == 3
+    assert [h.fragment.id for h in Index([lib]).search("形式主义")] == ["a.2"]
