@@ -104,14 +104,12 @@ def snippet(text: str, words: list[str], width: int = 24) -> Text:
     return out
 
 
-def search_table(query: str, hits: list[Hit]) -> None:
-    """Print search hits with score and snippet."""
+def search_table(query: str, hits: list[Hit], query_words: list[str]) -> None:
+    """Print search hits with score and a snippet marking the query and its *query_words*."""
     if not hits:
         _console().print(f"no fragment matches '{escape(query)}'")
         return
-    from speechgen.words import tokens
-
-    words = list(dict.fromkeys([query.strip(), *tokens(query)]))
+    words = list(dict.fromkeys([query.strip(), *query_words]))
     table = Table(title=f"{len(hits)} hits for {escape(query)}", title_justify="left")
     for col in ("score", "id", "kind", "snippet"):
         table.add_column(col, overflow="fold")

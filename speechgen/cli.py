@@ -190,14 +190,13 @@ def fragments_search(
     from speechgen.browse import fragment_json, search_table
     from speechgen.index import Index
 
-    hits = Index(_dirs(library)).search(
-        query, _filters(kind, tag, meeting, year, source, needs_review), limit
-    )
+    index = Index(_dirs(library))
+    hits = index.search(query, _filters(kind, tag, meeting, year, source, needs_review), limit)
     if as_json:
         rows = [dict(fragment_json(h.fragment), score=h.score) for h in hits]
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
-    search_table(query, hits)
+    search_table(query, hits, index.query_tokens(query))
 
 
 @fragments_app.command("slots")
