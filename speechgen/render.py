@@ -41,10 +41,10 @@ class BlankInfo:
 
 
 def cn(n: int) -> str:
-    """*n* in Chinese numerals (cn2an): 3 → 三, 12 → 十二."""
-    import cn2an
+    """*n* in Chinese numerals (cn2an, remembered across runs): 3 → 三, 12 → 十二."""
+    from speechgen.numerals import chinese
 
-    return str(cn2an.an2cn(n))
+    return chinese(n)
 
 
 def count_word(n: int) -> str:
