@@ -82,7 +82,7 @@ def find_sources(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
                 f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.startswith((".", "~$"))
             )
             if not inside:
-                problems.append(f"{display_path(p)}/: no .txt or .docx speeches found")
+                problems.append(f"{display_path(p)}/: no .txt or .docx speeches found — check the folder")
             found.update(dict.fromkeys(inside))
         elif p.is_file():
             found[p] = None

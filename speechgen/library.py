@@ -223,7 +223,7 @@ def _parse_names(text: str) -> tuple[set[str], list[str]]:
     try:
         ast = env.parse(text)
     except TemplateSyntaxError as exc:
-        return set(), [f"Jinja syntax error: {exc.message}"]
+        return set(), [f"Jinja syntax error: {exc.message} — check the {{{{ }}}} and {{% %}} in its text"]
     problems = []
     for node in ast.find_all((nodes.Getattr, nodes.Name, nodes.Const)):
         if isinstance(node, nodes.Getattr):

@@ -78,8 +78,10 @@ def load_template(name: str, dirs: list[Path]) -> Template:
         raise TemplateError(unknown_template(name, dirs))
     try:
         source = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TemplateError(f"{display_path(path)}: cannot read the template ({exc}) — save it as UTF-8") from None
+    except UnicodeDecodeError:
+        raise TemplateError(f"{display_path(path)}: not UTF-8 text — save the template as UTF-8") from None
+    except OSError as exc:
+        raise TemplateError(f"{display_path(path)}: cannot read the template ({exc.strerror})") from None
     meta_path = path.with_suffix(".yaml")
     meta: dict[str, Any] = {}
     if meta_path.is_file():
@@ -112,7 +114,7 @@ def _check_meta(meta: dict[str, Any], path: Path) -> dict[str, Any]:
         if value is None:
             continue
         if not isinstance(value, list):
-            problems.append(f"{shown}: {key} must be a list")
+            problems.append(f"{shown}: {key} must be a list — write it as {key}: [a, b]")
             continue
         out[key] = tuple(value) if key == "points" else tuple(str(v) for v in value)
     if problems:

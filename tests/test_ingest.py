@@ -184,7 +184,7 @@ def test_empty_folder_and_missing_path(tmp_path: Path) -> None:
     result = run("ingest", tmp_path / "folder", tmp_path / "nope.txt", "--out", tmp_path / "out")
     assert result.exit_code == 2
     assert err(result).strip().splitlines()[1:] == [
-        f"  {tmp_path}/folder/: no .txt or .docx speeches found",
+        f"  {tmp_path}/folder/: no .txt or .docx speeches found — check the folder",
         f"  {tmp_path}/nope.txt: no such file or folder — check the path",
     ]
 

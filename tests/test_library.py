@@ -136,7 +136,7 @@ def test_every_problem_is_reported_at_once(lib_dir: Path) -> None:
         "  lib/many.yaml:8: fragment 'm.3' declares slot '本级' but its text never uses it — "
         "remove it from 'slots:'",
         "  lib/many.yaml:12: fragment 'm.4': Jinja syntax error: Expected an expression, got 'end of "
-        "statement block'",
+        "statement block' — check the {{ }} and {% %} in its text",
     ]
 
 
