@@ -260,7 +260,8 @@ def _point(c: _Checker, raw: Any, line: int, n: int) -> PointSpec | None:
 def _points(c: _Checker) -> tuple[PointSpec, ...]:
     raw = c.data.get("points")
     if raw is None:
-        c.at(0, "no 'points:' — add a list of fragment ids, {query: …} or {tags: […]} items")
+        if "points" not in getattr(c.data, "refused", ()):  # a refused tag is reported already
+            c.at(0, "no 'points:' — add a list of fragment ids, {query: …} or {tags: […]} items")
         return ()
     if not isinstance(raw, list) or not raw:
         c.at(c.line("points"), "'points' must be a non-empty list (one item per point of the speech)")
