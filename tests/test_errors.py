@@ -1,0 +1,538 @@
+"""Bad and hostile input through the command line: the exact message, exit status 2, no damage.
+
+Each test here exercises entries of docs/errors.md that no other test file asserts word
+for word (the catalogue names the test for every entry). Also proved here: a hostile
+fragment or template cannot create a file, a failed run leaves an existing output
+byte-identical, a damaged .docx never crashes ingest, and --debug shows the traceback
+of an internal error.
+"""
+
+from __future__ import annotations
+
+import errno
+import random
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import docx
+import pytest
+from conftest import SEEDS
+from typer.testing import CliRunner
+
+from speechgen.cli import app
+from speechgen.errors import IngestError
+
+runner = CliRunner()
+
+LIB = """\
+source: {file: a.txt, title: A, meeting: 推进会, year: 2024}
+fragments:
+  - id: a.opening.1
+    kind: opening
+    text: 今天我们召开推进会。
+  - id: a.point.1
+    kind: point
+    heading: 深入调查研究
+    text: "{{ 上级 }}要求{{ 本级 }}大兴调查研究之风。"
+    slots: [上级, 本级]
+    tags: [调查研究]
+  - id: a.point.2
+    kind: point
+    heading: 力戒形式主义
+    text: 坚决力戒形式主义，推进数字孪生建设。
+    tags: [形式主义]
+  - id: a.closing.1
+    kind: closing
+    text: 谢谢大家。
+"""
+BRIEF = """\
+template: 推进会
+vars: {市名: 临江市, 上级: 省委, 本级: 市}
+date: 2024-03-15
+points:
+  - a.point.1
+  - a.point.2
+"""
+HOSTILE = "{{ cycler.__init__.__globals__.os.system('touch pwned') }}"
+
+
+def run(*args: object) -> tuple[int, str, str]:
+    result = runner.invoke(app, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def fails(*args: object) -> str:
+    """stderr of a command that must fail as a user mistake: exit 2, nothing on stdout."""
+    code, out, err = run(*args)
+    assert (code, out) == (2, ""), (code, out, err)
+    return err
+
+
+@pytest.fixture()
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working folder holding lib/a.yaml and b.yaml (a brief that composes)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "a.yaml").write_text(LIB, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(BRIEF, encoding="utf-8")
+    return tmp_path
+
+
+def write(name: str, text: str) -> Path:
+    path = Path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def deny_reading(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Reading the file called *name* fails as for a file without read permission (tests run as root)."""
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == name:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+
+
+# --------------------------------------------------------------------------- brief
+
+
+def test_brief_errors_are_listed_at_once_with_lines(here: Path) -> None:
+    write(
+        "bad.yaml",
+        "template: 推进\nvars: {市名: 临江市}\ndate: 2024-13-45\nspeker: 李华\npoints:\n"
+        "  - a.piont.1\n  - {query: 量子物理}\n  - {query: 形式主义, count: many}\n",
+    )
+    assert fails("compose", "bad.yaml", "-L", "lib", "-o", "x.md") == (
+        "Error: 6 errors in bad.yaml:\n"
+        "  bad.yaml:1: unknown template '推进' — did you mean '推进会'? (templates: 动员部署会, 推进会, 领导小组会议)\n"
+        "  bad.yaml:3: date '2024-13-45' is not a date — write it as YYYY-MM-DD, e.g. 2024-03-15\n"
+        "  bad.yaml:4: unknown key 'speker' — did you mean 'speaker'?\n"
+        "  bad.yaml:6: unknown fragment id 'a.piont.1' — did you mean 'a.point.1'?\n"
+        "  bad.yaml:7: query '量子物理' matches no fragment — try other words or pick an id "
+        "(speechgen fragments search 量子物理)\n"
+        "  bad.yaml:8: count must be a whole number of points (1, 2, …), not 'many'\n"
+    )
+    assert not Path("x.md").exists()
+
+
+def test_missing_slots_are_all_listed_at_once(here: Path) -> None:
+    write("s.yaml", "template: 推进会\npoints:\n  - a.point.1\n")
+    assert fails("compose", "s.yaml", "-L", "lib", "-o", "x.docx") == (
+        "Error: s.yaml: 3 slots have no value:\n"
+        "  市名 — needed by the title, template 推进会 — add it under vars: (市名: …)\n"
+        "  上级 — needed by a.point.1 — add it under vars: (上级: …)\n"
+        "  本级 — needed by a.point.1 — add it under vars: (本级: …)\n"
+        "(or run with --allow-blanks to leave visible blanks)\n"
+    )
+
+
+def test_a_query_whose_matches_are_all_used(here: Path) -> None:
+    write("u.yaml", BRIEF.replace("  - a.point.1\n", "") + "  - {query: 数字孪生}\n")
+    assert fails("check", "u.yaml", "-L", "lib") == (
+        "Error: u.yaml:6: query '数字孪生' matches only points already used (a.point.2) — "
+        "try other words or pick an id\n"
+    )
+
+
+def test_python_tag_in_a_brief_is_refused_and_builds_nothing(here: Path) -> None:
+    write("t.yaml", "template: 推进会\npoints: !!python/object/apply:os.system ['touch pwned']\n")
+    assert fails("check", "t.yaml", "-L", "lib") == (
+        "Error: t.yaml:2: the YAML tag !!python/object/apply:os.system is not allowed — only plain "
+        "YAML (text, numbers, lists, mappings) is read, nothing that builds Python objects\n"
+    )
+    assert not Path("pwned").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("template: 推进会\npoints: [a\n",
+         "b.yaml:3:1: YAML syntax error: did not find expected ',' or ']' — check the indentation "
+         "and quoting near this line"),
+        ("template: 推进会\npoints: [a.point.1]\n---\ntemplate: 推进会\n",
+         "b.yaml:3:1: YAML syntax error: expected a single document in the stream, but found another "
+         "document — check the indentation and quoting near this line"),
+        ("template: 推进会\npoints: &p [*p]\n",
+         "b.yaml:2: an alias (*name) refers to the item that contains it — a brief cannot loop; "
+         "write the values out"),
+        ("template: 推进会\npoints: " + "[" * 2000 + "]" * 2000 + "\n",
+         "b.yaml: lists or mappings nested too deeply to read — a brief needs only a few levels"),
+        ("template: 推进会\nvars: [临江市]\nblanks: 5\npoints: [a.point.2]\n",
+         "2 errors in b.yaml:\n"
+         "  b.yaml:2: 'vars' must be a mapping of slot names to values (市名: 临江市), not a list\n"
+         "  b.yaml:3: 'blanks' must map fragment ids to values: {s000.opening.1: [三, 五]}"),
+    ],
+    ids=["syntax", "two-documents", "looping-alias", "too-deep", "vars-and-blanks-shape"],
+)
+def test_brief_yaml_problems(here: Path, text: str, message: str) -> None:
+    write("b.yaml", text)
+    assert fails("check", "b.yaml", "-L", "lib") == f"Error: {message}\n"
+
+
+def test_billion_laughs_brief_is_read_quickly(here: Path) -> None:
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]" for p, c in zip("abcdefgh", "bcdefghi", strict=True)]
+    write("b.yaml", "template: 推进会\npoints: [a.point.2]\nvars:\n" + "".join(f"  {x}\n" for x in levels))
+    err = fails("check", "b.yaml", "-L", "lib")  # 10**9 items if aliases were expanded
+    assert err.splitlines() == [
+        "Error: 9 errors in b.yaml:",
+        *(f"  b.yaml:{n}: vars: '{c}' is a list — give it a text value ({c}: …)" for n, c in enumerate("abcdefghi", 4)),
+    ]
+
+
+def test_brief_that_is_a_folder_or_unreadable(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    Path("d.yaml").mkdir()
+    assert fails("check", "d.yaml") == "Error: d.yaml: is a folder, not a brief — give a .yaml file\n"
+    deny_reading(monkeypatch, "b.yaml")
+    assert fails("check", "b.yaml") == "Error: b.yaml: cannot read (Permission denied)\n"
+
+
+def test_brief_yaml_fallback_message(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When PyYAML's two loaders disagree (the C one accepts, the Python one refuses)."""
+    import speechgen.yamltree
+
+    monkeypatch.setattr(speechgen.yamltree, "parse_yaml", lambda *_: None)
+    write("b.yaml", "template: [\n")
+    assert fails("check", "b.yaml") == (
+        "Error: b.yaml: not valid YAML — check the indentation and quoting\n"
+    )
+
+
+# --------------------------------------------------------------------------- library
+
+
+@pytest.mark.parametrize(
+    ("fragment", "problems"),
+    [
+        ("  - just text\n", ["lib/x.yaml (fragment 1): a fragment must be a mapping with id, kind and text"]),
+        ("  - kind: opening\n    text: 正文\n",
+         ["lib/x.yaml (fragment 1): fragment without an id — add 'id: <source>.<kind>.<n>'"]),
+        ("  - id: x.1\n    kind: point\n    heading: 标题\n    subpoints: [一是]\n",
+         ["lib/x.yaml:3: fragment 'x.1': each subpoint needs 'lead' and 'text'"]),
+        ("  - id: x.1\n    kind: point\n    heading: [标题]\n    text: {a: 1}\n",
+         ["lib/x.yaml:3: fragment 'x.1': 'heading' must be text, not a list or mapping — write it as one (quoted) text",
+          "lib/x.yaml:3: fragment 'x.1': 'text' must be text, not a list or mapping — write it as one (quoted) text"]),
+        ("  - id: x.1\n    kind: opening\n    text: 正文\n    tags: [[a]]\n",
+         ["lib/x.yaml:3: fragment 'x.1': 'tags' must be a list of words, e.g. [a, b]"]),
+        ("  - id: x.1\n    kind: point\n    heading: 标题\n    subpoints: 5\n",
+         ["lib/x.yaml:3: fragment 'x.1': 'subpoints' must be a list of {lead: …, text: …}"]),
+        ("  - id: x.1\n    kind: point\n    heading: 标题\n    subpoints: [{lead: [a], text: b}]\n",
+         ["lib/x.yaml:3: fragment 'x.1': a subpoint's 'lead' and 'text' must be text, not a list or mapping"]),
+        ("  - id: x.1\n    kind: opening\n    text: 正文\n    variants: [{id: y.1, similarity: high}]\n",
+         ["lib/x.yaml:3: fragment 'x.1': 'variants' must be a list of {source: …, id: …, similarity: 0.97}"]),
+    ],
+    ids=["not-a-mapping", "no-id", "subpoint-not-mapping", "text-not-text", "nested-tags",
+         "subpoints-not-list", "lead-not-text", "bad-variant"],
+)
+def test_fragment_shape_problems(here: Path, fragment: str, problems: list[str]) -> None:
+    write("lib/x.yaml", "source: {file: x.txt}\nfragments:\n" + fragment)
+    err = fails("fragments", "list", "-L", "lib")
+    if len(problems) == 1:
+        assert err == f"Error: fragment library: {problems[0]}\n"
+    else:
+        expected = [f"Error: {len(problems)} problems in the fragment library:", *("  " + p for p in problems)]
+        assert err.splitlines() == expected
+
+
+def test_fragment_file_that_cannot_be_read(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    deny_reading(monkeypatch, "a.yaml")
+    assert fails("fragments", "list", "-L", "lib") == (
+        "Error: fragment library: lib/a.yaml: cannot read (Permission denied)\n"
+    )
+
+
+def test_yaml_error_without_a_position(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PyYAML errors nearly always carry a mark; the rare one without is still a clear error."""
+    import yaml
+
+    real = yaml.load
+
+    def odd(text: str, *a: object, **k: object) -> object:
+        if "{file: a.txt," in text:  # only lib/a.yaml, not the shipped library
+            raise yaml.YAMLError("something odd")
+        return real(text, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(yaml, "load", odd)
+    assert fails("fragments", "list", "-L", "lib") == (
+        "Error: fragment library: lib/a.yaml: YAML error: something odd\n"
+    )
+
+
+def test_hostile_fragment_is_refused_by_name_and_creates_nothing(here: Path) -> None:
+    write("evil/e.yaml", f"fragments:\n  - id: e.point.1\n    kind: point\n    heading: 抓落实\n    text: \"{HOSTILE}\"\n")
+    write("e.yaml", BRIEF.replace("  - a.point.2\n", "  - e.point.1\n"))
+    before = files_in(here)
+    assert fails("compose", "e.yaml", "-L", "lib", "-L", "evil", "-o", "out.md") == (
+        "Error: 2 problems in the fragment library:\n"
+        "  evil/e.yaml:2: fragment 'e.point.1': reaches for Python internals (__globals__) — remove it\n"
+        "  evil/e.yaml:2: fragment 'e.point.1': reaches for Python internals (__init__) — remove it\n"
+    )
+    assert files_in(here) == before  # no pwned, no out.md
+
+
+def test_hostile_fragment_text_is_refused_by_the_sandbox_too(here: Path) -> None:
+    """Even past the library check, rendering runs in the sandbox: nothing is executed."""
+    from speechgen.errors import TemplateError
+    from speechgen.render import Renderer
+
+    with pytest.raises(TemplateError) as err:
+        Renderer({}, {}).render(HOSTILE, "e.point.1", "第一点")
+    assert str(err.value) == (
+        "e.point.1: cannot fill the text (access to attribute '__init__' of 'type' object is unsafe.) "
+        "— fix the fragment"
+    )
+    assert not (Path.cwd() / "pwned").exists()
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def template(name: str, source: str, meta: str | None = None) -> None:
+    write(f"T/{name}.j2", source)
+    if meta is not None:
+        write(f"T/{name}.yaml", meta)
+
+
+def test_hostile_template_is_refused_and_creates_nothing(here: Path) -> None:
+    template("推进会", "# {{ title }}\n\n" + HOSTILE + "\n")
+    before = files_in(here)
+    err = fails("compose", "b.yaml", "-L", "lib", "-T", "T", "-o", "out.md")
+    assert err == (
+        "Error: T/推进会.j2: access to attribute '__init__' of 'type' object is unsafe. — "
+        "a template may only use the variables given to it\n"
+    )
+    assert files_in(here) == before
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("# {{ title }}\n\n{% for p in opening %}\n",
+         "T/推进会.j2:3: template syntax error: Unexpected end of template. Jinja was looking for the "
+         "following tags: 'endfor' or 'else'. The innermost block that needs to be closed is 'for'. "
+         "— fix the template"),
+        ("# {{ title }}\n\n{{ points[9].heading }}\n",
+         "T/推进会.j2: list object has no element 9 — template variables: title, meeting, speaker, "
+         "date_line, salutation, opening, points, closing, vars"),
+        ("# {{ title }}\n\n{% include '别处.j2' %}\n",
+         "T/推进会.j2: cannot include '别处.j2' — put it in the template's folder (T)"),
+        ("# {{ title }}\n\n{% set n = 1 %}\n{{ n / 0 }}\n",
+         "T/推进会.j2:4: ZeroDivisionError: division by zero — fix the template"),
+        ("# {{ title }}\n\n{% for i in range(10 ** 9) %}.{% endfor %}\n",
+         "T/推进会.j2:3: OverflowError: Range too big. The sandbox blocks ranges larger than MAX_RANGE "
+         "(100000). — fix the template"),
+        ("# {{ title }}\n{% extends '推进会.j2' %}\n",
+         "T/推进会.j2:2: it includes or extends itself without end — fix the template"),
+        ("# {{ title }}\n\n# {{ title }}\n",
+         "T/推进会.j2:3: a second '# ' title — a draft has one title; use '## ' for a heading "
+         "(in what the template produced)"),
+    ],
+    ids=["syntax", "undefined", "include-missing", "zero-division", "huge-range", "extends-itself",
+         "bad-draft"],
+)
+def test_template_errors(here: Path, source: str, message: str) -> None:
+    template("推进会", source)
+    assert fails("compose", "b.yaml", "-L", "lib", "-T", "T", "-o", "out.md") == f"Error: {message}\n"
+    assert not Path("out.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("meta", "message"),
+    [
+        ("- 一、\n", "T/推进会.yaml: must be a mapping (numbering:, required:, …)"),
+        ("numbring: 一、\n", "T/推进会.yaml: unknown key 'numbring' — did you mean 'numbering'?"),
+        ("meetings: 推进会\n", "T/推进会.yaml: meetings must be a list — write it as meetings: [a, b]"),
+        ("subpoints: (1)\nrequired: 市名\n",
+         "2 errors in T/推进会.yaml:\n"
+         "  T/推进会.yaml: subpoints '(1)' is not one of 一是, （一）, 1．\n"
+         "  T/推进会.yaml: required must be a list — write it as required: [a, b]"),
+        ("numbering: [一、\n",
+         "T/推进会.yaml:2:1: YAML syntax error: did not find expected ',' or ']' — check the "
+         "indentation and quoting near this line"),
+    ],
+    ids=["not-mapping", "unknown-key", "not-a-list", "several", "yaml-syntax"],
+)
+def test_template_metadata_errors(here: Path, meta: str, message: str) -> None:
+    template("推进会", "# {{ title }}\n", meta)
+    assert fails("check", "b.yaml", "-L", "lib", "-T", "T") == f"Error: {message}\n"
+
+
+def test_template_folder_missing_or_not_utf8(here: Path) -> None:
+    assert fails("check", "b.yaml", "-L", "lib", "-T", "nope") == (
+        "Error: nope: template folder does not exist — check --templates\n"
+    )
+    Path("T").mkdir()
+    Path("T/推进会.j2").write_bytes("# {{ title }}\n\n讲话\n".encode("gbk"))
+    assert fails("check", "b.yaml", "-L", "lib", "-T", "T") == (
+        "Error: T/推进会.j2: not UTF-8 text — save the template as UTF-8\n"
+    )
+
+
+def test_template_that_cannot_be_read(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    template("推进会", "# {{ title }}\n")
+    real = Path.read_text
+
+    def read_text(self: Path, *a: object, **k: object) -> str:
+        if self.name == "推进会.j2":
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real(self, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "read_text", read_text)
+    assert fails("check", "b.yaml", "-L", "lib", "-T", "T") == (
+        "Error: T/推进会.j2: cannot read the template (Permission denied)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{{ 上级.nope }}", "cannot fill the text ('str object' has no attribute 'nope') — fix the fragment"),
+        ("{{ 上级 + 1 }}",
+         'cannot fill the text (TypeError: can only concatenate str (not "int") to str) — fix the fragment'),
+        ("{% for i in range(10 ** 9) %}.{% endfor %}{{ 上级 }}",
+         "cannot fill the text (OverflowError: Range too big. The sandbox blocks ranges larger than "
+         "MAX_RANGE (100000).) — fix the fragment"),
+    ],
+    ids=["undefined-attribute", "type-error", "huge-range"],
+)
+def test_fragment_that_cannot_be_filled(here: Path, text: str, message: str) -> None:
+    write("lib/a.yaml", LIB.replace("{{ 上级 }}要求{{ 本级 }}", text + "{{ 本级 }}"))
+    assert fails("check", "b.yaml", "-L", "lib") == f"Error: a.point.1: {message}\n"
+
+
+def test_unknown_template_in_brief_init(here: Path) -> None:
+    assert fails("brief", "init", "-t", "推进") == (
+        "Error: unknown template '推进' — did you mean '推进会'? (templates: 动员部署会, 推进会, 领导小组会议)\n"
+    )
+
+
+# --------------------------------------------------------------------------- ingest
+
+
+def make_docx(path: Path, text: str = "同志们：\n今天开会。") -> bytes:
+    document = docx.Document()
+    for line in text.split("\n"):
+        document.add_paragraph(line)
+    document.save(str(path))
+    return path.read_bytes()
+
+
+def damaged(good: bytes, how: str) -> bytes:
+    if how == "bad-xml":
+        src = zipfile.ZipFile(__import__("io").BytesIO(good))
+        out = __import__("io").BytesIO()
+        with zipfile.ZipFile(out, "w") as dst:
+            for name in src.namelist():
+                dst.writestr(name, b"<not xml" if name == "word/document.xml" else src.read(name))
+        return out.getvalue()
+    if how == "flipped":
+        data = bytearray(good)
+        for k in range(800, 1200):
+            data[k] ^= 0x55
+        return bytes(data)
+    return good[: len(good) // 2]  # truncated
+
+
+def test_ingest_names_every_bad_file_and_goes_on(here: Path) -> None:
+    good = make_docx(here / "ok.docx")
+    speeches = here / "in"
+    speeches.mkdir()
+    for how in ("bad-xml", "flipped", "truncated"):
+        (speeches / f"{how}.docx").write_bytes(damaged(good, how))
+    (speeches / "watermark.txt").write_text("文章系壹号秘书微信公众号原创发布,侵权必究。\n", encoding="utf-8")
+    (speeches / "000.txt").write_bytes((SEEDS / "000_6e77d68632e4004c.txt").read_bytes())
+    code, out, err = run("ingest", "in", "-o", "frags")
+    assert code == 2
+    assert err == (
+        "Error: 4 problems while ingesting:\n"
+        "  in/bad-xml.docx: not a valid .docx (corrupt or not a Word file) — re-save it from Word\n"
+        "  in/flipped.docx: not a valid .docx (corrupt or not a Word file) — re-save it from Word\n"
+        "  in/truncated.docx: not a valid .docx (corrupt or not a Word file) — re-save it from Word\n"
+        "  in/watermark.txt: nothing left after removing junk — is this a speech?\n"
+    )
+    assert files_in(here / "frags") == ["000.yaml"]  # the good speech was ingested all the same
+    assert "frags/000.yaml: written" in out
+
+
+def test_read_docx_on_randomly_damaged_files_only_raises_ingest_errors(tmp_path: Path) -> None:
+    from speechgen.clean import read_docx
+
+    good = make_docx(tmp_path / "ok.docx")
+    rnd = random.Random(6)
+    outcomes = set()
+    for _ in range(300):
+        data = bytearray(good)
+        for _ in range(rnd.randint(1, 12)):
+            data[rnd.randrange(len(data))] = rnd.randrange(256)
+        try:
+            read_docx(bytes(data), "x.docx")
+            outcomes.add("read")
+        except IngestError as exc:
+            assert str(exc) == "x.docx: not a valid .docx (corrupt or not a Word file) — re-save it from Word"
+            outcomes.add("refused")
+    assert outcomes == {"read", "refused"}
+
+
+def two_speeches_called_the_same() -> None:
+    for folder, seed in (("a", "000_6e77d68632e4004c.txt"), ("b", "004_e1ab214ab082fba0.txt")):
+        Path(folder).mkdir()
+        Path(folder, "讲话.txt").write_bytes((SEEDS / seed).read_bytes())
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "message"),
+    [
+        (two_speeches_called_the_same, ["a", "b", "-o", "out"],
+         "b/讲话.txt: same name as a/讲话.txt — their fragment files would collide; rename one"),
+        (lambda: Path("frags").write_text("x"), ["seed.txt", "-o", "frags"],
+         "frags: is a file — give --out a folder for the fragment files"),
+        (lambda: None, ["seed.txt", "-o", "out", "--junk", "nope.txt"],
+         "nope.txt: no such file — check the --junk path"),
+        (lambda: Path("junk.txt").write_bytes("侵权必究\n".encode("gbk")), ["seed.txt", "-o", "out", "--junk", "junk.txt"],
+         "junk.txt: cannot read the junk list — save it as UTF-8 text"),
+    ],
+    ids=["same-name", "out-is-a-file", "junk-missing", "junk-not-utf8"],
+)
+def test_ingest_errors_that_stop_the_run(
+    here: Path, setup: Callable[[], object], args: list[str], message: str
+) -> None:
+    Path("seed.txt").write_bytes((SEEDS / "000_6e77d68632e4004c.txt").read_bytes())
+    setup()
+    assert fails("ingest", *args) == f"Error: {message}\n"
+    assert not Path("out").exists()
+
+
+def test_ingest_output_folder_that_cannot_be_created(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    Path("seed.txt").write_bytes((SEEDS / "000_6e77d68632e4004c.txt").read_bytes())
+
+    def mkdir(self: Path, *_a: object, **_k: object) -> None:
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    err = fails("ingest", "seed.txt", "-o", "frags")
+    assert err == "Error: frags: cannot create the folder (Read-only file system) — give --out another folder\n"
+
+
+def test_ingest_source_that_cannot_be_read_or_holds_no_speech(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import speechgen.ingest
+
+    Path("seed.txt").write_bytes((SEEDS / "000_6e77d68632e4004c.txt").read_bytes())
+    Path("locked.txt").write_text("同志们：", encoding="utf-8")
+    deny_reading(monkeypatch, "locked.txt")
+    monkeypatch.setattr(speechgen.ingest, "split_speeches", lambda _text: (None, []))
+    code, out, err = run("ingest", "locked.txt", "seed.txt", "-o", "out", "--json")
+    assert code == 2
+    assert err == (
+        "Error: 2 problems while ingesting:\n"
+        "  locked.txt: cannot read (Permission denied)\n"
+        "  seed.txt: no speech found in the text — is this a speech?\n"
+    )
