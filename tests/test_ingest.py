@@ -203,3 +203,30 @@ def test_junk_list_option(tmp_path: Path) -> None:
         f"Error: {junk}:2: not a valid regular expression (missing ), unterminated subpattern) — "
         "escape special characters such as ( ) [ ] * ? with a backslash"
     )
+
+
+# --------------------------------------------------------------------------- YAML writing
+
+
+@pytest.mark.parametrize("path", sorted(FRAGMENTS.glob("*.yaml")), ids=lambda p: p.name)
+def test_libyaml_and_pure_python_write_the_same_bytes(path: Path) -> None:
+    from speechgen.ingest import dump
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert dump(data, fast=True) == dump(data, fast=False)
+    assert path.read_text(encoding="utf-8").endswith(dump(data))
+
+
+@pytest.mark.parametrize("text", ["吉𠮷祥", "一\u2028二", "NEL\x85", "保留结尾空行\n\n"])
+def test_text_libyaml_would_write_differently_goes_the_pure_way(text: str) -> None:
+    from speechgen.ingest import dump
+
+    data = {"source": {"file": "a.txt"}, "fragments": [{"id": "a", "text": text, "tail": text}]}
+    assert dump(data) == dump(data, fast=False)
+
+
+def test_text_ending_in_blank_lines_reads_back() -> None:
+    from speechgen.ingest import dump
+
+    data = {"fragments": [{"id": "a", "text": "吉𠮷祥\n\n"}]}
+    assert yaml.safe_load(dump(data)) == data
