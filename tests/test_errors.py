@@ -10,7 +10,11 @@ of an internal error.
 from __future__ import annotations
 
 import errno
+import os
 import random
+import re
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -536,3 +540,186 @@ def test_ingest_source_that_cannot_be_read_or_holds_no_speech(here: Path, monkey
         "  locked.txt: cannot read (Permission denied)\n"
         "  seed.txt: no speech found in the text — is this a speech?\n"
     )
+
+
+# --------------------------------------------------------------------------- output
+
+
+def test_unwritable_output_paths(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import speechgen.output
+
+    write("file.txt", "x")
+    assert fails("compose", "b.yaml", "-L", "lib", "-o", "file.txt/out.md") == (
+        "Error: file.txt/out.md: folder 'file.txt' does not exist — create it first (mkdir -p 'file.txt')\n"
+    )
+
+    def read_only(*_a: object, **_k: object) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(speechgen.output.tempfile, "mkstemp", read_only)
+    assert fails("compose", "b.yaml", "-L", "lib", "-o", "out.docx") == (
+        "Error: out.docx: cannot write here (Read-only file system) — choose another path\n"
+    )
+    real_access = os.access  # root passes os.access: make the write check say no
+    monkeypatch.setattr(speechgen.output.os, "access", lambda p, mode, **k: mode != os.W_OK and real_access(p, mode))
+    assert fails("compose", "b.yaml", "-L", "lib", "-o", "out.docx") == (
+        "Error: out.docx: cannot write here (permission denied) — choose another path\n"
+    )
+    assert files_in(here) == ["b.yaml", "file.txt", "lib", "lib/a.yaml"]
+
+
+def test_reference_docx_that_cannot_be_read(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_docx(here / "office.docx")
+    deny_reading(monkeypatch, "office.docx")
+    assert fails("compose", "b.yaml", "-L", "lib", "-o", "out.docx", "--reference-docx", "office.docx") == (
+        "Error: office.docx: cannot read it (permission denied) — give a readable .docx\n"
+    )
+
+
+def broken_save(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Word export writes half a file, then the disk is full."""
+
+    def save(self: object, target: str) -> None:
+        Path(target).write_bytes(b"PK half a document")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(docx.document.Document, "save", save)
+
+
+def bug_in_export(monkeypatch: pytest.MonkeyPatch) -> None:
+    import speechgen.export.markdown
+
+    def boom(_draft: object) -> str:
+        raise RuntimeError("kaput")
+
+    monkeypatch.setattr(speechgen.export.markdown, "to_markdown", boom)
+
+
+@pytest.mark.parametrize(
+    ("out", "fault", "extra", "code", "message"),
+    [
+        ("讲话稿.docx", lambda mp: write("b.yaml", BRIEF.replace("a.point.2", "a.piont.2")), [], 2,
+         "Error: b.yaml:6: unknown fragment id 'a.piont.2' — did you mean 'a.point.2'?\n"),
+        ("讲话稿.md", lambda mp: template("推进会", "# {{ title }}\n\n" + HOSTILE + "\n"), ["-T", "T"], 2,
+         "Error: T/推进会.j2: access to attribute '__init__' of 'type' object is unsafe. — "
+         "a template may only use the variables given to it\n"),
+        ("讲话稿.docx", lambda mp: Path("office.docx").write_bytes(b"PK\x03\x04 not a zip"),
+         ["--reference-docx", "office.docx"], 2,
+         "Error: office.docx: not a valid .docx (corrupt or not a Word file) — give a Word document saved as .docx\n"),
+        ("讲话稿.docx", broken_save, [], 2,
+         "Error: 讲话稿.docx: cannot write here (No space left on device) — choose another path\n"),
+        ("讲话稿.md", bug_in_export, [], 1,
+         "speechgen: internal error (RuntimeError: kaput). This is a bug — please report it with the "
+         "output of the same command run with --debug.\n"),
+    ],
+    ids=["brief-error", "hostile-template", "corrupt-reference", "disk-full", "internal-error"],
+)
+def test_a_failed_compose_leaves_the_existing_output_byte_identical(
+    here: Path, monkeypatch: pytest.MonkeyPatch, out: str, fault: Callable[[pytest.MonkeyPatch], object],
+    extra: list[str], code: int, message: str,
+) -> None:
+    assert run("compose", "b.yaml", "-L", "lib", "-o", out)[0] == 0
+    before = Path(out).read_bytes()
+    fault(monkeypatch)
+    listing = files_in(here)
+    result = run("compose", "b.yaml", "-L", "lib", "-o", out, *extra)
+    assert result[0] == code
+    assert result[2] == message
+    assert Path(out).read_bytes() == before
+    assert files_in(here) == listing  # and no temporary file left behind
+
+
+# --------------------------------------------------------------------------- drafts (export)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("正文。\n", "d.md: no title — the draft needs a line '# 标题'"),
+        ("# 标题\n\n正文。\n\n# 又一个标题\n",
+         "d.md:5: a second '# ' title — a draft has one title; use '## ' for a heading"),
+        ("---\ndate: 2024-03-15\n# 标题\n", "d.md:1: front matter opened with '---' is never closed — add a '---' line"),
+        ("---\n- 李华\n---\n# 标题\n", "d.md:2: front matter must be 'key: value' lines"),
+        ("---\nspeaker: [李华]\n---\n# 标题\n",
+         "d.md: front matter 'speaker' must be text, not a list or mapping — write it as 'speaker: …' on one line"),
+        ("---\ndate: 2024-02-30\n---\n# 标题\n", "d.md: date '2024-02-30' is not a real date — write it as YYYY-MM-DD"),
+        ("---\nspeaker: !!python/object/apply:os.system ['touch pwned']\n---\n# 标题\n",
+         "d.md:2:10: the YAML tag !!python/object/apply:os.system is not allowed — only plain YAML "
+         "(text, numbers, lists, mappings) is read, nothing that builds Python objects"),
+        ("---\nspeaker: [李华\n---\n# 标题\n",
+         "d.md:3:1: YAML syntax error: did not find expected ',' or ']' — check the indentation and "
+         "quoting near this line"),
+    ],
+    ids=["no-title", "second-title", "unclosed-front-matter", "front-matter-list", "front-matter-value",
+         "impossible-date", "python-tag", "yaml-syntax"],
+)
+def test_draft_errors(here: Path, text: str, message: str) -> None:
+    write("d.md", text)
+    assert fails("export", "d.md", "-o", "d.docx") == f"Error: {message}\n"
+    assert files_in(here) == ["b.yaml", "d.md", "lib", "lib/a.yaml"]
+
+
+def test_draft_that_is_not_utf8_a_folder_or_unreadable(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    Path("gbk.md").write_bytes("# 标题\n\n同志们：\n".encode("gbk"))
+    assert fails("export", "gbk.md", "-o", "x.txt") == "Error: gbk.md: not UTF-8 text — save the draft as UTF-8\n"
+    Path("d.md").mkdir()
+    assert fails("export", "d.md", "-o", "x.txt") == "Error: d.md: is a folder, not a draft — give the .md file\n"
+    write("locked.md", "# 标题\n")
+    monkeypatch.setattr(Path, "read_text", lambda *_a, **_k: (_ for _ in ()).throw(PermissionError(13, "Permission denied")))
+    assert fails("export", "locked.md", "-o", "x.txt") == "Error: locked.md: cannot read (Permission denied)\n"
+
+
+# --------------------------------------------------------------------------- the command line itself
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["fragments", "list", "--year", "abc"],
+         "Usage: speechgen fragments list [OPTIONS]\nTry 'speechgen fragments list --help' for help.\n\n"
+         "Error: Invalid value for '--year': 'abc' is not a valid int.\n"),
+        (["compose", "b.yaml"],
+         "Usage: speechgen compose [OPTIONS] {BRIEF}\nTry 'speechgen compose --help' for help.\n\n"
+         "Error: Missing option '--output' / '-o'.\n"),
+        (["draft"],
+         "Usage: speechgen [OPTIONS] COMMAND [ARGS]...\nTry 'speechgen --help' for help.\n\n"
+         "Error: No such command 'draft'.\n"),
+    ],
+    ids=["bad-option-value", "missing-option", "unknown-command"],
+)
+def test_usage_errors_exit_2(here: Path, args: list[str], message: str) -> None:
+    result = runner.invoke(app, args, prog_name="speechgen")
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", message)
+
+
+BOOM = """\
+import sys
+import speechgen.paths
+
+def boom(*_a, **_k):
+    raise RuntimeError("kaput")
+
+speechgen.paths.library_dirs = boom
+sys.argv = ["speechgen", *sys.argv[1:]]
+from speechgen.cli import main
+main()
+"""
+
+
+def test_internal_error_asks_for_a_report_and_debug_shows_the_traceback(here: Path) -> None:
+    def speechgen(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", BOOM, *args], capture_output=True, text=True, check=False, cwd=here
+        )
+
+    plain = speechgen("fragments", "list")
+    assert (plain.returncode, plain.stderr) == (
+        1,
+        "speechgen: internal error (RuntimeError: kaput). This is a bug — please report it with the "
+        "output of the same command run with --debug.\n",
+    )
+    debug = speechgen("--debug", "fragments", "list")
+    assert debug.returncode == 1
+    assert debug.stderr.startswith("Traceback (most recent call last):\n")
+    assert re.search(r'File ".*", line \d+, in boom\n', debug.stderr)
+    assert debug.stderr.endswith("RuntimeError: kaput\n")
