@@ -125,7 +125,7 @@ class _Checker:
                 self.at(0, f"no '{key}:' — add it (see docs/brief.md or run speechgen brief init)")
             return ""
         if isinstance(value, (list, dict, bool)):
-            self.at(self.line(key), f"'{key}' must be text, not {_kind(value)}")
+            self.at(self.line(key), f"'{key}' must be text, not {_kind(value)} — write it as '{key}: …' on one line")
             return ""
         return str(value).strip()
 

@@ -265,7 +265,7 @@ def _shape_problems(raw: dict[str, Any]) -> list[str]:
     if subpoints is not None and not isinstance(subpoints, list):
         out.append("'subpoints' must be a list of {lead: …, text: …}")
     elif any(isinstance(sp, dict) and isinstance(sp.get(k), (list, dict)) for sp in subpoints or () for k in ("lead", "text")):
-        out.append("a subpoint's 'lead' and 'text' must be text, not a list or mapping")
+        out.append("a subpoint's 'lead' and 'text' must be text, not a list or mapping — quote them")
     variants = raw.get("variants")
     if variants is not None and not (
         isinstance(variants, list)

@@ -162,7 +162,9 @@ def test_missing_required_keys_and_wrong_shapes() -> None:
         "brief.yaml: a brief must be a mapping of keys (template:, points:, …) — "
         "see docs/brief.md or run speechgen brief init"
     ]
-    assert problems_of("template: [a]\npoints: [a]\n") == ["brief.yaml:1: 'template' must be text, not a list"]
+    assert problems_of("template: [a]\npoints: [a]\n") == [
+        "brief.yaml:1: 'template' must be text, not a list — write it as 'template: …' on one line"
+    ]
 
 
 def test_vars_blanks_rate_and_choices() -> None:

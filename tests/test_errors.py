@@ -230,7 +230,7 @@ def test_brief_yaml_fallback_message(here: Path, monkeypatch: pytest.MonkeyPatch
         ("  - id: x.1\n    kind: point\n    heading: 标题\n    subpoints: 5\n",
          ["lib/x.yaml:3: fragment 'x.1': 'subpoints' must be a list of {lead: …, text: …}"]),
         ("  - id: x.1\n    kind: point\n    heading: 标题\n    subpoints: [{lead: [a], text: b}]\n",
-         ["lib/x.yaml:3: fragment 'x.1': a subpoint's 'lead' and 'text' must be text, not a list or mapping"]),
+         ["lib/x.yaml:3: fragment 'x.1': a subpoint's 'lead' and 'text' must be text, not a list or mapping — quote them"]),
         ("  - id: x.1\n    kind: opening\n    text: 正文\n    variants: [{id: y.1, similarity: high}]\n",
          ["lib/x.yaml:3: fragment 'x.1': 'variants' must be a list of {source: …, id: …, similarity: 0.97}"]),
     ],
