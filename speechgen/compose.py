@@ -190,6 +190,26 @@ def needed_slots(sel: Selection, template: Template, title_src: str) -> dict[str
     return needed
 
 
+def title_where(brief: Brief, template: Template) -> str:
+    """Where the draft's title was written: the brief's ``title:`` line or the template's metadata."""
+    if brief.title:
+        return brief.where("title")
+    from speechgen.library import display_path
+
+    return display_path(template.path.with_suffix(".yaml"))
+
+
+def check_title(source: str, where: str) -> None:
+    """Fail with the place it was written when the title is not valid Jinja."""
+    from jinja2 import TemplateSyntaxError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    try:
+        SandboxedEnvironment().parse(source)
+    except TemplateSyntaxError as exc:
+        raise TemplateError(f"{where}: title: {exc.message} — write a slot as {{{{ 市名 }}}}") from None
+
+
 # --------------------------------------------------------------------------- compose
 
 
@@ -243,6 +263,7 @@ def compose(
     warnings = list(sel.warnings) + _blank_problems(brief, sel, by_id)[1]
     values = slot_values(brief, len(sel.points))
     title_src = brief.title or template.title
+    check_title(title_src, title_where(brief, template))
     missing = {k: v for k, v in needed_slots(sel, template, title_src).items() if k not in values}
     if missing and not allow_blanks:
         raise BriefError(missing_slots_message(brief.path, missing))
@@ -260,7 +281,8 @@ def _skeleton_context(
 ) -> dict[str, Any]:
     n = len(sel.points)
     title_values = {**r.values, "meeting": brief.meeting, "speaker": brief.speaker}
-    title = " ".join(paragraphs(Renderer(title_values, {}).render(title_src, "the title", "标题")))
+    shown = f"{title_where(brief, template)}: title"
+    title = " ".join(paragraphs(Renderer(title_values, {}).render(title_src, "the title", "标题", shown=shown, what="title")))
     r.blanks += [BlankInfo("标题", "the title", m.group(0), "slot", title) for m in MARK_RE.finditer(title)]
     opening: list[str] = []
     for pick in sel.opening:

@@ -111,11 +111,14 @@ class Renderer:
         self.blanks: list[BlankInfo] = []
         self.blank_counts: dict[str, int] = {}
 
-    def render(self, text: str, owner: str, where: str, record: bool = True) -> str:
-        """*text* with slots filled and blanks marked; *owner* names it in errors.
+    def render(
+        self, text: str, owner: str, where: str, record: bool = True, *, shown: str = "", what: str = "fragment"
+    ) -> str:
+        """*text* with slots filled and blanks marked; *owner* (or *shown*) names it in errors.
 
         Blanks are counted per owner in order of appearance, so a brief fills them by
         position; *record* False counts them without listing them (a skipped sub-point).
+        *what* says what to fix in a message: the fragment, or the title.
         """
         from jinja2 import TemplateError as JinjaError
 
@@ -136,9 +139,9 @@ class Renderer:
         try:
             out = self.env.from_string(text).render(**self.values, blank=blank)
         except JinjaError as exc:
-            raise TemplateError(f"{owner}: cannot fill the text ({exc}) — fix the fragment") from None
+            raise TemplateError(f"{shown or owner}: cannot fill the text ({exc}) — fix the {what}") from None
         except RENDER_FAILURES as exc:  # {{ 1/0 }}, range(10**9): the text's fault, not ours
-            raise TemplateError(f"{owner}: cannot fill the text ({failure(exc)}) — fix the fragment") from None
+            raise TemplateError(f"{shown or owner}: cannot fill the text ({failure(exc)}) — fix the {what}") from None
         self.blank_counts[owner] = count
         if record:
             self._record(out, owner, where, kinds)

@@ -723,3 +723,57 @@ def test_internal_error_asks_for_a_report_and_debug_shows_the_traceback(here: Pa
     assert debug.stderr.startswith("Traceback (most recent call last):\n")
     assert re.search(r'File ".*", line \d+, in boom\n', debug.stderr)
     assert debug.stderr.endswith("RuntimeError: kaput\n")
+
+
+# --------------------------------------------------------------------------- titles and metadata files
+
+
+@pytest.mark.parametrize(
+    ("title", "message"),
+    [
+        ("{{ 市名 的讲话", "b.yaml:1: title: expected token 'end of print statement', got '的讲话' — "
+         "write a slot as {{ 市名 }}"),
+        ("{{ 市名.__class__ }}的讲话", "b.yaml:1: title: cannot fill the text (access to attribute "
+         "'__class__' of 'str' object is unsafe.) — fix the title"),
+        ("{{ 市名 / 2 }}的讲话", "b.yaml:1: title: cannot fill the text (TypeError: unsupported operand "
+         "type(s) for /: 'str' and 'int') — fix the title"),
+    ],
+    ids=["syntax", "sandbox", "type-error"],
+)
+def test_a_bad_title_is_named_where_it_was_written(here: Path, title: str, message: str) -> None:
+    write("b.yaml", f"title: \"{title}\"\n" + BRIEF)
+    assert fails("check", "b.yaml", "-L", "lib") == f"Error: {message}\n"
+
+
+def test_a_bad_title_in_template_metadata(here: Path) -> None:
+    template("推进会", "# {{ title }}\n", "title: '{{ 市名 的讲话'\n")
+    assert fails("check", "b.yaml", "-L", "lib", "-T", "T") == (
+        "Error: T/推进会.yaml: title: expected token 'end of print statement', got '的讲话' — "
+        "write a slot as {{ 市名 }}\n"
+    )
+
+
+def test_template_metadata_that_is_not_utf8(here: Path) -> None:
+    template("推进会", "# {{ title }}\n")
+    Path("T/推进会.yaml").write_bytes("salutation: 同志们：\n".encode("gbk"))
+    assert fails("check", "b.yaml", "-L", "lib", "-T", "T") == (
+        "Error: T/推进会.yaml: not UTF-8 text — save the template metadata file as UTF-8\n"
+    )
+
+
+def test_load_yaml_names_a_missing_or_folder_or_unreadable_file(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Template metadata is only read when it is a file; these guard the race where it changes."""
+    from speechgen.errors import SpeechgenError
+    from speechgen.library import load_yaml
+
+    Path("meta.yaml").mkdir()
+    write("locked.yaml", "a: 1\n")
+    deny_reading(monkeypatch, "locked.yaml")
+    for name, message in [
+        ("gone.yaml", "gone.yaml: no such file — check the path"),
+        ("meta.yaml", "meta.yaml: is a folder, not a template metadata file"),
+        ("locked.yaml", "locked.yaml: cannot read (Permission denied)"),
+    ]:
+        with pytest.raises(SpeechgenError) as err:
+            load_yaml(Path(name), "template metadata file")
+        assert str(err.value) == message
