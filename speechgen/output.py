@@ -17,6 +17,8 @@ def check_target(path: Path) -> None:
     parent = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise OutputError(f"{shown}: is a folder — give a file name such as {shown}/讲话稿.docx")
+    if parent.exists() and not parent.is_dir():
+        raise OutputError(f"{shown}: '{display_path(parent)}' is a file, not a folder — choose another path")
     if not parent.is_dir():
         raise OutputError(
             f"{shown}: folder '{display_path(parent)}' does not exist — create it first "

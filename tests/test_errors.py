@@ -21,7 +21,7 @@ from pathlib import Path
 
 import docx
 import pytest
-from conftest import SEEDS
+from conftest import ROOT, SEEDS
 from typer.testing import CliRunner
 
 from speechgen.cli import app
@@ -550,7 +550,7 @@ def test_unwritable_output_paths(here: Path, monkeypatch: pytest.MonkeyPatch) ->
 
     write("file.txt", "x")
     assert fails("compose", "b.yaml", "-L", "lib", "-o", "file.txt/out.md") == (
-        "Error: file.txt/out.md: folder 'file.txt' does not exist — create it first (mkdir -p 'file.txt')\n"
+        "Error: file.txt/out.md: 'file.txt' is a file, not a folder — choose another path\n"
     )
 
     def read_only(*_a: object, **_k: object) -> None:
@@ -777,3 +777,19 @@ def test_load_yaml_names_a_missing_or_folder_or_unreadable_file(here: Path, monk
         with pytest.raises(SpeechgenError) as err:
             load_yaml(Path(name), "template metadata file")
         assert str(err.value) == message
+
+
+# --------------------------------------------------------------------------- the catalogue
+
+
+def test_every_test_named_in_the_catalogue_exists() -> None:
+    catalogue = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
+    refs = re.findall(r"(test_\w+\.py)::(test_\w+)(?:\[([\w-]+)\])?", catalogue)
+    assert len(refs) > 100
+    for file, name, param in refs:
+        source = (ROOT / "tests" / file).read_text(encoding="utf-8")
+        assert re.search(rf"^def {name}\(", source, re.M), f"{file}::{name} is not a test"
+        if param:
+            assert f'"{param}"' in source, f"{file}::{name}[{param}] is not a case"
+    for param in re.findall(r"`\[([\w-]+)\]`", catalogue):  # `[two-documents]`: a further case of the test before
+        assert f'"{param}"' in Path(__file__).read_text(encoding="utf-8"), param
