@@ -216,6 +216,11 @@ def jinja_names(text: str) -> tuple[set[str], list[str]]:
     return _parse_names(text)
 
 
+#: Jinja statements a fragment never needs that could loop without end or reach other files.
+_STATEMENTS = {"For": "for", "Macro": "macro", "CallBlock": "call", "Include": "include",
+               "Import": "import", "FromImport": "from … import", "Extends": "extends"}
+
+
 def _parse_names(text: str) -> tuple[set[str], list[str]]:
     from jinja2 import TemplateSyntaxError, meta, nodes
 
@@ -224,7 +229,10 @@ def _parse_names(text: str) -> tuple[set[str], list[str]]:
         ast = env.parse(text)
     except TemplateSyntaxError as exc:
         return set(), [f"Jinja syntax error: {exc.message} — check the {{{{ }}}} and {{% %}} in its text"]
-    problems = []
+    problems = list(dict.fromkeys(
+        f"uses {{% {_STATEMENTS[type(node).__name__]} %}} — remove it; a fragment text holds only text, slots and blanks"
+        for node in ast.find_all(tuple(getattr(nodes, n) for n in _STATEMENTS))
+    ))
     for node in ast.find_all((nodes.Getattr, nodes.Name, nodes.Const)):
         if isinstance(node, nodes.Getattr):
             name = node.attr

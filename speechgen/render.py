@@ -8,6 +8,8 @@ dialect of :mod:`speechgen.draft`, read back as the one Draft.
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +40,38 @@ class BlankInfo:
     kind: str  # the blank type (数量, 人名, …) or "slot"
     context: str  # a few characters either side
 
+
+
+#: The most characters or items one ``*`` may build in a fragment or template: far more
+#: than any speech, far less than would exhaust memory (``{{ "x" * 10**10 }}``).
+MAX_BUILT = 1_000_000
+
+
+@functools.lru_cache(maxsize=1)
+def sandbox() -> Any:
+    """Jinja's SandboxedEnvironment, which also refuses a ``*`` or ``**`` that builds something huge."""
+    from jinja2.exceptions import SecurityError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    class Sandbox(SandboxedEnvironment):
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if too_big(operator, left, right):
+                what = "a number over 2**64" if operator == "**" else f"text or a list over {MAX_BUILT:,} long"
+                raise SecurityError(f"'{operator}' would build {what}")
+            return super().call_binop(context, operator, left, right)
+
+    return Sandbox
+
+
+def too_big(operator: str, left: Any, right: Any) -> bool:
+    """True when ``left <operator> right`` would build more than :data:`MAX_BUILT`."""
+    numbers = [x for x in (left, right) if isinstance(x, (int, float)) and not isinstance(x, bool)]
+    if operator == "**":
+        return len(numbers) == 2 and abs(left) > 1 and abs(right) * math.log2(abs(left)) > 64
+    sized = [x for x in (left, right) if isinstance(x, (str, list, tuple))]
+    return bool(sized and numbers) and len(sized[0]) * numbers[0] > MAX_BUILT
 
 
 def cn(n: int) -> str:
@@ -103,9 +137,8 @@ class Renderer:
 
     def __init__(self, values: dict[str, str], fills: dict[str, dict[int, str]]) -> None:
         from jinja2 import StrictUndefined
-        from jinja2.sandbox import SandboxedEnvironment
 
-        self.env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+        self.env = sandbox()(undefined=StrictUndefined, autoescape=False)
         self.values = values
         self.fills = fills
         self.blanks: list[BlankInfo] = []
@@ -234,9 +267,8 @@ def render_skeleton(template: Template, ctx: dict[str, Any]) -> Draft:
         UndefinedError,
     )
     from jinja2 import TemplateError as JinjaError
-    from jinja2.sandbox import SandboxedEnvironment
 
-    env = SandboxedEnvironment(
+    env = sandbox()(
         loader=FileSystemLoader([str(template.path.parent), str(shipped("templates"))]),
         undefined=StrictUndefined,
         autoescape=False,
@@ -259,7 +291,8 @@ def render_skeleton(template: Template, ctx: dict[str, Any]) -> Draft:
             f"({display_path(template.path.parent)})"
         ) from None
     except JinjaError as exc:  # SecurityError and the like: the sandbox said no
-        raise TemplateError(f"{template.shown}: {exc} — a template may only use the variables given to it") from None
+        fix = "fix the template" if " would build " in str(exc) else "a template may only use the variables given to it"
+        raise TemplateError(f"{template.shown}: {exc} — {fix}") from None
     except RENDER_FAILURES as exc:
         line = template_line(exc)
         where = f"{template.shown}:{line}" if line else template.shown

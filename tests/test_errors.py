@@ -233,9 +233,13 @@ def test_brief_yaml_fallback_message(here: Path, monkeypatch: pytest.MonkeyPatch
          ["lib/x.yaml:3: fragment 'x.1': a subpoint's 'lead' and 'text' must be text, not a list or mapping — quote them"]),
         ("  - id: x.1\n    kind: opening\n    text: 正文\n    variants: [{id: y.1, similarity: high}]\n",
          ["lib/x.yaml:3: fragment 'x.1': 'variants' must be a list of {source: …, id: …, similarity: 0.97}"]),
+        ("  - id: x.1\n    kind: opening\n    text: \"{% for i in range(99999) %}{% for j in range(99999) %}."
+         "{% endfor %}{% endfor %}{% include 'x.j2' %}\"\n",
+         ["lib/x.yaml:3: fragment 'x.1': uses {% for %} — remove it; a fragment text holds only text, slots and blanks",
+          "lib/x.yaml:3: fragment 'x.1': uses {% include %} — remove it; a fragment text holds only text, slots and blanks"]),
     ],
     ids=["not-a-mapping", "no-id", "subpoint-not-mapping", "text-not-text", "nested-tags",
-         "subpoints-not-list", "lead-not-text", "bad-variant"],
+         "subpoints-not-list", "lead-not-text", "bad-variant", "loops-and-includes"],
 )
 def test_fragment_shape_problems(here: Path, fragment: str, problems: list[str]) -> None:
     write("lib/x.yaml", "source: {file: x.txt}\nfragments:\n" + fragment)
@@ -336,12 +340,14 @@ def test_hostile_template_is_refused_and_creates_nothing(here: Path) -> None:
          "(100000). — fix the template"),
         ("# {{ title }}\n{% extends '推进会.j2' %}\n",
          "T/推进会.j2:2: it includes or extends itself without end — fix the template"),
+        ("# {{ title }}\n\n{{ title * 10 ** 6 }}\n",
+         "T/推进会.j2: '*' would build text or a list over 1,000,000 long — fix the template"),
         ("# {{ title }}\n\n# {{ title }}\n",
          "T/推进会.j2:3: a second '# ' title — a draft has one title; use '## ' for a heading "
          "(in what the template produced)"),
     ],
     ids=["syntax", "undefined", "include-missing", "zero-division", "huge-range", "extends-itself",
-         "bad-draft"],
+         "huge-text", "bad-draft"],
 )
 def test_template_errors(here: Path, source: str, message: str) -> None:
     template("推进会", source)
@@ -402,11 +408,14 @@ def test_template_that_cannot_be_read(here: Path, monkeypatch: pytest.MonkeyPatc
         ("{{ 上级.nope }}", "cannot fill the text ('str object' has no attribute 'nope') — fix the fragment"),
         ("{{ 上级 + 1 }}",
          'cannot fill the text (TypeError: can only concatenate str (not "int") to str) — fix the fragment'),
-        ("{% for i in range(10 ** 9) %}.{% endfor %}{{ 上级 }}",
+        ("{{ range(10 ** 9) | length }}{{ 上级 }}",
          "cannot fill the text (OverflowError: Range too big. The sandbox blocks ranges larger than "
          "MAX_RANGE (100000).) — fix the fragment"),
+        ("{{ 上级 * 10 ** 9 }}",
+         "cannot fill the text ('*' would build text or a list over 1,000,000 long) — fix the fragment"),
+        ("{{ 9 ** 9 ** 9 }}{{ 上级 }}", "cannot fill the text ('**' would build a number over 2**64) — fix the fragment"),
     ],
-    ids=["undefined-attribute", "type-error", "huge-range"],
+    ids=["undefined-attribute", "type-error", "huge-range", "huge-text", "huge-number"],
 )
 def test_fragment_that_cannot_be_filled(here: Path, text: str, message: str) -> None:
     write("lib/a.yaml", LIB.replace("{{ 上级 }}要求{{ 本级 }}", text + "{{ 本级 }}"))
