@@ -32,7 +32,7 @@ from speechgen.model import Fragment, Source
 from speechgen.paths import cache_dir
 from speechgen.words import words_version
 
-SCHEMA = 5
+SCHEMA = 6
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
@@ -46,7 +46,7 @@ CREATE INDEX IF NOT EXISTS frags_id ON frags(id);
 CREATE INDEX IF NOT EXISTS frags_path ON frags(path, ord);
 CREATE INDEX IF NOT EXISTS frags_todo ON frags(indexed) WHERE indexed = 0;
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(tokens, tokenize='unicode61');
-CREATE TABLE IF NOT EXISTS queries(query TEXT PRIMARY KEY, tokens TEXT);
+CREATE TABLE IF NOT EXISTS queries(query TEXT PRIMARY KEY, tokens TEXT, expr TEXT);
 """
 
 
@@ -89,12 +89,18 @@ def _connect(path: str) -> sqlite3.Connection:
     return conn
 
 
+def _remove(path: str) -> None:
+    if path != ":memory:":
+        for suffix in ("", "-wal", "-shm"):
+            Path(path + suffix).unlink(missing_ok=True)
+
+
 def _open(path: str) -> sqlite3.Connection:
     try:
         return _connect(path)
     except sqlite3.DatabaseError:
         # A damaged cache is only a cache: start it again.
-        Path(path).unlink(missing_ok=True)
+        _remove(path)
         return _connect(path)
 
 
@@ -115,9 +121,17 @@ class Index:
 
     def __init__(self, dirs: list[Path]) -> None:
         self.dirs = dirs
-        self.conn = _open(_db_path(dirs))
+        path = _db_path(dirs)
+        self.conn = _open(path)
         self._sources: dict[str, tuple[str, Source]] = {}
-        self.refresh()
+        try:
+            self.refresh()
+        except sqlite3.DatabaseError:
+            # The cache is damaged or of an unknown shape; it is only a cache.
+            self.conn.close()
+            _remove(path)
+            self.conn = _open(path)
+            self.refresh()
 
     # ------------------------------------------------------------------ sync
     def refresh(self) -> None:
@@ -211,7 +225,7 @@ class Index:
         todo = self.conn.execute("SELECT rowid, data FROM frags WHERE indexed=0").fetchall()
         if not todo:
             return
-        from speechgen.words import tokens
+        from speechgen.words import search_tokens
 
         rows = []
         for rowid, data in todo:
@@ -221,31 +235,47 @@ class Index:
                 + [f"{s.get('lead', '')}{s.get('text', '')}" for s in d.get("subpoints") or ()]
                 + list(d.get("tags") or ())
             )
-            rows.append((rowid, " ".join(tokens(text))))
+            rows.append((rowid, " ".join(search_tokens(text))))
         c = self.conn
         c.execute("BEGIN IMMEDIATE")
         c.executemany("INSERT OR REPLACE INTO fts(rowid, tokens) VALUES(?,?)", rows)
         c.executemany("UPDATE frags SET indexed=1 WHERE rowid=?", [(r,) for r, _ in rows])
         c.execute("COMMIT")
 
-    def query_tokens(self, query: str) -> list[str]:
-        """The jieba words of *query*, remembered in the cache so a repeated query needs no jieba."""
-        row = self.conn.execute("SELECT tokens FROM queries WHERE query=?", (query,)).fetchone()
+    def _query(self, query: str) -> tuple[list[str], str]:
+        """(words, FTS5 expression) of *query*, remembered so a repeated query needs no jieba.
+
+        Each word of the query (jieba's precise mode) matches itself, or all the shorter
+        words search mode finds inside it — the index holds search-mode tokens, so a part
+        of a dictionary word (政治责任 in 政治责任感) still finds it. Words are OR-ed.
+        """
+        row = self.conn.execute("SELECT tokens, expr FROM queries WHERE query=?", (query,)).fetchone()
         if row is not None:
-            return [w for w in row[0].split(" ") if w]
-        from speechgen.words import tokens
+            return [w for w in row[0].split(" ") if w], row[1]
+        from speechgen.words import search_tokens, tokens
 
         words = list(dict.fromkeys(tokens(query)))
-        self.conn.execute("INSERT OR REPLACE INTO queries VALUES(?, ?)", (query, " ".join(words)))
-        return words
+        clauses = []
+        for w in words:
+            parts = [p for p in dict.fromkeys(search_tokens(w)) if p != w]
+            clause = _quote(w)
+            if parts:
+                clause = f"({clause} OR ({' AND '.join(_quote(p) for p in parts)}))"
+            clauses.append(clause)
+        expr = " OR ".join(clauses)
+        self.conn.execute("INSERT OR REPLACE INTO queries VALUES(?, ?, ?)", (query, " ".join(words), expr))
+        return words, expr
+
+    def query_tokens(self, query: str) -> list[str]:
+        """The words of *query* as search sees them (for marking them in snippets)."""
+        return self._query(query)[0]
 
     def search(self, query: str, filters: Filters | None = None, limit: int = 10) -> list[Hit]:
         """Fragments ranked by BM25 over jieba tokens; exact-phrase matches come first."""
         self._ensure_indexed()
-        words = self.query_tokens(query)
+        words, match = self._query(query)
         if not words:
             return []
-        match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
         where, params = _where(filters)
         phrase = "".join(query.split())
         rows = self.conn.execute(
@@ -257,6 +287,10 @@ class Index:
         hits = [Hit(self._fragment(key, line, data), -float(rank)) for key, line, data, rank in rows]
         hits.sort(key=lambda h: (phrase not in h.fragment.full_text, -h.score))
         return hits[:limit]
+
+
+def _quote(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
 
 
 _SEP = "\x1f"  # between tags in the tags column, and around them

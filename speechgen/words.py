@@ -42,7 +42,7 @@ def words_version() -> str:
         st = jieba_dict.stat()
         stamp = f"{jieba_dict} {st.st_size} {st.st_mtime_ns}"
     digest = hashlib.sha1(domain_dictionary().read_bytes()).hexdigest()[:12]
-    return f"{stamp} domain {digest}"
+    return f"{stamp} domain {digest} search-mode"
 
 
 @lru_cache(maxsize=1)
@@ -62,6 +62,16 @@ def tokens(text: str) -> list[str]:
     """Words of *text* for indexing and queries: jieba tokens without punctuation or space."""
     jb = _jieba()
     return [w for w in jb.lcut(text) if _WORDISH.search(w)]
+
+
+def search_tokens(text: str) -> list[str]:
+    """Words of *text* for the search index: jieba's search mode.
+
+    Search mode also gives the shorter words inside a long one (政治责任感 → 政治, 责任,
+    责任感, 政治责任感), so a query for part of a dictionary word still finds it.
+    """
+    jb = _jieba()
+    return [w for w in jb.lcut_for_search(text) if _WORDISH.search(w)]
 
 
 def keywords(text: str, top: int = 8) -> list[str]:

@@ -173,6 +173,18 @@ def test_a_cache_from_an_older_version_is_rebuilt(lib: Path) -> None:
         "UPDATE meta SET value = '1' WHERE key = 'schema';"
     )
     conn.commit()
+    assert len(load_library([lib])) == 3
+    # Same schema number, wrong shape (a cache left by a broken build): rebuilt too.
+    conn.executescript("DROP TABLE files; CREATE TABLE files(path TEXT PRIMARY KEY, shown TEXT);")
+    conn.commit()
     conn.close()
     assert len(load_library([lib])) == 3
     assert [h.fragment.id for h in Index([lib]).search("形式主义")] == ["a.2"]
+
+
+def test_part_of_a_dictionary_word_is_found(lib: Path) -> None:
+    (lib / "c.yaml").write_text(
+        frag_file(("c.1", "point", "切实增强开展主题教育的政治责任感。")), encoding="utf-8"
+    )
+    assert [h.fragment.id for h in Index([lib]).search("政治责任")][:1] == ["c.1"]
+    assert [h.fragment.id for h in Index([lib]).search("政治责任感")][:1] == ["c.1"]
