@@ -95,9 +95,14 @@ def snippet(text: str, words: list[str], width: int = 24) -> Text:
     """A short piece of *text* around the first query word, with the words marked."""
     flat = text.replace("\n", " ")
     first = min((i for i in (flat.find(w) for w in words) if i >= 0), default=0)
-    start = max(0, first - width)
-    piece = flat[start : first + width * 2]
-    out = Text(("…" if start else "") + piece + ("…" if first + width * 2 < len(flat) else ""))
+    start, end = max(0, first - width), first + width * 2
+    for m in _PLACEHOLDER.finditer(flat):  # never cut a {{ slot }} in half
+        if m.start() < start < m.end():
+            start = m.start()
+        if m.start() < end < m.end():
+            end = m.end()
+    piece = flat[start:end]
+    out = Text(("…" if start else "") + piece + ("…" if end < len(flat) else ""))
     for w in words:
         if w:
             out.highlight_words([w], style="bold red")

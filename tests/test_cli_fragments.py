@@ -226,3 +226,24 @@ def test_help_and_version() -> None:
     assert code == 0 and out.startswith("speechgen ")
     code, out, _ = run("fragments", "search", "--help")
     assert code == 0 and "Example: speechgen fragments search" in out
+
+
+@pytest.mark.parametrize("query", ["调查研究", "形式主义", "政治自觉"])
+def test_shipped_library_search_puts_a_fragment_with_the_phrase_first(query: str) -> None:
+    rows = run_json("fragments", "search", query)
+    assert rows, f"nothing found for {query}"
+    first = rows[0]
+    whole = first["heading"] + first["text"] + "".join(
+        s["lead"] + s["text"] for s in first.get("subpoints", [])
+    ) + first.get("tail", "")
+    assert query in whole
+
+
+def test_snippets_never_cut_a_placeholder() -> None:
+    from speechgen.browse import snippet
+
+    text = "开场" * 20 + "{{ 本级 }}委要求，切实增强推动第二批主题教育的政治自觉" + "正文" * 30
+    for width in range(3, 30):
+        piece = snippet(text, ["政治自觉"], width).plain
+        assert piece.count("{{") == piece.count("}}"), piece
+        assert "政治自觉" in piece
