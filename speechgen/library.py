@@ -12,6 +12,7 @@ from typing import Any
 
 from speechgen.errors import LibraryError, SpeechgenError
 from speechgen.model import KINDS, Fragment, Source, Subpoint, Variant
+from speechgen.textcheck import jinja_names
 
 
 @functools.lru_cache(maxsize=1)
@@ -192,65 +193,6 @@ def fragment_from_dict(raw: dict[str, Any], source: Source, path: str, line: int
         path=path,
         line=line,
     )
-
-
-_SIMPLE_SLOT = re.compile(r"\{\{\s*([^\W\d]\w*)\s*\}\}")
-_SIMPLE_BLANK = re.compile(r"""\{\{\s*blank\(\s*(['"])[^'"{}]*\1\s*\)\s*\}\}""")
-_JINJA_SYNTAX = re.compile(r"\{[{%#]|[}%#]\}")
-
-
-def jinja_names(text: str) -> tuple[set[str], list[str]]:
-    """Names a fragment text uses as variables, and problems (syntax, reaching for internals).
-
-    Nearly every fragment uses only ``{{ name }}`` and ``{{ blank("…") }}``: those are read
-    with a regular expression, and Jinja parses only what is left over, which keeps
-    loading a large library fast.
-    """
-    if "{" not in text and "}" not in text:
-        return set(), []
-    rest = _SIMPLE_BLANK.sub("", text)
-    names = set(_SIMPLE_SLOT.findall(rest))
-    if not _JINJA_SYNTAX.search(_SIMPLE_SLOT.sub("", rest)):
-        bad = sorted(n for n in names if n.startswith("_"))
-        return names - set(bad), [f"reaches for Python internals ({n}) — remove it" for n in bad]
-    return _parse_names(text)
-
-
-#: Jinja statements a fragment never needs that could loop without end or reach other files.
-_STATEMENTS = {"For": "for", "Macro": "macro", "CallBlock": "call", "Include": "include",
-               "Import": "import", "FromImport": "from … import", "Extends": "extends"}
-
-
-def _parse_names(text: str) -> tuple[set[str], list[str]]:
-    from jinja2 import TemplateSyntaxError, meta, nodes
-
-    env = _parser()
-    try:
-        ast = env.parse(text)
-    except TemplateSyntaxError as exc:
-        return set(), [f"Jinja syntax error: {exc.message} — check the {{{{ }}}} and {{% %}} in its text"]
-    problems = list(dict.fromkeys(
-        f"uses {{% {_STATEMENTS[type(node).__name__]} %}} — remove it; a fragment text holds only text, slots and blanks"
-        for node in ast.find_all(tuple(getattr(nodes, n) for n in _STATEMENTS))
-    ))
-    for node in ast.find_all((nodes.Getattr, nodes.Name, nodes.Const)):
-        if isinstance(node, nodes.Getattr):
-            name = node.attr
-        elif isinstance(node, nodes.Name):
-            name = node.name
-        else:
-            value = getattr(node, "value", None)
-            name = value if isinstance(value, str) else ""
-        if name.startswith("_"):
-            problems.append(f"reaches for Python internals ({name}) — remove it")
-    return set(meta.find_undeclared_variables(ast)), problems
-
-
-@functools.lru_cache(maxsize=1)
-def _parser() -> Any:
-    from jinja2.sandbox import SandboxedEnvironment
-
-    return SandboxedEnvironment()
 
 
 def _is_words(value: Any) -> bool:

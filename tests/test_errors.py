@@ -44,8 +44,8 @@ fragments:
   - id: a.point.2
     kind: point
     heading: 力戒形式主义
-    text: 坚决力戒形式主义，推进数字孪生建设。
-    tags: [形式主义]
+    text: 坚决力戒形式主义，为基层减负。
+    tags: [形式主义, 试点甲]
   - id: a.closing.1
     kind: closing
     text: 谢谢大家。
@@ -59,6 +59,7 @@ points:
   - a.point.2
 """
 HOSTILE = "{{ cycler.__init__.__globals__.os.system('touch pwned') }}"
+ONLY = "a fragment text holds only text, slots, blanks and {% if %}"
 
 
 def run(*args: object) -> tuple[int, str, str]:
@@ -139,10 +140,10 @@ def test_missing_slots_are_all_listed_at_once(here: Path) -> None:
     )
 
 
-def test_a_query_whose_matches_are_all_used(here: Path) -> None:
-    write("u.yaml", BRIEF.replace("  - a.point.1\n", "") + "  - {query: 数字孪生}\n")
+def test_tags_whose_matches_are_all_used(here: Path) -> None:
+    write("u.yaml", BRIEF.replace("  - a.point.1\n", "") + "  - {tags: [试点甲]}\n")
     assert fails("check", "u.yaml", "-L", "lib") == (
-        "Error: u.yaml:6: query '数字孪生' matches only points already used (a.point.2) — "
+        "Error: u.yaml:6: tags 试点甲 matches only points already used (a.point.2) — "
         "try other words or pick an id\n"
     )
 
@@ -235,11 +236,19 @@ def test_brief_yaml_fallback_message(here: Path, monkeypatch: pytest.MonkeyPatch
          ["lib/x.yaml:3: fragment 'x.1': 'variants' must be a list of {source: …, id: …, similarity: 0.97}"]),
         ("  - id: x.1\n    kind: opening\n    text: \"{% for i in range(99999) %}{% for j in range(99999) %}."
          "{% endfor %}{% endfor %}{% include 'x.j2' %}\"\n",
-         ["lib/x.yaml:3: fragment 'x.1': uses {% for %} — remove it; a fragment text holds only text, slots and blanks",
-          "lib/x.yaml:3: fragment 'x.1': uses {% include %} — remove it; a fragment text holds only text, slots and blanks"]),
+         ["lib/x.yaml:3: fragment 'x.1': uses {% for %} — remove it; " + ONLY,
+          "lib/x.yaml:3: fragment 'x.1': calls something other than blank(\"…\") — remove it; " + ONLY,
+          "lib/x.yaml:3: fragment 'x.1': uses {% include %} — remove it; " + ONLY]),
+        ("  - id: x.1\n    kind: opening\n    text: \"{{ 市名 * 10 ** 9 }}{{ 市名.upper() }}{{ 市名|center(10 ** 9) }}\"\n"
+         "    slots: [市名]\n",
+         ["lib/x.yaml:3: fragment 'x.1': uses '*' — remove it; " + ONLY,
+          "lib/x.yaml:3: fragment 'x.1': uses '**' — remove it; " + ONLY,
+          "lib/x.yaml:3: fragment 'x.1': calls something other than blank(\"…\") — remove it; " + ONLY,
+          "lib/x.yaml:3: fragment 'x.1': uses '.attribute' — remove it; " + ONLY,
+          "lib/x.yaml:3: fragment 'x.1': uses the filter |center — only |default, |d, |trim, |upper, |lower may be used"]),
     ],
     ids=["not-a-mapping", "no-id", "subpoint-not-mapping", "text-not-text", "nested-tags",
-         "subpoints-not-list", "lead-not-text", "bad-variant", "loops-and-includes"],
+         "subpoints-not-list", "lead-not-text", "bad-variant", "loops-and-includes", "arithmetic-and-filters"],
 )
 def test_fragment_shape_problems(here: Path, fragment: str, problems: list[str]) -> None:
     write("lib/x.yaml", "source: {file: x.txt}\nfragments:\n" + fragment)
@@ -287,17 +296,25 @@ def test_hostile_fragment_is_refused_by_name_and_creates_nothing(here: Path) -> 
     assert files_in(here) == before  # no pwned, no out.md
 
 
-def test_hostile_fragment_text_is_refused_by_the_sandbox_too(here: Path) -> None:
-    """Even past the library check, rendering runs in the sandbox: nothing is executed."""
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (HOSTILE, "access to attribute '__init__' of 'type' object is unsafe."),
+        ("{{ 上级 * 10 ** 9 }}", "'*' would build text or a list over 1,000,000 long"),
+        ("{{ 9 ** 9 ** 9 }}", "'**' would build a number over 2**64"),
+        ("{% for i in range(10 ** 9) %}.{% endfor %}",
+         "OverflowError: Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000)."),
+    ],
+    ids=["internals", "huge-text", "huge-number", "huge-range"],
+)
+def test_hostile_fragment_text_is_refused_by_the_sandbox_too(here: Path, text: str, reason: str) -> None:
+    """Even past the library check, rendering runs in a sandbox: nothing runs, nothing explodes."""
     from speechgen.errors import TemplateError
     from speechgen.render import Renderer
 
     with pytest.raises(TemplateError) as err:
-        Renderer({}, {}).render(HOSTILE, "e.point.1", "第一点")
-    assert str(err.value) == (
-        "e.point.1: cannot fill the text (access to attribute '__init__' of 'type' object is unsafe.) "
-        "— fix the fragment"
-    )
+        Renderer({"上级": "省委"}, {}).render(text, "e.point.1", "第一点")
+    assert str(err.value) == f"e.point.1: cannot fill the text ({reason}) — fix the fragment"
     assert not (Path.cwd() / "pwned").exists()
 
 
@@ -405,17 +422,12 @@ def test_template_that_cannot_be_read(here: Path, monkeypatch: pytest.MonkeyPatc
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("{{ 上级.nope }}", "cannot fill the text ('str object' has no attribute 'nope') — fix the fragment"),
-        ("{{ 上级 + 1 }}",
-         'cannot fill the text (TypeError: can only concatenate str (not "int") to str) — fix the fragment'),
-        ("{{ range(10 ** 9) | length }}{{ 上级 }}",
-         "cannot fill the text (OverflowError: Range too big. The sandbox blocks ranges larger than "
-         "MAX_RANGE (100000).) — fix the fragment"),
-        ("{{ 上级 * 10 ** 9 }}",
-         "cannot fill the text ('*' would build text or a list over 1,000,000 long) — fix the fragment"),
-        ("{{ 9 ** 9 ** 9 }}{{ 上级 }}", "cannot fill the text ('**' would build a number over 2**64) — fix the fragment"),
+        ("{{ 上级 < 1 }}",
+         "cannot fill the text (TypeError: '<' not supported between instances of 'str' and 'int') — fix the fragment"),
+        ("{{ 上级|upper(5) }}",
+         "cannot fill the text (TypeError: do_upper() takes 1 positional argument but 2 were given) — fix the fragment"),
     ],
-    ids=["undefined-attribute", "type-error", "huge-range", "huge-text", "huge-number"],
+    ids=["comparison", "filter-arguments"],
 )
 def test_fragment_that_cannot_be_filled(here: Path, text: str, message: str) -> None:
     write("lib/a.yaml", LIB.replace("{{ 上级 }}要求{{ 本级 }}", text + "{{ 本级 }}"))
