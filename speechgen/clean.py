@@ -42,6 +42,9 @@ _CAPTION = re.compile(
 _COLLAPSE = re.compile(r"[ \t\u3000\u00a0\u200b\ufeff]+")
 _SPACE_BETWEEN = re.compile(rf"(?<={_CJKISH})[ \t\u3000\u00a0]+(?={_CJKISH})")
 
+# A brace from a source would be read as Jinja once in a fragment file (a pasted "{{ … }}"
+# or "{%" breaks the library or, worse, runs): Chinese text writes them full-width anyway.
+_BRACES = str.maketrans({"{": "｛", "}": "｝"})
 _ASCII_TO_FULL = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
 _PUNCT_AFTER_CJK = re.compile(rf"(?<={_CJKISH})[,;:?!]|[,;:?!](?={_CJKISH})")
 _PERIOD = re.compile(rf"(?<=[{_HAN}”）》])\.(?=[{_HAN}“《（]|\d{{1,2}}[.．](?!\d)|$)", re.MULTILINE)
@@ -185,6 +188,7 @@ def clean_text(text: str, junk: Iterable[re.Pattern[str]] | None = None) -> str:
 def _pass(text: str, junk: list[re.Pattern[str]]) -> str:
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = text.replace("\ufeff", "").replace("\u200b", "").replace("\x00", "")
+    text = text.translate(_BRACES)
     text = _PAID.sub("", text)
     if "<" in text:
         text = _TAG.sub("", text)

@@ -536,6 +536,16 @@ def test_ingest_errors_that_stop_the_run(
     assert not Path("out").exists()
 
 
+def test_a_speech_holding_jinja_is_ingested_as_text(here: Path) -> None:
+    """Braces in a source become full-width: a pasted {{ … }} never turns into live Jinja."""
+    write("s.txt", "在X市工作会议上的讲话\n同志们：\n今天开会，" + HOSTILE + "和{% for %}都是原文。\n第一，抓落实。\n要抓好落实。\n")
+    assert run("ingest", "s.txt", "-o", "frags")[0] == 0
+    code, out, err = run("fragments", "list", "-L", "frags", "--json")
+    assert (code, err) == (0, "")
+    assert "今天开会，｛｛ cycler.__init__.__globals__.os.system('touch pwned') ｝｝和｛% for %｝都是原文。" in out
+    assert not Path("pwned").exists()
+
+
 def test_ingest_output_folder_that_cannot_be_created(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     Path("seed.txt").write_bytes((SEEDS / "000_6e77d68632e4004c.txt").read_bytes())
 
