@@ -30,6 +30,7 @@ from speechgen.library import (
 )
 from speechgen.model import Fragment, Source
 from speechgen.paths import cache_dir
+from speechgen.textcheck import checks_version
 from speechgen.words import words_version
 
 SCHEMA = 6
@@ -73,13 +74,14 @@ def _connect(path: str) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT)")
     row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-    if row is None or row[0] != str(SCHEMA):
+    schema = f"{SCHEMA} checks {checks_version()}"  # new validation rules re-check every file
+    if row is None or row[0] != schema:
         # A cache written by another version of speechgen: start it again.
         conn.executescript(
             "DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS frags; DROP TABLE IF EXISTS fts; "
             "DROP TABLE IF EXISTS queries; DELETE FROM meta;"
         )
-        conn.execute("INSERT INTO meta VALUES('schema', ?)", (str(SCHEMA),))
+        conn.execute("INSERT INTO meta VALUES('schema', ?)", (schema,))
     conn.executescript(_DDL)
     row = conn.execute("SELECT value FROM meta WHERE key='words'").fetchone()
     if row is None or row[0] != words_version():

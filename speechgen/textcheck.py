@@ -11,7 +11,9 @@ as well (:mod:`speechgen.render`); this check makes a hostile file a named libra
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
+from pathlib import Path
 from typing import Any
 
 _SIMPLE_SLOT = re.compile(r"\{\{\s*([^\W\d]\w*)\s*\}\}")
@@ -34,6 +36,20 @@ _SHOWN = {
     "List": "a list", "Tuple": "a tuple", "Dict": "a mapping", "Slice": "a slice",
 }
 _FIX = "a fragment text holds only text, slots, blanks and {% if %}"
+
+
+@functools.lru_cache(maxsize=1)
+def checks_version() -> str:
+    """A digest of the code that validates fragment files.
+
+    The index caches each file's problems; when these checks change (a new rule against
+    hostile Jinja, say), every file must be checked again, not trusted from the cache.
+    """
+    here = Path(__file__).parent
+    digest = hashlib.sha1()
+    for name in ("library.py", "textcheck.py", "model.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def jinja_names(text: str) -> tuple[set[str], list[str]]:

@@ -824,3 +824,23 @@ def test_every_test_named_in_the_catalogue_exists() -> None:
             assert f'"{param}"' in source, f"{file}::{name}[{param}] is not a case"
     for param in re.findall(r"`\[([\w-]+)\]`", catalogue):  # `[two-documents]`: a further case of the test before
         assert f'"{param}"' in Path(__file__).read_text(encoding="utf-8"), param
+
+
+def test_new_checks_apply_to_a_library_already_in_the_cache(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file cached as valid is checked again when the checks change, not trusted from the cache."""
+    import speechgen.index
+    import speechgen.library
+
+    write("lib/x.yaml", "source: {file: x.txt}\nfragments:\n  - id: x.1\n    kind: opening\n    text: 正文\n")
+    assert run("fragments", "list", "-L", "lib", "--json")[0] == 0
+    real = speechgen.library.check_fragment
+
+    def stricter(raw: object, where: str) -> list[str]:
+        if isinstance(raw, dict) and raw.get("id") == "x.1":
+            return [f"{where}: refused by a newer rule"]
+        return real(raw, where)
+
+    monkeypatch.setattr(speechgen.library, "check_fragment", stricter)
+    assert run("fragments", "list", "-L", "lib", "--json")[0] == 0  # same checks version: the cache answers
+    monkeypatch.setattr(speechgen.index, "checks_version", lambda: "newer rules")
+    assert fails("fragments", "list", "-L", "lib") == "Error: fragment library: lib/x.yaml:3: refused by a newer rule\n"
