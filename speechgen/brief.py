@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from speechgen.errors import BriefError, SpeechgenError
-from speechgen.library import did_you_mean, display_path
+from speechgen.library import did_you_mean, display_path, read_user_text
 from speechgen.yamltree import REFUSED, compose_yaml, key_lines
 
 #: Top-level keys of a brief, in the order docs/brief.md explains them.
@@ -370,19 +370,14 @@ def raise_problems(shown: str, problems: list[str]) -> None:
 
 def read_brief_text(path: Path) -> tuple[str, str]:
     """The text of a brief file and the name to show for it."""
-    shown = display_path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise BriefError(f"{shown}: no such file — check the path (speechgen brief init writes one)") from None
-    except IsADirectoryError:
-        raise BriefError(f"{shown}: is a folder, not a brief — give a .yaml file") from None
-    except OSError as exc:
-        raise BriefError(f"{shown}: cannot read ({exc.strerror})") from None
-    try:
-        return data.decode("utf-8-sig"), shown
-    except UnicodeDecodeError:
-        raise BriefError(f"{shown}: not UTF-8 text — save the brief as UTF-8") from None
+    text = read_user_text(
+        path,
+        "brief",
+        missing="check the path (speechgen brief init writes one)",
+        folder="give a .yaml file",
+        error=BriefError,
+    )
+    return text, display_path(path)
 
 
 def load_brief(path: Path) -> tuple[Brief, list[str]]:

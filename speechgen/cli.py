@@ -351,23 +351,14 @@ def export_cmd(
     """
     from speechgen.draft import from_markdown
     from speechgen.export import export
-    from speechgen.library import display_path
+    from speechgen.library import display_path, read_user_text
 
     shown = display_path(draft)
     if draft.suffix.lower() != ".md":
         raise SpeechgenError(
             f"{shown}: export reads a Markdown draft (.md) — compose one with -o draft.md"
         )
-    try:
-        text = draft.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise SpeechgenError(f"{shown}: no such file — check the path") from None
-    except IsADirectoryError:
-        raise SpeechgenError(f"{shown}: is a folder, not a draft — give the .md file") from None
-    except OSError as exc:
-        raise SpeechgenError(f"{shown}: cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise SpeechgenError(f"{shown}: not UTF-8 text — save the draft as UTF-8") from None
+    text = read_user_text(draft, "draft", folder="give the .md file")
     _check_format(output)
     export(from_markdown(text, shown), output, reference_docx=reference_docx)
     typer.echo(f"Wrote {display_path(output)}")

@@ -46,22 +46,37 @@ def display_path(path: Path | str) -> str:
         return str(p)
 
 
-def load_yaml(path: Path, what: str = "YAML file") -> Any:
-    """Safe-load a YAML file, turning every YAML problem into a SpeechgenError with file:line:col."""
+def read_user_text(
+    path: Path,
+    what: str,
+    *,
+    missing: str = "check the path",
+    folder: str = "",
+    error: type[SpeechgenError] = SpeechgenError,
+) -> str:
+    """The UTF-8 text of a file the user named; each way it cannot be read is a clear *error*.
+
+    *what* names the file in messages ("brief", "draft"); *missing* and *folder* are the
+    fixes offered when the path does not exist or is a folder.
+    """
     shown = display_path(path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise SpeechgenError(f"{shown}: no such file — check the path") from None
+        raise error(f"{shown}: no such file — {missing}") from None
     except IsADirectoryError:
-        raise SpeechgenError(f"{shown}: is a folder, not a {what}") from None
+        raise error(f"{shown}: is a folder, not a {what}" + (f" — {folder}" if folder else "")) from None
     except OSError as exc:
-        raise SpeechgenError(f"{shown}: cannot read ({exc.strerror})") from None
+        raise error(f"{shown}: cannot read ({exc.strerror})") from None
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise SpeechgenError(f"{shown}: not UTF-8 text — save the {what} as UTF-8") from None
-    return parse_yaml(text, shown)
+        raise error(f"{shown}: not UTF-8 text — save the {what} as UTF-8") from None
+
+
+def load_yaml(path: Path, what: str = "YAML file") -> Any:
+    """Safe-load a YAML file, turning every YAML problem into a SpeechgenError with file:line:col."""
+    return parse_yaml(read_user_text(path, what), display_path(path))
 
 
 def parse_yaml(text: str, shown: str) -> Any:

@@ -696,7 +696,7 @@ def test_draft_that_is_not_utf8_a_folder_or_unreadable(here: Path, monkeypatch: 
     Path("d.md").mkdir()
     assert fails("export", "d.md", "-o", "x.txt") == "Error: d.md: is a folder, not a draft — give the .md file\n"
     write("locked.md", "# 标题\n")
-    monkeypatch.setattr(Path, "read_text", lambda *_a, **_k: (_ for _ in ()).throw(PermissionError(13, "Permission denied")))
+    monkeypatch.setattr(Path, "read_bytes", lambda *_a, **_k: (_ for _ in ()).throw(PermissionError(13, "Permission denied")))
     assert fails("export", "locked.md", "-o", "x.txt") == "Error: locked.md: cannot read (Permission denied)\n"
 
 
