@@ -49,6 +49,8 @@ _ASCII_TO_FULL = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
 _PUNCT_AFTER_CJK = re.compile(rf"(?<={_CJKISH})[,;:?!]|[,;:?!](?={_CJKISH})")
 _PERIOD = re.compile(rf"(?<=[{_HAN}”）》])\.(?=[{_HAN}“《（]|\d{{1,2}}[.．](?!\d)|$)", re.MULTILINE)
 _PARENS = re.compile(r"\(([^()\n]{0,60})\)")
+_ASCII_PUNCT = re.compile(r"[,;:?!]")
+_DASH_DIGIT = re.compile(rf"[{_DASH}][ \t\u3000]*\d")
 
 
 def decode(data: bytes, name: str) -> str:
@@ -188,7 +190,8 @@ def clean_text(text: str, junk: Iterable[re.Pattern[str]] | None = None) -> str:
 def _pass(text: str, junk: list[re.Pattern[str]]) -> str:
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = text.replace("\ufeff", "").replace("\u200b", "").replace("\x00", "")
-    text = text.translate(_BRACES)
+    if "{" in text or "}" in text:
+        text = text.translate(_BRACES)
     text = _PAID.sub("", text)
     if "<" in text:
         text = _TAG.sub("", text)
@@ -204,6 +207,8 @@ def _pass(text: str, junk: list[re.Pattern[str]]) -> str:
 
 
 def _drop_page_marks(text: str) -> str:
+    if not _DASH_DIGIT.search(text):  # both patterns need one; their lookbehinds make a full scan slow
+        return text
     # A mark on its own line between two halves of a sentence joins them (清正\n-2-\n廉洁).
     text = re.sub(
         rf"(?<=[^{_ENDS}\n])[ \t]*\n[ \t\u3000]*[{_DASH}]{{1,2}}[ \t\u3000]*\d{{1,3}}[ \t\u3000]*[{_DASH}]{{1,2}}[ \t\u3000]*\n(?=[{_HAN}])",
@@ -214,10 +219,14 @@ def _drop_page_marks(text: str) -> str:
 
 
 def _punct(line: str) -> str:
-    line = _SPACE_BETWEEN.sub("", line)
-    line = _PUNCT_AFTER_CJK.sub(lambda m: _ASCII_TO_FULL[m.group(0)], line)
-    line = _PERIOD.sub("。", line)
-    return _PARENS.sub(_paren, line)
+    # each rule runs only where its character occurs: scanning for a lookbehind is slow
+    if " " in line or "\t" in line or "\u3000" in line or "\u00a0" in line:
+        line = _SPACE_BETWEEN.sub("", line)
+    if _ASCII_PUNCT.search(line):
+        line = _PUNCT_AFTER_CJK.sub(lambda m: _ASCII_TO_FULL[m.group(0)], line)
+    if "." in line:
+        line = _PERIOD.sub("。", line)
+    return _PARENS.sub(_paren, line) if "(" in line else line
 
 
 def _paren(m: re.Match[str]) -> str:
