@@ -38,21 +38,24 @@ _SLACK = 1e-9
 
 @dataclass(frozen=True)
 class _Member:
-    pos: int  # order of appearance: new fragments first, in speech order, then the library
-    speech: str  # new: the speech prefix; library: the source file
+    key: tuple[str, str, int]  # (source file, speech, place in the speech): the order of a run over all
     file: str
     id: str
-    new: bool
+    new: bool  # from this run (else from the library already in --out, whose files are not rewritten)
+
+    @property
+    def speech(self) -> tuple[str, str]:
+        return self.key[:2]
 
 
 @dataclass
 class _Group:
-    """The fragments of one kind sharing one text."""
+    """The fragments of one kind sharing one text, in :attr:`_Member.key` order."""
 
     kind: str
     text: str
-    new: bool  # from this run (else from the library already in --out)
     members: list[_Member] = field(default_factory=list)
+    new: bool = False  # holds a fragment of this run
 
 
 def link_variants(built: list[Built], library: tuple[Fragment, ...] = ()) -> list[Built]:
@@ -61,23 +64,29 @@ def link_variants(built: list[Built], library: tuple[Fragment, ...] = ()) -> lis
     Fragments of the same kind in different speeches with a difflib ratio of at least
     :data:`SIMILARITY` are linked under ``variants:`` (source file, id, similarity), so the
     composer never uses both. Exact copies are linked through one anchor each (see the module
-    notes). Fragments already in the *library* (other sources) are linked from the new side only.
+    notes). Fragments already in the *library* (other sources) are linked from the new side
+    only, as if everything had been ingested at once: ingesting one file again writes what
+    the run over all of them wrote.
 
     Args:
-        built: the speeches of this run, in order.
+        built: the speeches of this run.
         library: fragments already in the output folder, from sources not in this run.
 
     Returns:
         *built* with each fragment's ``variants`` filled in (sorted by source, then id).
     """
-    new = _groups((f, b.prefix) for b in built for f in b.fragments)
-    start = sum(len(g.members) for g in new)
-    old = _groups(((f, f.source.file) for f in library), start=start, new=False)
+    found = [(f, b.prefix, i, True) for b in built for i, f in enumerate(b.fragments)]
+    place: dict[str, int] = {}
+    for f in library:
+        place[f.path] = place.get(f.path, -1) + 1
+        found.append((f, f.id.split(".", 1)[0], place[f.path], False))
+    groups = _groups(found)
     links: dict[str, dict[str, Variant]] = {}
-    for g in new:
-        _link_copies(g, links)
-    for a, b, score in near_pairs([*new, *old]):
-        _link(a, b, score, links, both=b.new)  # a library fragment (always b) is not rewritten
+    for g in groups:
+        if g.new:
+            _link_copies(g, links)
+    for a, b, score in near_pairs(groups):
+        _link(a, b, score, links)
     return [
         replace(b, fragments=tuple(replace(f, variants=_sorted(links.get(f.id))) for f in b.fragments))
         for b in built
@@ -88,25 +97,28 @@ def _sorted(found: dict[str, Variant] | None) -> tuple[Variant, ...]:
     return tuple(sorted(found.values(), key=lambda v: (v.source, v.id))) if found else ()
 
 
-def _groups(frags: Iterable[tuple[Fragment, str]], start: int = 0, new: bool = True) -> list[_Group]:
-    """Fragments of the variant kinds grouped by (kind, text), groups in order of appearance."""
+def _groups(found: Iterable[tuple[Fragment, str, int, bool]]) -> list[_Group]:
+    """Fragments of the variant kinds grouped by (kind, text); groups and members in key order."""
     groups: dict[tuple[str, str], _Group] = {}
-    pos = start
-    for f, speech in frags:
+    for f, speech, place, new in found:
         if f.kind not in VARIANT_KINDS:
             continue
         text = f.full_text
         g = groups.get((f.kind, text))
         if g is None:
-            g = groups[(f.kind, text)] = _Group(f.kind, text, new)
-        g.members.append(_Member(pos, speech, f.source.file, f.id, new))
-        pos += 1
-    return list(groups.values())
+            g = groups[(f.kind, text)] = _Group(f.kind, text)
+        g.members.append(_Member((f.source.file, speech, place), f.source.file, f.id, new))
+        g.new = g.new or new
+    for g in groups.values():
+        g.members.sort(key=lambda m: m.key)
+    return sorted(groups.values(), key=lambda g: g.members[0].key)
 
 
-def _link(a: _Member, b: _Member, score: float, links: dict[str, dict[str, Variant]], both: bool = True) -> None:
-    links.setdefault(a.id, {})[b.id] = Variant(b.file, b.id, score)
-    if both:
+def _link(a: _Member, b: _Member, score: float, links: dict[str, dict[str, Variant]]) -> None:
+    """Both ways; only the side from this run is written."""
+    if a.new:
+        links.setdefault(a.id, {})[b.id] = Variant(b.file, b.id, score)
+    if b.new:
         links.setdefault(b.id, {})[a.id] = Variant(a.file, a.id, score)
 
 
@@ -126,8 +138,9 @@ def _link_copies(g: _Group, links: dict[str, dict[str, Variant]]) -> None:
 def near_pairs(groups: list[_Group]) -> Iterator[tuple[_Member, _Member, float]]:
     """(earlier member, later member, rounded ratio) for every pair of groups that are variants.
 
-    At least one group of each pair is new. The ratio is computed as the all-pairs version
-    did: the earlier fragment against the later one (difflib's ratio is not symmetric).
+    Each pair is linked through one member of each group, and only pairs where one of those
+    is from this run are compared. The ratio is the earlier fragment against the later one, as
+    the all-pairs version had it (difflib's ratio is not symmetric).
     """
     by_kind: dict[str, list[_Group]] = {}
     for g in groups:
@@ -135,11 +148,13 @@ def near_pairs(groups: list[_Group]) -> Iterator[tuple[_Member, _Member, float]]
     pairs: list[tuple[_Member, _Member, _Group, _Group]] = []
     for same_kind in by_kind.values():
         for ga, gb in candidates(same_kind):
+            if gb.members[0].key < ga.members[0].key:
+                ga, gb = gb, ga  # the same choice of members, whichever group was new
             pick = _members(ga, gb)
-            if pick is not None:
-                pairs.append((*pick, ga, gb) if pick[0].pos < pick[1].pos else (pick[1], pick[0], gb, ga))
+            if pick is not None and (pick[0].new or pick[1].new):
+                pairs.append((*pick, ga, gb) if pick[0].key < pick[1].key else (pick[1], pick[0], gb, ga))
     # one SequenceMatcher per second text: difflib caches what it learns about it
-    pairs.sort(key=lambda p: (p[3].members[0].pos, p[0].pos))
+    pairs.sort(key=lambda p: (p[3].members[0].key, p[0].key))
     matcher: difflib.SequenceMatcher[str] | None = None
     second = None
     for a, b, ga, gb in pairs:
@@ -155,7 +170,7 @@ def near_pairs(groups: list[_Group]) -> Iterator[tuple[_Member, _Member, float]]
 
 
 def _members(ga: _Group, gb: _Group) -> tuple[_Member, _Member] | None:
-    """One member of each group, from different speeches, earliest first; None if none."""
+    """The first member of *ga* with a member of *gb* from another speech, and that member; or None."""
     for a in ga.members:
         b = next((m for m in gb.members if m.speech != a.speech), None)
         if b is not None:

@@ -145,6 +145,23 @@ def test_rerun_is_byte_identical_and_hand_corrections_are_kept(seeds: Path, tmp_
     assert target.read_bytes() == before[target.name]
 
 
+def test_ingesting_one_file_again_writes_what_the_whole_run_wrote(seeds: Path, tmp_path: Path) -> None:
+    """With three copies of a speech: the first lists the others, each other the first, every time."""
+    for name in ("005_copy.txt", "006_copy.txt"):
+        shutil.copy(seeds / "000_6e77d68632e4004c.txt", seeds / name)
+    out = tmp_path / "out"
+    assert run("ingest", seeds, "--out", out).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.glob("*.yaml")}
+    lib = load_library([out], use_cache=False)
+    assert [v.id for v in lib.get("s000.point.4").variants] == ["s001a.point.4", "s005.point.4", "s006.point.4"]
+    assert [v.id for v in lib.get("s006.point.4").variants] == ["s000.point.4"]
+    assert [(v.id, v.similarity) for v in lib.get("s001a.point.1").variants] == [("s000.point.1", 0.98)]
+    for src in sorted(seeds.iterdir()):
+        again = run("ingest", src, "--out", out)
+        assert again.exit_code == 0, err(again)
+        assert {p.name: p.read_bytes() for p in out.glob("*.yaml")} == before, src.name
+
+
 def test_dry_run_writes_nothing_and_json_reports(seeds: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = run("ingest", seeds, "--out", out, "--dry-run", "--json")
