@@ -24,16 +24,30 @@ class Built:
     fragments: tuple[Fragment, ...]
 
 
+_CORPUS_STEM = re.compile(r"(\d+)_[0-9a-f]{8,}")
+_NOT_ID = re.compile(r"[^\w-]+")
+
+
 def speech_prefix(stem: str, index: int, count: int) -> str:
-    """``s000`` for 000_….txt, ``s001a``/``s001b`` for a file with two speeches."""
-    m = re.match(r"(\d+)", stem)
+    """The id prefix of a speech, unique per source file name.
+
+    ``s000`` for a corpus file named ``000_6e77d68632e4004c.txt``; otherwise the file
+    name itself made safe for an id (``1_a`` → ``1_a``, ``在全省会议上的讲话`` stays as it
+    is), with a short digest of the name when anything had to be changed or cut, so two
+    names never share a prefix. A file holding several speeches gives ``s001a``/``s001b``,
+    or ``name.1``/``name.2``.
+    """
+    m = _CORPUS_STEM.fullmatch(stem)
     if m:
-        base = "s" + m.group(1)
-    else:
+        return "s" + m.group(1) + (chr(ord("a") + index) if count > 1 else "")
+    slug = _NOT_ID.sub("-", stem).strip("-")[:24]
+    base = slug
+    if not slug or slug != stem:
         import hashlib
 
-        base = "s" + hashlib.sha1(stem.encode("utf-8")).hexdigest()[:6]
-    return base + (chr(ord("a") + index) if count > 1 else "")
+        base = (slug + "-" if slug else "s") + hashlib.sha1(stem.encode("utf-8")).hexdigest()[:6]
+    # A slug never holds a dot, so 'name.2' cannot be another file's prefix.
+    return base + (f".{index + 1}" if count > 1 else "")
 
 
 def build_speech(speech: Speech, file: str, prefix: str, restorer: Restorer | None) -> Built:

@@ -153,8 +153,8 @@ def test_ingesting_one_file_again_writes_what_the_whole_run_wrote(seeds: Path, t
     assert run("ingest", seeds, "--out", out).exit_code == 0
     before = {p.name: p.read_bytes() for p in out.glob("*.yaml")}
     lib = load_library([out], use_cache=False)
-    assert [v.id for v in lib.get("s000.point.4").variants] == ["s001a.point.4", "s005.point.4", "s006.point.4"]
-    assert [v.id for v in lib.get("s006.point.4").variants] == ["s000.point.4"]
+    assert [v.id for v in lib.get("s000.point.4").variants] == ["s001a.point.4", "005_copy.point.4", "006_copy.point.4"]
+    assert [v.id for v in lib.get("006_copy.point.4").variants] == ["s000.point.4"]
     assert [(v.id, v.similarity) for v in lib.get("s001a.point.1").variants] == [("s000.point.1", 0.98)]
     for src in sorted(seeds.iterdir()):
         again = run("ingest", src, "--out", out)
@@ -247,3 +247,29 @@ def test_text_ending_in_blank_lines_reads_back() -> None:
 
     data = {"fragments": [{"id": "a", "text": "吉𠮷祥\n\n"}]}
     assert yaml.safe_load(dump(data)) == data
+
+
+@pytest.mark.parametrize(
+    ("stem", "one", "second_of_two"),
+    [
+        ("000_6e77d68632e4004c", "s000", "s000b"),
+        ("1_a", "1_a", "1_a.2"),
+        ("在全省会议上的讲话", "在全省会议上的讲话", "在全省会议上的讲话.2"),
+    ],
+)
+def test_speech_prefixes(stem: str, one: str, second_of_two: str) -> None:
+    from speechgen.build import speech_prefix
+
+    assert speech_prefix(stem, 0, 1) == one
+    assert speech_prefix(stem, 1, 2) == second_of_two
+
+
+def test_file_names_sharing_leading_digits_get_different_ids(tmp_path: Path) -> None:
+    from speechgen.build import speech_prefix
+
+    names = ["1_a", "1_b", "1_ab", "1 a", "1-a", "1.a", "讲话" * 20, "讲话" * 21, "...", "..,"]
+    for shift in range(3):  # every mix of one, two or three speeches per file
+        counts = [(k + shift) % 3 + 1 for k in range(len(names))]
+        prefixes = [speech_prefix(n, i, c) for n, c in zip(names, counts) for i in range(c)]
+        assert len(prefixes) == len(set(prefixes))
+    assert all("." not in speech_prefix(n, 0, 1) for n in names)
