@@ -404,6 +404,7 @@ class Library:
         self.fragments: tuple[Fragment, ...] = tuple(fragments)
         self.dirs = tuple(dirs)
         self._by_id = {f.id: f for f in self.fragments}
+        self._linked: dict[str, set[str]] | None = None
 
     def __len__(self) -> int:
         return len(self.fragments)
@@ -429,15 +430,28 @@ class Library:
         return [f for f in self.fragments if filters.match(f)]
 
     def variants_of(self, frag: Fragment) -> list[Fragment]:
-        """Fragments of the library recorded as near-duplicates of *frag* (either way round)."""
-        ids = {v.id for v in frag.variants if v.id}
-        out = [self._by_id[i] for i in ids if i in self._by_id and i != frag.id]
-        out += [
-            f
-            for f in self.fragments
-            if f.id != frag.id and f.id not in ids and any(v.id == frag.id for v in f.variants)
-        ]
-        return out
+        """Every fragment of the library in *frag*'s family of near-duplicates.
+
+        Links are followed in both directions and through the whole family: with three
+        copies linked to one canonical fragment, each copy's variants are the other two
+        and the canonical one.
+        """
+        if self._linked is None:
+            linked: dict[str, set[str]] = {}
+            for f in self.fragments:
+                for v in f.variants:
+                    if v.id and v.id != f.id:
+                        linked.setdefault(f.id, set()).add(v.id)
+                        linked.setdefault(v.id, set()).add(f.id)
+            self._linked = linked
+        seen = {frag.id}
+        todo = [frag.id]
+        while todo:
+            for nxt in self._linked.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return [f for f in self.fragments if f.id in seen and f.id != frag.id]
 
 
 def load_library(dirs: list[Path], *, use_cache: bool = True) -> Library:

@@ -211,3 +211,17 @@ def test_dates_in_fragment_files_stay_text(lib_dir: Path) -> None:
     )
     frag = load_library([lib_dir]).get("t.1")
     assert frag.source.date == "2024-13-45"
+
+
+def test_variants_are_one_family_however_they_are_linked(tmp_path: Path) -> None:
+    from speechgen.library import Library
+    from speechgen.model import Fragment, Variant
+
+    def frag(fid: str, *links: str) -> Fragment:
+        return Fragment(fid, "point", text="正文", heading="题", variants=tuple(Variant("x.txt", v) for v in links))
+
+    # a canonical fragment listing two copies, and a near-duplicate linked only to a copy
+    lib = Library([frag("a", "b", "c"), frag("b", "a"), frag("c", "a"), frag("d", "c"), frag("e")])
+    assert [f.id for f in lib.variants_of(lib.get("b"))] == ["a", "c", "d"]
+    assert [f.id for f in lib.variants_of(lib.get("d"))] == ["a", "b", "c"]
+    assert lib.variants_of(lib.get("e")) == []
