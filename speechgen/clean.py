@@ -13,6 +13,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from speechgen.errors import IngestError
 
@@ -150,7 +151,7 @@ def read_docx(data: bytes, name: str) -> str:
         raise IngestError(
             f"{name}: not a valid .docx (corrupt or not a Word file) — re-save it from Word"
         ) from None
-    lines = [p.text for p in document.paragraphs]
+    lines = _numbered_headings(document.paragraphs)
     for table in document.tables:
         for row in table.rows:
             lines.append(" ".join(cell.text for cell in row.cells))
@@ -158,6 +159,43 @@ def read_docx(data: bytes, name: str) -> str:
     if not text.strip():
         raise IngestError(f"{name}: empty file — nothing to ingest")
     return text
+
+
+_NUMBERED = re.compile(r"^\s*(第[一二三四五六七八九十]+[，,、点]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|\d+[．.、])")
+_HEADING_STYLE = re.compile(r"^(heading|标题)\s*1$", re.IGNORECASE)
+
+
+def _numbered_headings(paragraphs: Any) -> list[str]:
+    """Paragraph texts, with Word headings that carry no number of their own numbered 第一，….
+
+    In a .docx the points are often marked by a heading style or by bold alone, with the
+    number left to Word's list numbering (which is not in the text). Such a heading gets
+    the number the segmenter looks for, so the speech is read like a typed one.
+    """
+    from speechgen.numerals import chinese
+
+    lines: list[str] = []
+    n = 0
+    for p in paragraphs:
+        text = p.text
+        if lines and any(x.strip() for x in lines) and _is_heading(p) and not _NUMBERED.match(text):
+            n += 1
+            text = f"第{chinese(n)}，{text.strip()}"
+        lines.append(text)
+    return lines
+
+
+def _is_heading(p: Any) -> bool:
+    """A level-1 heading style, or a short paragraph that is bold throughout."""
+    text = p.text.strip()
+    if not text or len(text) > 60 or text.endswith(("：", ":")):
+        return False
+    style = p.style
+    if style is not None and _HEADING_STYLE.match(style.name or ""):
+        return True
+    runs = [r for r in p.runs if r.text.strip()]
+    style_bold = bool(style is not None and style.font.bold)
+    return bool(runs) and all(r.bold or (r.bold is None and style_bold) for r in runs)
 
 
 # --------------------------------------------------------------------------- cleaning

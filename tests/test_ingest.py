@@ -273,3 +273,53 @@ def test_file_names_sharing_leading_digits_get_different_ids(tmp_path: Path) -> 
         prefixes = [speech_prefix(n, i, c) for n, c in zip(names, counts) for i in range(c)]
         assert len(prefixes) == len(set(prefixes))
     assert all("." not in speech_prefix(n, 0, 1) for n in names)
+
+
+def test_docx_headings_marked_by_style_or_bold_become_points(tmp_path: Path) -> None:
+    import docx
+
+    doc = docx.Document()
+    doc.add_paragraph("在全市作风建设推进会上的讲话")
+    doc.add_paragraph("同志们：")
+    doc.add_paragraph("今天召开全市作风建设推进会，主要任务是总结前段工作，部署下步任务。下面，我讲两点意见。")
+    doc.add_heading("提高政治站位，切实增强作风建设的责任感", level=1)
+    doc.add_paragraph("作风建设永远在路上。我们要深刻认识作风建设的重要性，以钉钉子精神抓好落实。")
+    bold = doc.add_paragraph()
+    bold.add_run("突出问题导向，").bold = True
+    bold.add_run("持续推动作风建设走深走实").bold = True
+    doc.add_paragraph("要聚焦群众反映强烈的突出问题，以“当下改”与“长久立”相结合，推动问题整改。")
+    partly = doc.add_paragraph()
+    partly.add_run("一是抓整改。").bold = True
+    partly.add_run("对查摆出的问题逐项整改，建立台账，销号管理。")
+    second = doc.add_paragraph()
+    second.add_run("二是建制度。").bold = True
+    second.add_run("把整改中的好做法固化为制度。")
+    doc.add_paragraph("我就讲这么多。谢谢大家。")
+    src = tmp_path / "src"
+    src.mkdir()
+    doc.save(str(src / "作风建设.docx"))
+    out = tmp_path / "out"
+    result = run("ingest", src, "--out", out)
+    assert result.exit_code == 0, err(result)
+    lib = load_library([out], use_cache=False)
+    points = [f for f in lib.fragments if f.kind == "point"]
+    assert [p.heading for p in points] == [
+        "提高政治站位，切实增强作风建设的责任感",
+        "突出问题导向，持续推动作风建设走深走实",
+    ]
+    assert [s.lead for s in points[1].subpoints] == ["抓整改。", "建制度。"]
+    assert [f.kind for f in lib.fragments][-1] == "closing"
+
+
+def test_docx_headings_already_numbered_keep_their_numbers(tmp_path: Path) -> None:
+    import docx
+
+    from speechgen.clean import read_docx
+
+    doc = docx.Document()
+    doc.add_paragraph("在推进会上的讲话")
+    doc.add_heading("一、认真学习铸忠魂", level=1)
+    doc.add_paragraph("正文。")
+    path = tmp_path / "n.docx"
+    doc.save(str(path))
+    assert read_docx(path.read_bytes(), "n.docx").splitlines() == ["在推进会上的讲话", "一、认真学习铸忠魂", "正文。"]
