@@ -225,7 +225,8 @@ def fragments_slots(library: LibraryOpt = None, as_json: JsonOpt = False) -> Non
 def ingest_cmd(
     paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="Speech files or folders (.txt, .docx).")],
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Folder for the fragment files (default: the library folder).")
+        Path | None,
+        typer.Option("--out", "-o", help="Folder for the fragment files (default: the last SPEECHGEN_LIBRARY folder)."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite fragment files that differ (hand corrections).")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be written; write nothing.")] = False,
@@ -239,9 +240,14 @@ def ingest_cmd(
     Example: speechgen ingest 讲话稿/ --out my-fragments/
     """
     from speechgen.ingest import ingest, print_report, read_junk
-    from speechgen.paths import library_dirs
+    from speechgen.paths import ingest_target
 
-    target = out if out is not None else library_dirs()[-1]
+    target = out if out is not None else ingest_target()
+    if target is None:
+        raise SpeechgenError(
+            "ingest: no library folder to write to — give --out DIR, or set SPEECHGEN_LIBRARY "
+            "to your own library folder"
+        )
     patterns = read_junk(junk) if junk is not None else []
     report = ingest(paths, target, force=force, dry_run=dry_run, junk=patterns, progress=not as_json)
     if as_json:

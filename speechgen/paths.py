@@ -32,6 +32,17 @@ def library_dirs(extra: list[Path] | None = None, *, shipped_library: bool = Tru
     return out
 
 
+def ingest_target() -> Path | None:
+    """Where ``ingest`` writes without ``--out``: the last ``SPEECHGEN_LIBRARY`` folder, or the
+    repository's ``fragments/`` when running from a checkout; None for an installed package
+    (its shipped library is not the user's to write into)."""
+    env = [p for p in os.environ.get("SPEECHGEN_LIBRARY", "").split(os.pathsep) if p.strip()]
+    if env:
+        return Path(env[-1])
+    folder = shipped("fragments")
+    return folder if folder.parent == _PKG.parent else None
+
+
 def cache_dir() -> Path | None:
     """The user's cache folder for speechgen, or None when caching is switched off."""
     if os.environ.get("SPEECHGEN_NO_CACHE"):

@@ -323,3 +323,36 @@ def test_docx_headings_already_numbered_keep_their_numbers(tmp_path: Path) -> No
     path = tmp_path / "n.docx"
     doc.save(str(path))
     assert read_docx(path.read_bytes(), "n.docx").splitlines() == ["在推进会上的讲话", "一、认真学习铸忠魂", "正文。"]
+
+
+def test_ingest_without_out_writes_to_the_users_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import speechgen.paths
+
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(SEEDS / "004_e1ab214ab082fba0.txt", src)
+    mine, other = tmp_path / "mine", tmp_path / "other"
+    monkeypatch.setenv("SPEECHGEN_LIBRARY", os.pathsep.join([str(other), str(mine)]))
+    result = run("ingest", src)
+    assert result.exit_code == 0, err(result)
+    assert [p.name for p in mine.iterdir()] == ["004_e1ab214ab082fba0.yaml"]
+    assert not other.exists()
+    # an installed package: no library folder of the user's, and the shipped one is not theirs
+    monkeypatch.delenv("SPEECHGEN_LIBRARY")
+    monkeypatch.setattr(speechgen.paths, "shipped", lambda name: tmp_path / "site-packages" / name)
+    result = run("ingest", src)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: ingest: no library folder to write to — give --out DIR, or set SPEECHGEN_LIBRARY "
+        "to your own library folder\n"
+    )
+
+
+def test_ingest_target_in_a_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
+    from speechgen.paths import ingest_target, shipped
+
+    monkeypatch.delenv("SPEECHGEN_LIBRARY", raising=False)
+    expected = ROOT / "fragments" if shipped("fragments") == ROOT / "fragments" else None
+    assert ingest_target() == expected
