@@ -35,18 +35,39 @@ def fragment_json(f: Fragment) -> dict[str, Any]:
     return d
 
 
+def _cut(text: str, width: int) -> Text:
+    out = Text(text)
+    out.truncate(width, overflow="ellipsis")
+    return out
+
+
 def list_table(frags: list[Fragment]) -> None:
-    """Print the fragments as a table."""
+    """Print the fragments as a table, one line a fragment (``fragments show`` has the rest)."""
+    console = _console()
+    # id, kind and size are never cut; the heading gives way to them, and tags and
+    # source are shown only where the terminal is wide enough.
+    id_w = max((len(f.id) for f in frags), default=2)
+    kind_w = max((len(f.kind) for f in frags), default=4)
+    wide = console.width >= 120
+    cols = 6 if wide else 4
+    fixed = id_w + kind_w + 5 + (24 + 28 if wide else 0) + 3 * cols + 1
+    label_w = max(8, min(44, console.width - fixed))
     table = Table(title=f"{len(frags)} fragments", title_justify="left")
-    for col in ("id", "kind", "heading / first words", "chars", "tags", "source"):
-        table.add_column(col, overflow="fold")
+    table.add_column("id", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("heading / first words", no_wrap=True, max_width=label_w)
+    table.add_column("chars", no_wrap=True, justify="right")
+    if wide:
+        table.add_column("tags", no_wrap=True, max_width=24)
+        table.add_column("source", no_wrap=True, max_width=28)
     for f in frags:
-        label = f.label + (" [review]" if f.review else "")
-        table.add_row(
-            f.id, f.kind, escape(label), str(f.chars), escape(", ".join(f.tags[:4])),
-            escape(f.source.file or f.path),
-        )
-    _console().print(table)
+        row: list[str | Text] = [
+            f.id, f.kind, _cut(f.label + (" [review]" if f.review else ""), label_w), str(f.chars),
+        ]
+        if wide:
+            row += [_cut(", ".join(f.tags[:4]), 24), _cut(f.source.file or f.path, 28)]
+        table.add_row(*row)
+    console.print(table)
 
 
 def highlighted(text: str) -> Text:

@@ -97,7 +97,7 @@ class Fragment:
     @property
     def chars(self) -> int:
         """Characters of text, not counting white space."""
-        return sum(1 for ch in self.full_text if not ch.isspace())
+        return len("".join(self.full_text.split()))
 
     def to_dict(self) -> dict[str, Any]:
         """The fragment as it is written in a library file (contract field order)."""

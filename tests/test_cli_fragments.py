@@ -247,3 +247,16 @@ def test_snippets_never_cut_a_placeholder() -> None:
         piece = snippet(text, ["政治自觉"], width).plain
         assert piece.count("{{") == piece.count("}}"), piece
         assert "政治自觉" in piece
+
+
+@pytest.mark.parametrize("columns", ["50", "80", "140"])
+def test_list_table_keeps_ids_whole_and_fits_the_terminal(lib: str, columns: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", columns)
+    code, out, _ = run("fragments", "list", "-L", lib, "--source", "demo")
+    assert code == 0
+    for fid in ("d.opening.1", "d.point.1", "d.point.2", "e.point.2"):
+        assert fid in out
+    from rich.cells import cell_len
+
+    assert max(cell_len(line) for line in out.splitlines()) <= int(columns)
+    assert ("000_demo.txt" in out) == (int(columns) >= 120)
