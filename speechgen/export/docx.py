@@ -155,15 +155,17 @@ def _styles(document: Any, reference: Path | None) -> dict[str, Any]:
     from speechgen.export import docx_layout as lay
 
     styles = document.styles
+    by_name = {s.name: s for s in styles}
     out: dict[str, Any] = {}
     for kind, role in lay.ROLES.items():
-        if role.style not in styles:
+        if role.style not in by_name:
             style = styles.add_style(role.style, WD_STYLE_TYPE.PARAGRAPH)
             if role.style != "Normal":
-                style.base_style = styles["Normal"]
+                style.base_style = by_name["Normal"]
             lay.apply_role(style, role)
+            by_name[role.style] = style
         else:
-            style = styles[role.style]
+            style = by_name[role.style]
             if reference is None:
                 lay.apply_role(style, role)
             elif style.type != WD_STYLE_TYPE.PARAGRAPH:
@@ -209,7 +211,10 @@ def _paragraph(document: Any, style: Any, spans: tuple[Span, ...]) -> None:
     """One paragraph in *style*: bold runs for leads, yellow-highlighted runs for blanks."""
     from docx.enum.text import WD_COLOR_INDEX
 
-    paragraph = document.add_paragraph(style=style)
+    paragraph = document.add_paragraph()
+    # The style id straight into w:pStyle: python-docx's style setter scans every style of
+    # the document for the default one on each paragraph (a third of the export's time).
+    paragraph._p.style = style.style_id
     for span in spans:
         run = paragraph.add_run(span.text)
         if span.style == "bold":
