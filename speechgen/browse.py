@@ -16,7 +16,6 @@ from speechgen.library import Library
 from speechgen.model import Fragment
 
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
-_BLANK = re.compile(r"""blank\(\s*['"]([^'"]*)['"]\s*\)""")
 
 
 def _console() -> Console:

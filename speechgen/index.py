@@ -21,7 +21,6 @@ from typing import Any
 from speechgen.library import (
     Filters,
     Library,
-    display_path,
     duplicate_problems,
     find_library_files,
     fragment_from_dict,
@@ -328,7 +327,3 @@ def cached_library(dirs: list[Path]) -> Library:
     """The validated library of *dirs*, read through the cache."""
     return Index(dirs).library()
 
-
-def describe(dirs: list[Path]) -> str:
-    """Where the cache of *dirs* lives (for --help texts and docs)."""
-    return display_path(_db_path(dirs))

@@ -20,13 +20,6 @@ def domain_dictionary() -> Path:
     return Path(str(resources.files("speechgen") / "data" / "domain_dict.txt"))
 
 
-def domain_words() -> list[str]:
-    """The words of the domain dictionary, longest first."""
-    lines = domain_dictionary().read_text(encoding="utf-8").splitlines()
-    words = [ln.split()[0] for ln in lines if ln.strip() and not ln.startswith("#")]
-    return sorted(words, key=len, reverse=True)
-
-
 @lru_cache(maxsize=1)
 def words_version() -> str:
     """Changes whenever tokens could: jieba's own dictionary or the domain dictionary.
