@@ -27,8 +27,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="speechgen-distinct-") as tmp:
         os.environ["SPEECHGEN_CACHE"] = str(Path(tmp) / "cache")
-        from speechgen import tags
-        from speechgen.ingest import ingest
+        from speechgen.ingest.pipeline import ingest, tags
         from speechgen.words import _jieba
 
         jb = _jieba()

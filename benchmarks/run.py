@@ -220,7 +220,7 @@ def bench_library(table: Table, env: dict[str, str], work: Path, total: int, rep
     code = (
         "import json, os, statistics, sys, time\n"
         "from pathlib import Path\n"
-        "from speechgen.index import Index\n"
+        "from speechgen.library.sqlite import Index\n"
         "from speechgen.paths import library_dirs\n"
         "idx = Index(library_dirs())\n"
         "idx.search('预热')\n"

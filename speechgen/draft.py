@@ -188,7 +188,7 @@ def _front_matter(text: str, name: str) -> tuple[dict[str, str], str, int]:
     end = text.find("\n---", 4)
     if end < 0:
         raise SpeechgenError(f"{name}:1: front matter opened with '---' is never closed — add a '---' line")
-    from speechgen.library import parse_yaml
+    from speechgen.userfiles import parse_yaml
 
     # The leading line break keeps YAML's line numbers equal to the file's.
     data = parse_yaml("\n" + text[4:end], name) or {}

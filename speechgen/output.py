@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from speechgen.errors import OutputError
-from speechgen.library import display_path
+from speechgen.userfiles import display_path
 
 
 def check_target(path: Path) -> None:

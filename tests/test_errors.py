@@ -203,9 +203,9 @@ def test_brief_that_is_a_folder_or_unreadable(here: Path, monkeypatch: pytest.Mo
 
 def test_brief_yaml_fallback_message(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """When PyYAML's two loaders disagree (the C one accepts, the Python one refuses)."""
-    import speechgen.yamltree
+    import speechgen.userfiles
 
-    monkeypatch.setattr(speechgen.yamltree, "parse_yaml", lambda *_: None)
+    monkeypatch.setattr(speechgen.userfiles, "parse_yaml", lambda *_: None)
     write("b.yaml", "template: [\n")
     assert fails("check", "b.yaml") == (
         "Error: b.yaml: not valid YAML — check the indentation and quoting\n"
@@ -309,8 +309,8 @@ def test_hostile_fragment_is_refused_by_name_and_creates_nothing(here: Path) -> 
 )
 def test_hostile_fragment_text_is_refused_by_the_sandbox_too(here: Path, text: str, reason: str) -> None:
     """Even past the library check, rendering runs in a sandbox: nothing runs, nothing explodes."""
+    from speechgen.compose.render import Renderer
     from speechgen.errors import TemplateError
-    from speechgen.render import Renderer
 
     with pytest.raises(TemplateError) as err:
         Renderer({"上级": "省委"}, {}).render(text, "e.point.1", "第一点")
@@ -489,7 +489,7 @@ def test_ingest_names_every_bad_file_and_goes_on(here: Path) -> None:
 
 
 def test_read_docx_on_randomly_damaged_files_only_raises_ingest_errors(tmp_path: Path) -> None:
-    from speechgen.clean import read_docx
+    from speechgen.ingest.clean import read_docx
 
     good = make_docx(tmp_path / "ok.docx")
     rnd = random.Random(6)
@@ -558,12 +558,12 @@ def test_ingest_output_folder_that_cannot_be_created(here: Path, monkeypatch: py
 
 
 def test_ingest_source_that_cannot_be_read_or_holds_no_speech(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import speechgen.ingest
+    import speechgen.ingest.pipeline
 
     Path("seed.txt").write_bytes((SEEDS / "000_6e77d68632e4004c.txt").read_bytes())
     Path("locked.txt").write_text("同志们：", encoding="utf-8")
     deny_reading(monkeypatch, "locked.txt")
-    monkeypatch.setattr(speechgen.ingest, "split_speeches", lambda _text: (None, []))
+    monkeypatch.setattr(speechgen.ingest.pipeline, "split_speeches", lambda _text: (None, []))
     code, out, err = run("ingest", "locked.txt", "seed.txt", "-o", "out", "--json")
     assert code == 2
     assert err == (
@@ -795,7 +795,7 @@ def test_template_metadata_that_is_not_utf8(here: Path) -> None:
 def test_load_yaml_names_a_missing_or_folder_or_unreadable_file(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Template metadata is only read when it is a file; these guard the race where it changes."""
     from speechgen.errors import SpeechgenError
-    from speechgen.library import load_yaml
+    from speechgen.userfiles import load_yaml
 
     Path("meta.yaml").mkdir()
     write("locked.yaml", "a: 1\n")
@@ -815,7 +815,7 @@ def test_load_yaml_names_a_missing_or_folder_or_unreadable_file(here: Path, monk
 
 def test_every_test_named_in_the_catalogue_exists() -> None:
     catalogue = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
-    refs = re.findall(r"(test_\w+\.py)::(test_\w+)(?:\[([\w-]+)\])?", catalogue)
+    refs = re.findall(r"((?:\w+/)?test_\w+\.py)::(test_\w+)(?:\[([\w-]+)\])?", catalogue)
     assert len(refs) > 100
     for file, name, param in refs:
         source = (ROOT / "tests" / file).read_text(encoding="utf-8")
@@ -828,19 +828,19 @@ def test_every_test_named_in_the_catalogue_exists() -> None:
 
 def test_new_checks_apply_to_a_library_already_in_the_cache(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A file cached as valid is checked again when the checks change, not trusted from the cache."""
-    import speechgen.index
-    import speechgen.library
+    import speechgen.library.files
+    import speechgen.library.sqlite
 
     write("lib/x.yaml", "source: {file: x.txt}\nfragments:\n  - id: x.1\n    kind: opening\n    text: 正文\n")
     assert run("fragments", "list", "-L", "lib", "--json")[0] == 0
-    real = speechgen.library.check_fragment
+    real = speechgen.library.files.check_fragment
 
     def stricter(raw: object, where: str) -> list[str]:
         if isinstance(raw, dict) and raw.get("id") == "x.1":
             return [f"{where}: refused by a newer rule"]
         return real(raw, where)
 
-    monkeypatch.setattr(speechgen.library, "check_fragment", stricter)
+    monkeypatch.setattr(speechgen.library.files, "check_fragment", stricter)
     assert run("fragments", "list", "-L", "lib", "--json")[0] == 0  # same checks version: the cache answers
-    monkeypatch.setattr(speechgen.index, "checks_version", lambda: "newer rules")
+    monkeypatch.setattr(speechgen.library.sqlite, "checks_version", lambda: "newer rules")
     assert fails("fragments", "list", "-L", "lib") == "Error: fragment library: lib/x.yaml:3: refused by a newer rule\n"

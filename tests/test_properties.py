@@ -1,7 +1,7 @@
 """Hypothesis properties over rendering and the brief loader (issue 6: bad and hostile input).
 
-Cleaning (idempotent, never raises) is held in tests/test_clean.py and segmentation (never
-raises, loses no text) in tests/test_segment.py; this file adds:
+Cleaning (idempotent, never raises) is held in tests/ingest/test_clean.py and segmentation (never
+raises, loses no text) in tests/ingest/test_segment.py; this file adds:
 
 * every shipped fragment, rendered in every shipped template's numbering with all of its
   slots filled by arbitrary text and its blanks filled or not, leaves no ``{{``, ``{%`` or
@@ -21,14 +21,21 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from speechgen.brief import KEYS, POINT_KEYS, Brief, brief_from_file, parse_brief, raise_problems
+from speechgen.compose.brief import (
+    KEYS,
+    POINT_KEYS,
+    Brief,
+    brief_from_file,
+    parse_brief,
+    raise_problems,
+)
+from speechgen.compose.render import Renderer, render_pick
+from speechgen.compose.selection import Pick
+from speechgen.compose.templates import available, load_template, template_dirs
 from speechgen.errors import SpeechgenError
+from speechgen.ingest.slots import has_raw_token
 from speechgen.library import load_library
 from speechgen.paths import shipped
-from speechgen.render import Renderer, render_pick
-from speechgen.selection import Pick
-from speechgen.slots import has_raw_token
-from speechgen.templates import available, load_template, template_dirs
 
 SHIPPED = load_library([shipped("fragments")], use_cache=False).fragments
 TEMPLATES = [load_template(name, template_dirs()) for name in sorted(available(template_dirs()))]
@@ -185,7 +192,7 @@ COMPOSE_BRIEF = st.fixed_dictionaries(
 def test_compose_ends_in_a_draft_or_a_speechgen_error(
     data: dict[str, Any], allow_blanks: bool, tmp_path: Path
 ) -> None:
-    from speechgen.compose import compose_file
+    from speechgen.compose.pipeline import compose_file
     from speechgen.draft import to_markdown
 
     path = tmp_path / "brief.yaml"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from speechgen.draft import Draft
 from speechgen.errors import OutputError
-from speechgen.library import display_path
+from speechgen.userfiles import display_path
 
 FORMATS = (".docx", ".md", ".txt")
 

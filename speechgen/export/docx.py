@@ -17,8 +17,8 @@ from typing import Any
 
 from speechgen.draft import Block, Draft, Span, spans_of
 from speechgen.errors import OutputError
-from speechgen.library import display_path
 from speechgen.output import atomic_write, check_target
+from speechgen.userfiles import display_path
 
 _WORDML = b"application/vnd.openxmlformats-officedocument.wordprocessingml."
 _CORE_REL = b"/2006/relationships/metadata/core-properties"

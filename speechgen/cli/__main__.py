@@ -1,0 +1,5 @@
+"""python -m speechgen.cli"""
+
+from speechgen.cli import main
+
+main()

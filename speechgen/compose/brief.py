@@ -1,0 +1,397 @@
+"""brief.yaml → a validated, frozen :class:`Brief`.
+
+Only the shape of the brief is checked here (keys, types, dates); whether its ids,
+queries and template exist is checked by :mod:`speechgen.compose.pipeline`, which needs the
+library. Both report every problem at once with ``file:line``.
+
+The YAML is read by :mod:`speechgen.userfiles`, so every key and list item keeps its
+line number and a date such as ``2024-13-45`` stays text we can report, instead of
+being turned into a Python date (or an exception) by the YAML loader.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from speechgen.errors import BriefError, SpeechgenError, did_you_mean
+from speechgen.userfiles import REFUSED, compose_yaml, display_path, key_lines, read_user_text
+
+#: Top-level keys of a brief, in the order docs/brief.md explains them.
+KEYS = (
+    "template",
+    "title",
+    "meeting",
+    "speaker",
+    "date",
+    "campaign",
+    "vars",
+    "salutation",
+    "opening",
+    "points",
+    "closing",
+    "blanks",
+    "speaking_rate",
+)
+POINT_KEYS = ("id", "subpoints", "heading", "query", "tags", "count")
+_FORM_KEYS = {
+    "id": ("id", "subpoints", "heading"),
+    "query": ("query", "count"),
+    "tags": ("tags", "count"),
+}
+DEFAULT_RATE = 220  # 字/分钟: a calm speaking pace for a 讲话稿
+_DATE_RE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+
+
+@dataclass(frozen=True)
+class PointSpec:
+    """One item of ``points:``: an id (with a sub-point subset), a query, or tags."""
+
+    line: int
+    id: str = ""
+    subpoints: tuple[int, ...] | None = None
+    heading: str = ""
+    query: str = ""
+    tags: tuple[str, ...] = ()
+    count: int = 1
+
+    @property
+    def form(self) -> str:
+        """``id``, ``query`` or ``tags``."""
+        return "id" if self.id else "query" if self.query else "tags"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """``opening:`` / ``closing:``: ``auto``, ``none``, or fragment ids."""
+
+    mode: str = "auto"  # auto | none | ids
+    ids: tuple[str, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Brief:
+    """A validated brief. ``lines`` maps each top-level key to its line."""
+
+    path: str
+    template: str = ""
+    title: str = ""
+    meeting: str = ""
+    speaker: str = ""
+    date: dt.date | None = None
+    campaign: str = ""
+    vars: dict[str, str] = field(default_factory=dict)
+    salutation: str = ""
+    opening: Choice = Choice()
+    points: tuple[PointSpec, ...] = ()
+    closing: Choice = Choice()
+    blanks: dict[str, dict[int, str]] = field(default_factory=dict)
+    blank_lines: dict[str, int] = field(default_factory=dict)
+    speaking_rate: int = DEFAULT_RATE
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def where(self, key: str = "", line: int = 0) -> str:
+        """``brief.yaml:7`` for a key (or an explicit line), ``brief.yaml`` without one."""
+        line = line or self.lines.get(key, 0)
+        return f"{self.path}:{line}" if line else self.path
+
+
+# --------------------------------------------------------------------------- checks
+
+
+class _Checker:
+    """Collects problems while turning the plain data into a Brief."""
+
+    def __init__(self, shown: str, data: dict[Any, Any]) -> None:
+        self.shown = shown
+        self.data = data
+        self.problems: list[str] = []
+
+    def at(self, line: int, message: str) -> None:
+        self.problems.append(f"{self.shown}:{line}: {message}" if line else f"{self.shown}: {message}")
+
+    def line(self, key: str) -> int:
+        return key_lines(self.data).get(key, 0)
+
+    def text(self, key: str, required: bool = False) -> str:
+        value = self.data.get(key)
+        if value is None:
+            if required and key not in getattr(self.data, "refused", ()):
+                self.at(0, f"no '{key}:' — add it (see docs/brief.md or run speechgen brief init)")
+            return ""
+        if isinstance(value, (list, dict, bool)):
+            self.at(self.line(key), f"'{key}' must be text, not {_kind(value)} — write it as '{key}: …' on one line")
+            return ""
+        return str(value).strip()
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "text"
+
+
+def parse_date(value: Any) -> dt.date | None:
+    """A date written 2024-03-15 (or 2024/3/15, 2024年3月15日); None when it is not one."""
+    m = _DATE_RE.fullmatch(str(value).strip())
+    if not m:
+        return None
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
+
+
+def _date(c: _Checker) -> dt.date | None:
+    value = c.data.get("date")
+    if value is None or value == "":
+        return None
+    date = parse_date(value)
+    if date is None:
+        c.at(c.line("date"), f"date '{value}' is not a date — write it as YYYY-MM-DD, e.g. 2024-03-15")
+    return date
+
+
+def _vars(c: _Checker) -> dict[str, str]:
+    raw = c.data.get("vars")
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        c.at(c.line("vars"), f"'vars' must be a mapping of slot names to values (市名: 临江市), not {_kind(raw)}")
+        return {}
+    out: dict[str, str] = {}
+    lines = getattr(raw, "lines", {})
+    for name, value in raw.items():
+        if isinstance(value, (list, dict)) or value is None:
+            what = "empty" if value is None else _kind(value)
+            c.at(lines.get(name, 0), f"vars: '{name}' is {what} — give it a text value ({name}: …)")
+            continue
+        out[str(name)] = str(value)
+    return out
+
+
+def _choice(c: _Checker, key: str) -> Choice:
+    raw = c.data.get(key, "auto")
+    line = c.line(key)
+    if raw is None or raw is False or str(raw).strip().lower() in ("none", "no", "false"):
+        return Choice("none", (), line)
+    if isinstance(raw, str) and raw.strip().lower() == "auto":
+        return Choice("auto", (), line)
+    if isinstance(raw, str) and raw.strip():
+        return Choice("ids", (raw.strip(),), line)
+    if isinstance(raw, list) and raw and all(isinstance(x, str) and x.strip() for x in raw):
+        return Choice("ids", tuple(x.strip() for x in raw), line)
+    c.at(line, f"'{key}' must be auto, none, a fragment id or a list of ids")
+    return Choice("none", (), line)
+
+
+def _ints(c: _Checker, line: int, what: str, raw: Any) -> tuple[int, ...] | None:
+    items = raw if isinstance(raw, list) else [raw]
+    if not items or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 1 for x in items):
+        c.at(line, f"{what} must be a list of sub-point numbers such as [1, 3]")
+        return None
+    if len(set(items)) != len(items):
+        c.at(line, f"{what} lists a sub-point twice — keep each number once")
+        return None
+    return tuple(items)
+
+
+def _count(c: _Checker, line: int, raw: Any) -> int:
+    if raw is None:
+        return 1
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+        c.at(line, f"count must be a whole number of points (1, 2, …), not '{raw}'")
+        return 1
+    return raw
+
+
+def _point(c: _Checker, raw: Any, line: int, n: int) -> PointSpec | None:
+    if raw is REFUSED:
+        return None
+    if isinstance(raw, str) and raw.strip():
+        return PointSpec(line, id=raw.strip())
+    if not isinstance(raw, dict):
+        c.at(line, f"points item {n} must be a fragment id, {{id: …}}, {{query: …}} or {{tags: […]}}")
+        return None
+    forms = [k for k in ("id", "query", "tags") if k in raw]
+    if len(forms) != 1:
+        found = " and ".join(forms) if forms else "none of them"
+        c.at(line, f"points item {n} needs exactly one of id, query or tags (found {found})")
+        return None
+    form = forms[0]
+    ok = True
+    for key in raw:
+        if key not in _FORM_KEYS[form]:
+            hint = did_you_mean(str(key), _FORM_KEYS[form]) or f" — with {form}: use {', '.join(_FORM_KEYS[form])}"
+            c.at(key_lines(raw).get(key, line), f"unknown key '{key}' in points item {n}{hint}")
+            ok = False
+    value = raw[form]
+    if form == "tags":
+        tags = [value] if isinstance(value, str) else value
+        if not isinstance(tags, list) or not tags or not all(isinstance(t, (str, int)) for t in tags):
+            c.at(line, f"points item {n}: tags must be a tag or a list of tags, e.g. [形式主义]")
+            return None
+        spec = PointSpec(line, tags=tuple(str(t) for t in tags), count=_count(c, line, raw.get("count")))
+    elif not isinstance(value, (str, int)) or not str(value).strip():
+        c.at(line, f"points item {n}: {form} must be text")
+        return None
+    elif form == "query":
+        spec = PointSpec(line, query=str(value).strip(), count=_count(c, line, raw.get("count")))
+    else:
+        subs = None
+        if raw.get("subpoints") is not None:
+            subs = _ints(c, key_lines(raw).get("subpoints", line), f"points item {n}: subpoints", raw["subpoints"])
+        heading = raw.get("heading")
+        spec = PointSpec(line, id=str(value).strip(), subpoints=subs, heading=str(heading or "").strip())
+    return spec if ok else None
+
+
+def _points(c: _Checker) -> tuple[PointSpec, ...]:
+    raw = c.data.get("points")
+    if raw is None:
+        if "points" not in getattr(c.data, "refused", ()):  # a refused tag is reported already
+            c.at(0, "no 'points:' — add a list of fragment ids, {query: …} or {tags: […]} items")
+        return ()
+    if not isinstance(raw, list) or not raw:
+        c.at(c.line("points"), "'points' must be a non-empty list (one item per point of the speech)")
+        return ()
+    lines = getattr(raw, "lines", [])
+    specs = [_point(c, item, lines[i] if i < len(lines) else c.line("points"), i + 1) for i, item in enumerate(raw)]
+    return tuple(s for s in specs if s is not None)
+
+
+def _blanks(c: _Checker) -> tuple[dict[str, dict[int, str]], dict[str, int]]:
+    raw = c.data.get("blanks")
+    if raw is None or raw == {}:
+        return {}, {}
+    if not isinstance(raw, dict):
+        c.at(c.line("blanks"), "'blanks' must map fragment ids to values: {s000.opening.1: [三, 五]}")
+        return {}, {}
+    out: dict[str, dict[int, str]] = {}
+    lines: dict[str, int] = {}
+    for fid, fills in raw.items():
+        line = key_lines(raw).get(fid, c.line("blanks"))
+        lines[str(fid)] = line
+        if isinstance(fills, list):
+            out[str(fid)] = {i: str(v) for i, v in enumerate(fills, 1) if v is not None}
+        elif isinstance(fills, dict) and all(isinstance(k, int) and k >= 1 for k in fills):
+            out[str(fid)] = {int(k): str(v) for k, v in fills.items() if v is not None}
+        elif isinstance(fills, (str, int, float)):
+            out[str(fid)] = {1: str(fills)}
+        else:
+            c.at(line, f"blanks of '{fid}' must be a list in order ([三, 五]) or positions ({{2: 五}})")
+    return out, lines
+
+
+def _rate(c: _Checker) -> int:
+    raw = c.data.get("speaking_rate")
+    if raw is None:
+        return DEFAULT_RATE
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+        c.at(c.line("speaking_rate"), f"speaking_rate must be characters per minute, e.g. 220, not '{raw}'")
+        return DEFAULT_RATE
+    return raw
+
+
+def _unknown_keys(c: _Checker) -> None:
+    for key in c.data:
+        if key not in KEYS:
+            hint = did_you_mean(str(key), KEYS) or f" — known keys: {', '.join(KEYS)}"
+            c.at(c.line(key), f"unknown key '{key}'{hint}")
+
+
+# --------------------------------------------------------------------------- public
+
+
+def parse_brief(text: str, shown: str = "brief.yaml") -> tuple[Brief, list[str]]:
+    """Read brief text; return the Brief (valid parts) and every problem found.
+
+    Raises:
+        SpeechgenError: for YAML syntax errors, which leave nothing to check.
+    """
+    data, problems = compose_yaml(text, shown)
+    if not isinstance(data, dict):
+        problems.append(
+            f"{shown}: a brief must be a mapping of keys (template:, points:, …) — "
+            "see docs/brief.md or run speechgen brief init"
+        )
+        return Brief(shown), problems
+    c = _Checker(shown, data)
+    c.problems = problems
+    _unknown_keys(c)
+    template = c.text("template", required=True)
+    blanks, blank_lines = _blanks(c)
+    brief = Brief(
+        path=shown,
+        template=template,
+        title=c.text("title"),
+        meeting=c.text("meeting") or template,
+        speaker=c.text("speaker"),
+        date=_date(c),
+        campaign=c.text("campaign"),
+        vars=_vars(c),
+        salutation=c.text("salutation"),
+        opening=_choice(c, "opening"),
+        points=_points(c),
+        closing=_choice(c, "closing"),
+        blanks=blanks,
+        blank_lines=blank_lines,
+        speaking_rate=_rate(c),
+        lines={str(k): v for k, v in key_lines(data).items()},
+    )
+    return brief, sorted(c.problems, key=line_of)
+
+
+def line_of(problem: str) -> int:
+    """The line number a ``file:line: …`` problem names (0 without one), to sort problems."""
+    m = re.match(r"[^\n]*?:(\d+): ", problem)
+    return int(m[1]) if m else 0
+
+
+def raise_problems(shown: str, problems: list[str]) -> None:
+    """Fail once: the one problem, or ``N errors in brief.yaml:`` and one per line."""
+    if not problems:
+        return
+    if len(problems) == 1:
+        raise BriefError(problems[0])
+    raise BriefError(f"{len(problems)} errors in {shown}:", problems)
+
+
+def read_brief_text(path: Path) -> tuple[str, str]:
+    """The text of a brief file and the name to show for it."""
+    text = read_user_text(
+        path,
+        "brief",
+        missing="check the path (speechgen brief init writes one)",
+        folder="give a .yaml file",
+        error=BriefError,
+    )
+    return text, display_path(path)
+
+
+def load_brief(path: Path) -> tuple[Brief, list[str]]:
+    """Read and check the brief at *path*; problems are returned, YAML syntax errors raised."""
+    text, shown = read_brief_text(path)
+    try:
+        return parse_brief(text, shown)
+    except BriefError:
+        raise
+    except SpeechgenError as exc:
+        raise BriefError(str(exc)) from None
+
+
+def brief_from_file(path: Path) -> Brief:
+    """The valid Brief at *path*, or a BriefError listing every problem of its shape."""
+    brief, problems = load_brief(path)
+    raise_problems(brief.path, problems)
+    return brief

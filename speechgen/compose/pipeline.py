@@ -1,0 +1,366 @@
+"""Brief + library + template → Draft and Summary.
+
+Steps: select the fragments (:mod:`speechgen.compose.selection`), check that every named slot
+has a value (all missing ones reported together), render each fragment in a Jinja2
+sandbox with StrictUndefined, number the points in the template's style and the
+sub-points after any subset, then render the template skeleton into the Markdown
+dialect of :mod:`speechgen.draft` and read it back as the one :class:`Draft`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from speechgen.compose.brief import Brief, line_of, load_brief, raise_problems
+from speechgen.compose.render import (
+    SKELETON_NAMES,
+    BlankInfo,
+    Renderer,
+    count_word,
+    fix_stated_count,
+    flat,
+    paragraphs,
+    render_pick,
+    render_skeleton,
+    role_name,
+    template_names,
+)
+from speechgen.compose.selection import Selection, select
+from speechgen.compose.templates import Template, load_template, template_dirs, unknown_template
+from speechgen.draft import MARK_RE, Draft
+from speechgen.errors import BriefError, TemplateError
+
+
+@dataclass(frozen=True)
+class UsedFragment:
+    """A fragment in the draft and where it came from."""
+
+    id: str
+    where: str
+    source: str
+    year: int | None
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What ``compose`` reports after writing: size, time, blanks, sources, warnings."""
+
+    points: int
+    chars: int
+    rate: int
+    blanks: tuple[BlankInfo, ...]
+    used: tuple[UsedFragment, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def minutes(self) -> float:
+        """Estimated speaking time in minutes at :attr:`rate` 字/分钟."""
+        return self.chars / self.rate if self.rate else 0.0
+
+
+@dataclass(frozen=True)
+class Composed:
+    """The draft and its summary."""
+
+    draft: Draft
+    summary: Summary
+
+
+# --------------------------------------------------------------------------- slots
+
+
+def slot_values(brief: Brief, npoints: int) -> dict[str, str]:
+    """Values of the named slots: derived from the brief, then ``vars:`` (which win), then 点数."""
+    values: dict[str, str] = {}
+    if brief.date:
+        values["年份"] = str(brief.date.year)
+        values["日期"] = f"{brief.date.year}年{brief.date.month}月{brief.date.day}日"
+    if brief.speaker:
+        values["讲话人"] = brief.speaker
+    if brief.meeting:
+        values["会议"] = brief.meeting
+    values.update(brief.vars)
+    values["点数"] = count_word(npoints)
+    return values
+
+
+def slot_hint(name: str) -> str:
+    """The brief key that gives a slot its value."""
+    if name in ("年份", "日期"):
+        return f"add date: YYYY-MM-DD (or {name}: … under vars:)"
+    if name == "讲话人":
+        return "add speaker: (or 讲话人: … under vars:)"
+    return f"add it under vars: ({name}: …)"
+
+
+def missing_slots_message(shown: str, missing: dict[str, list[str]]) -> str:
+    """The one message listing every slot without a value, the fragments needing it and the fix."""
+    n = len(missing)
+    head = f"{shown}: {n} slot{'s have' if n > 1 else ' has'} no value:"
+    lines = [head]
+    for name, users in missing.items():
+        lines.append(f"  {name} — needed by {', '.join(users)} — {slot_hint(name)}")
+    lines.append("(or run with --allow-blanks to leave visible blanks)")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _blank_problems(brief: Brief, sel: Selection, lib_ids: dict[str, Any]) -> tuple[list[str], list[str]]:
+    problems: list[str] = []
+    warnings: list[str] = []
+    used = {p.fragment.id for p in sel.picks}
+    for fid, fills in brief.blanks.items():
+        where = brief.where(line=brief.blank_lines.get(fid, 0))
+        frag = lib_ids.get(fid)
+        if frag is None:
+            from speechgen.errors import did_you_mean
+
+            hint = did_you_mean(fid, lib_ids) or " — run 'speechgen fragments list' to see the ids"
+            problems.append(f"{where}: blanks: unknown fragment id '{fid}'{hint}")
+            continue
+        n = len(frag.blanks)
+        extra = [str(pos) for pos in sorted(fills) if pos > n]
+        if extra:
+            has = f"has {n} blank{'s' if n != 1 else ''}" if n else "has no blanks"
+            shown = extra[0] if len(extra) == 1 else ", ".join(extra[:-1]) + " or " + extra[-1]
+            problems.append(
+                f"{where}: blanks: '{fid}' {has}; there is no blank {shown} — "
+                f"see speechgen fragments show {fid}"
+            )
+        if fid not in used:
+            warnings.append(f"{where}: blanks given for '{fid}', which this draft does not use")
+    return problems, warnings
+
+
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?=年)")
+_SENTENCE_END = "。！？!?”’…；;：:）)】」"
+STALE_YEARS = 2  # last year's speech is the usual starting point; older ones get a warning
+
+
+def _provenance_warnings(brief: Brief, sel: Selection) -> list[str]:
+    out: list[str] = []
+    year = brief.date.year if brief.date else None
+    by_source: dict[tuple[str, int | None], list[str]] = {}
+    for p in sel.picks:
+        f = p.fragment
+        if year and f.source.year and abs(f.source.year - year) >= STALE_YEARS:
+            by_source.setdefault((f.source.file or f.path, f.source.year), []).append(f.id)
+        if brief.campaign and f.source.campaign and brief.campaign not in f.source.campaign:
+            out.append(
+                f"{f.id} comes from a {f.source.campaign} speech; this one is about {brief.campaign}"
+            )
+        if f.review:
+            out.append(f"{f.id} is marked review (its boundaries were guessed) — read it through")
+        years = sorted({y for y in _YEAR.findall(f.full_text) if year and int(y) != year})
+        if years:
+            shown = "、".join(f"{y}年" for y in years)
+            out.append(f"{f.id} mentions {shown} — check it fits a speech dated {year}")
+        last = (f.tail or (f.subpoints[-1].text if f.subpoints else f.text)).rstrip()
+        if last and last[-1] not in _SENTENCE_END:
+            out.append(f"{f.id} ends mid-sentence (…{last[-8:]}) — finish or cut its last sentence")
+    for (source, y), ids in by_source.items():
+        verb = "comes" if len(ids) == 1 else "come"
+        out.append(
+            f"{', '.join(ids)} {verb} from a {y} speech ({source}) in a {year} speech — "
+            "check dates, figures and names"
+        )
+    return out
+
+
+def needed_slots(sel: Selection, template: Template, title_src: str) -> dict[str, list[str]]:
+    """Slot name → who needs it (fragment ids, the title, the template), in order of first use."""
+    needed: dict[str, list[str]] = {}
+    for name in template_names(title_src, "the title") - {"meeting", "speaker"}:
+        needed.setdefault(name, []).append("the title")
+    for pick in sel.picks:
+        for name in pick.fragment.slots:
+            users = needed.setdefault(name, [])
+            if pick.fragment.id not in users:
+                users.append(pick.fragment.id)
+    skeleton = template_names(template.source, template.shown) - set(SKELETON_NAMES)
+    for name in [*template.required, *sorted(skeleton)]:
+        users = needed.setdefault(name, [])
+        if f"template {template.name}" not in users:
+            users.append(f"template {template.name}")
+    return needed
+
+
+def title_where(brief: Brief, template: Template) -> str:
+    """Where the draft's title was written: the brief's ``title:`` line or the template's metadata."""
+    if brief.title:
+        return brief.where("title")
+    from speechgen.userfiles import display_path
+
+    return display_path(template.path.with_suffix(".yaml"))
+
+
+def check_title(source: str, where: str) -> None:
+    """Fail with the place it was written when the title is not valid Jinja."""
+    from jinja2 import TemplateSyntaxError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    try:
+        SandboxedEnvironment().parse(source)
+    except TemplateSyntaxError as exc:
+        raise TemplateError(f"{where}: title: {exc.message} — write a slot as {{{{ 市名 }}}}") from None
+
+
+# --------------------------------------------------------------------------- compose
+
+
+def prepare(brief: Brief, problems: list[str], dirs: list[Path], tdirs: list[Path]) -> tuple[Template, Selection, dict[str, Any]]:
+    """Template and selection for *brief*; raises once with every problem (the brief's included)."""
+    from speechgen.library import open_store
+
+    problems = list(problems)
+    template = Template("", Path("."), "")
+    if brief.template:
+        try:
+            template = load_template(brief.template, tdirs)
+        except TemplateError as exc:
+            if not str(exc).startswith("unknown template"):
+                raise
+            problems.append(f"{brief.where('template')}: {unknown_template(brief.template, tdirs)}")
+    index = open_store(dirs)
+    lib = index.library()
+    sel = select(brief, index, lib, template)
+    by_id = {f.id: f for f in lib.fragments}
+    blank_problems, _ = _blank_problems(brief, sel, by_id)
+    problems += list(sel.problems) + blank_problems
+    raise_problems(brief.path, sorted(problems, key=line_of))
+    return template, sel, by_id
+
+
+def compose(
+    brief: Brief,
+    dirs: list[Path],
+    tdirs: list[Path] | None = None,
+    *,
+    problems: list[str] | None = None,
+    allow_blanks: bool = False,
+    rate: int | None = None,
+) -> Composed:
+    """Compose the draft *brief* asks for from the library folders *dirs*.
+
+    Args:
+        brief: the brief, as :func:`speechgen.compose.brief.parse_brief` returned it.
+        dirs: library folders (see :func:`speechgen.paths.library_dirs`).
+        tdirs: template folders, the user's first (see :func:`template_dirs`).
+        problems: problems already found in the brief, reported with the rest.
+        allow_blanks: leave missing slots as visible marks 【市名】 instead of failing.
+        rate: speaking rate in 字/分钟; the brief's ``speaking_rate`` otherwise.
+
+    Raises:
+        BriefError: listing every problem, or every slot without a value.
+    """
+    tdirs = template_dirs(None) if tdirs is None else tdirs
+    template, sel, by_id = prepare(brief, problems or [], dirs, tdirs)
+    warnings = list(sel.warnings) + _blank_problems(brief, sel, by_id)[1]
+    values = slot_values(brief, len(sel.points))
+    title_src = brief.title or template.title
+    check_title(title_src, title_where(brief, template))
+    missing = {k: v for k, v in needed_slots(sel, template, title_src).items() if k not in values}
+    if missing and not allow_blanks:
+        raise BriefError(missing_slots_message(brief.path, missing))
+    values.update({name: f"【{name}】" for name in missing})
+    r = Renderer(values, brief.blanks)
+    ctx = _skeleton_context(brief, sel, template, r, warnings, title_src)
+    draft = render_skeleton(template, ctx)
+    draft = replace(draft, speaker=brief.speaker, date=brief.date, meta={})
+    warnings += _provenance_warnings(brief, sel)
+    return Composed(draft, _summary(draft, brief, sel, r, warnings, rate))
+
+
+def _skeleton_context(
+    brief: Brief, sel: Selection, template: Template, r: Renderer, warnings: list[str], title_src: str
+) -> dict[str, Any]:
+    n = len(sel.points)
+    title_values = {**r.values, "meeting": brief.meeting, "speaker": brief.speaker}
+    shown = f"{title_where(brief, template)}: title"
+    title = " ".join(paragraphs(Renderer(title_values, {}).render(title_src, "the title", "标题", shown=shown, what="title")))
+    r.blanks += [BlankInfo("标题", "the title", m.group(0), "slot", title) for m in MARK_RE.finditer(title)]
+    opening: list[str] = []
+    for pick in sel.opening:
+        paras = flat(render_pick(r, pick, 0, template))
+        opening += fix_stated_count(paras, n, pick.fragment.id, warnings)
+    points = [render_pick(r, pick, i, template) for i, pick in enumerate(sel.points, 1)]
+    closing = [p for pick in sel.closing for p in flat(render_pick(r, pick, 0, template))]
+    return {
+        **r.values,
+        "vars": dict(r.values),
+        "title": title,
+        "meeting": brief.meeting,
+        "speaker": brief.speaker,
+        "date_line": f"（{brief.date.year}年{brief.date.month}月{brief.date.day}日）" if brief.date else "",
+        "salutation": brief.salutation or template.salutation,
+        "opening": opening,
+        "points": points,
+        "closing": closing,
+    }
+
+
+def _summary(
+    draft: Draft, brief: Brief, sel: Selection, r: Renderer, warnings: list[str], rate: int | None
+) -> Summary:
+    numbers = {id(p): i for i, p in enumerate(sel.points, 1)}
+    used = tuple(
+        UsedFragment(
+            p.fragment.id,
+            role_name(p, numbers.get(id(p), 0)),
+            p.fragment.source.file or p.fragment.path,
+            p.fragment.source.year,
+        )
+        for p in sel.picks
+    )
+    body_chars = sum(1 for b in draft.body for ch in b.text if not ch.isspace())
+    return Summary(len(sel.points), body_chars, rate or brief.speaking_rate, tuple(r.blanks), used, tuple(warnings))
+
+
+def compose_file(
+    path: Path,
+    dirs: list[Path],
+    tdirs: list[Path] | None = None,
+    *,
+    allow_blanks: bool = False,
+    rate: int | None = None,
+) -> Composed:
+    """Read the brief at *path* and compose it (see :func:`compose`)."""
+    brief, problems = load_brief(path)
+    if not brief.template and not brief.points:
+        raise_problems(brief.path, problems)
+    return compose(brief, dirs, tdirs, problems=problems, allow_blanks=allow_blanks, rate=rate)
+
+
+def speaking_time(minutes: float) -> str:
+    """About 12 minutes / under a minute."""
+    if minutes < 1:
+        return "under a minute"
+    n = round(minutes)
+    return f"about {n} minute{'s' if n != 1 else ''}"
+
+
+def format_summary(summary: Summary) -> str:
+    """The summary as printed after ``compose`` and ``check``."""
+    lines = [
+        f"{summary.points} point{'s' if summary.points != 1 else ''}, {summary.chars:,} 字, {speaking_time(summary.minutes)} "
+        f"at {summary.rate} 字/分钟"
+    ]
+    n = len(summary.blanks)
+    lines.append(f"Blanks left: {n}" + (" — fill them in the draft (highlighted in Word)" if n else ""))
+    for b in summary.blanks:
+        kind = "slot" if b.kind == "slot" else f"blank {b.kind}"
+        lines.append(f"  {b.where}  {b.fragment}  {kind}: …{b.context}…")
+    lines.append("Fragments used:")
+    width = max((len(u.where) for u in summary.used), default=0)
+    for u in summary.used:
+        year = f" ({u.year})" if u.year else ""
+        lines.append(f"  {u.where.ljust(width, '　')}  {u.id}  from {u.source}{year}")
+    if summary.warnings:
+        lines.append(f"Warnings: {len(summary.warnings)}")
+        lines += [f"  {w}" for w in summary.warnings]
+    return "\n".join(lines)

@@ -1,0 +1,303 @@
+"""Numbering and rendering: fragment texts in a Jinja2 sandbox, the template skeleton.
+
+Fragment texts are rendered with StrictUndefined and a ``blank(type)`` function that
+writes a visible mark (:data:`BLANK`) or the brief's fill; points and sub-points get
+numbers in the template's style (cn2an); the skeleton renders into the Markdown
+dialect of :mod:`speechgen.draft`, read back as the one Draft.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from speechgen.compose.selection import Pick
+from speechgen.compose.templates import Template
+from speechgen.draft import MARK_RE, Draft, from_markdown
+from speechgen.errors import SpeechgenError, TemplateError
+from speechgen.paths import shipped
+from speechgen.userfiles import display_path
+
+BLANK = "【＿＿】"
+ROLE_NAMES = {"opening": "开场", "closing": "结尾", "title": "标题"}
+_NUMBERED = re.compile(
+    r"^\s*(第[一二三四五六七八九十]+[，,、.．：:]|[一二三四五六七八九十]+[、,，.．]|"
+    r"[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、)）]|[一二三四五六七八九十]+是)\s*"
+)
+_STATED = re.compile(r"(讲|谈|提|强调)([一二两三四五六七八九十]+)(点|个方面)")
+
+
+@dataclass(frozen=True)
+class BlankInfo:
+    """A spot the writer still has to fill: where it is and what goes there."""
+
+    where: str  # 开场 / 第二点 / 结尾 / 标题
+    fragment: str
+    mark: str  # 【＿＿】 or 【市名】
+    kind: str  # the blank type (数量, 人名, …) or "slot"
+    context: str  # a few characters either side
+
+
+
+#: The most characters or items one ``*`` may build in a fragment or template: far more
+#: than any speech, far less than would exhaust memory (``{{ "x" * 10**10 }}``).
+MAX_BUILT = 1_000_000
+
+
+@functools.lru_cache(maxsize=1)
+def sandbox() -> Any:
+    """Jinja's SandboxedEnvironment, which also refuses a ``*`` or ``**`` that builds something huge."""
+    from jinja2.exceptions import SecurityError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    class Sandbox(SandboxedEnvironment):
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if too_big(operator, left, right):
+                what = "a number over 2**64" if operator == "**" else f"text or a list over {MAX_BUILT:,} long"
+                raise SecurityError(f"'{operator}' would build {what}")
+            return super().call_binop(context, operator, left, right)
+
+    return Sandbox
+
+
+def too_big(operator: str, left: Any, right: Any) -> bool:
+    """True when ``left <operator> right`` would build more than :data:`MAX_BUILT`."""
+    numbers = [x for x in (left, right) if isinstance(x, (int, float)) and not isinstance(x, bool)]
+    if operator == "**":
+        return len(numbers) == 2 and abs(left) > 1 and abs(right) * math.log2(abs(left)) > 64
+    sized = [x for x in (left, right) if isinstance(x, (str, list, tuple))]
+    return bool(sized and numbers) and len(sized[0]) * numbers[0] > MAX_BUILT
+
+
+def cn(n: int) -> str:
+    """*n* in Chinese numerals (cn2an, remembered across runs): 3 → 三, 12 → 十二."""
+    from speechgen.numerals import chinese
+
+    return chinese(n)
+
+
+def count_word(n: int) -> str:
+    """The count as said aloud in 我讲三点意见: 两 for 2, otherwise :func:`cn`."""
+    return "两" if n == 2 else cn(n)
+
+
+def point_label(style: str, n: int) -> str:
+    """The number in front of heading *n*: 第一， or 一、."""
+    return f"第{cn(n)}，" if style == "第一，" else f"{cn(n)}、"
+
+
+def subpoint_label(style: str, n: int) -> str:
+    """The ordinal of sub-point *n*: 一是, （一） or 1．."""
+    if style == "（一）":
+        return f"（{cn(n)}）"
+    if style == "1．":
+        return f"{n}．"
+    return f"{cn(n)}是"
+
+
+def strip_number(text: str) -> str:
+    """A heading or lead without a number its source may have left on it."""
+    return _NUMBERED.sub("", text, count=1).strip()
+
+
+def paragraphs(text: str) -> list[str]:
+    """The non-empty paragraphs of a fragment text."""
+    return [p.strip() for p in text.split("\n") if p.strip()]
+
+
+def role_name(pick: Pick, number: int) -> str:
+    return f"第{cn(number)}点" if pick.role == "point" else ROLE_NAMES.get(pick.role, pick.role)
+
+
+def template_names(source: str, shown: str = "template") -> set[str]:
+    """Variables a Jinja text uses that it does not set itself.
+
+    Raises:
+        TemplateError: naming *shown* and the line, when the text is not valid Jinja.
+    """
+    from jinja2 import TemplateSyntaxError, meta
+    from jinja2.sandbox import SandboxedEnvironment
+
+    try:
+        return set(meta.find_undeclared_variables(SandboxedEnvironment().parse(source)))
+    except TemplateSyntaxError as exc:
+        raise TemplateError(f"{shown}:{exc.lineno}: template syntax error: {exc.message} — fix the template") from None
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+class Renderer:
+    """Renders fragment texts in a sandbox; records every blank left in them."""
+
+    def __init__(self, values: dict[str, str], fills: dict[str, dict[int, str]]) -> None:
+        from jinja2 import StrictUndefined
+
+        self.env = sandbox()(undefined=StrictUndefined, autoescape=False)
+        self.values = values
+        self.fills = fills
+        self.blanks: list[BlankInfo] = []
+        self.blank_counts: dict[str, int] = {}
+
+    def render(
+        self, text: str, owner: str, where: str, record: bool = True, *, shown: str = "", what: str = "fragment"
+    ) -> str:
+        """*text* with slots filled and blanks marked; *owner* (or *shown*) names it in errors.
+
+        Blanks are counted per owner in order of appearance, so a brief fills them by
+        position; *record* False counts them without listing them (a skipped sub-point).
+        *what* says what to fix in a message: the fragment, or the title.
+        """
+        from jinja2 import TemplateError as JinjaError
+
+        if "{" not in text:
+            return text
+        count = self.blank_counts.setdefault(owner, 0)
+        fills = self.fills.get(owner, {})
+        kinds: list[str] = []
+
+        def blank(kind: str = "", *_: Any) -> str:
+            nonlocal count
+            count += 1
+            if count in fills:
+                return fills[count]
+            kinds.append(str(kind))
+            return BLANK
+
+        try:
+            out = self.env.from_string(text).render(**self.values, blank=blank)
+        except JinjaError as exc:
+            raise TemplateError(f"{shown or owner}: cannot fill the text ({exc}) — fix the {what}") from None
+        except RENDER_FAILURES as exc:  # {{ 1/0 }}, range(10**9): the text's fault, not ours
+            raise TemplateError(f"{shown or owner}: cannot fill the text ({failure(exc)}) — fix the {what}") from None
+        self.blank_counts[owner] = count
+        if record:
+            self._record(out, owner, where, kinds)
+        return out
+
+    def _record(self, out: str, owner: str, where: str, kinds: list[str]) -> None:
+        for m in MARK_RE.finditer(out):
+            kind = kinds.pop(0) if m.group(0) == BLANK and kinds else "slot"
+            context = out[max(0, m.start() - 8) : m.end() + 8].replace("\n", " ")
+            self.blanks.append(BlankInfo(where, owner, m.group(0), kind or "blank", context))
+
+
+def _md_para(text: str) -> str:
+    # A paragraph starting with '#' would read back as a heading.
+    return "＃" + text[1:] if text.startswith("#") else text
+
+
+def render_pick(r: Renderer, pick: Pick, number: int, template: Template) -> dict[str, Any]:
+    """One fragment as the template sees it: heading, paragraphs, sub-points, tail."""
+    frag = pick.fragment
+    where = role_name(pick, number)
+    heading = strip_number(r.render(pick.heading or frag.heading, frag.id, where)) if frag.heading else ""
+    body = [_md_para(p) for p in paragraphs(r.render(frag.text, frag.id, where))]
+    chosen = pick.subpoints or tuple(range(1, len(frag.subpoints) + 1))
+    rendered = {}
+    for index, sp in enumerate(frag.subpoints, 1):  # all, so blank positions stay the source's
+        keep = index in chosen
+        lead = strip_number(r.render(sp.lead, frag.id, where, keep))
+        rendered[index] = (lead, " ".join(paragraphs(r.render(sp.text, frag.id, where, keep))))
+    subs = [
+        {"label": subpoint_label(template.subpoints, n), "lead": rendered[i][0], "text": rendered[i][1]}
+        for n, i in enumerate(chosen, 1)
+    ]
+    tail = [_md_para(p) for p in paragraphs(r.render(frag.tail, frag.id, where))]
+    label = point_label(template.numbering, number) if pick.role == "point" else ""
+    return {"id": frag.id, "number": number, "label": label, "heading": heading,
+            "paragraphs": body, "subpoints": subs, "tail": tail}
+
+
+def flat(part: dict[str, Any]) -> list[str]:
+    """A non-point fragment (opening, closing) as plain paragraphs, sub-points included."""
+    out = list(part["paragraphs"])
+    out += [f"**{s['label']}{s['lead']}**{s['text']}" for s in part["subpoints"]]
+    return out + list(part["tail"])
+
+
+def fix_stated_count(paras: list[str], n: int, owner: str, warnings: list[str]) -> list[str]:
+    """我讲六点意见 in an opening says as many points as the draft has."""
+    want = count_word(n)
+
+    def repl(m: re.Match[str]) -> str:
+        if m.group(2) in (want, cn(n)) or m.group(2) == "几":
+            return m.group(0)
+        warnings.append(f"{owner}: said {m.group(2)}{m.group(3)}; changed to {want}{m.group(3)} to match the {n} points")
+        return m.group(1) + want + m.group(3)
+
+    return [_STATED.sub(repl, p) for p in paras]
+
+
+SKELETON_NAMES = ("title", "meeting", "speaker", "date_line", "salutation", "opening", "points", "closing", "vars")
+#: What Python raises for a Jinja text that divides by zero, adds text to a number, asks
+#: the sandbox for a huge range or includes itself: a mistake in that text, reported as one.
+RENDER_FAILURES = (ArithmeticError, LookupError, TypeError, ValueError, RecursionError)
+
+
+def failure(exc: BaseException) -> str:
+    """A Python error raised while rendering, as a user reads it."""
+    if isinstance(exc, RecursionError):
+        return "it includes or extends itself without end"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def template_line(exc: BaseException) -> int:
+    """The line of the template text being rendered when *exc* was raised (0: unknown)."""
+    line, tb = 0, exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":  # Jinja's rewritten frames
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def render_skeleton(template: Template, ctx: dict[str, Any]) -> Draft:
+    """Render the template into the Markdown dialect and read it back as a Draft."""
+    from jinja2 import (
+        FileSystemLoader,
+        StrictUndefined,
+        TemplateNotFound,
+        TemplateSyntaxError,
+        UndefinedError,
+    )
+    from jinja2 import TemplateError as JinjaError
+
+    env = sandbox()(
+        loader=FileSystemLoader([str(template.path.parent), str(shipped("templates"))]),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    try:
+        md = env.from_string(template.source).render(**ctx)
+    except TemplateSyntaxError as exc:
+        raise TemplateError(
+            f"{template.shown}:{exc.lineno}: template syntax error: {exc.message} — fix the template"
+        ) from None
+    except UndefinedError as exc:
+        raise TemplateError(
+            f"{template.shown}: {exc.message} — template variables: {', '.join(SKELETON_NAMES)}"
+        ) from None
+    except TemplateNotFound as exc:
+        raise TemplateError(
+            f"{template.shown}: cannot include '{exc.name}' — put it in the template's folder "
+            f"({display_path(template.path.parent)})"
+        ) from None
+    except JinjaError as exc:  # SecurityError and the like: the sandbox said no
+        fix = "fix the template" if " would build " in str(exc) else "a template may only use the variables given to it"
+        raise TemplateError(f"{template.shown}: {exc} — {fix}") from None
+    except RENDER_FAILURES as exc:
+        line = template_line(exc)
+        where = f"{template.shown}:{line}" if line else template.shown
+        raise TemplateError(f"{where}: {failure(exc)} — fix the template") from None
+    try:
+        return from_markdown(md, template.shown)
+    except SpeechgenError as exc:
+        raise TemplateError(f"{exc} (in what the template produced)") from None

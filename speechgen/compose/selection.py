@@ -1,0 +1,255 @@
+"""Which fragments a brief asks for: ids, queries, tags, and the automatic opening and closing.
+
+Rules (docs/brief.md, "How points are picked"):
+
+* ids are taken first, so a query never grabs a point the brief lists by id later;
+* a fragment and its near-duplicates (``variants``) are one fragment: at most one is used;
+* among candidates of a query (hits scoring at least :data:`BAND` of the best unused hit)
+  or of tags, those from the brief's campaign come first, then those from a speech of the
+  template's meeting types, then those nearest the brief's year, then search rank, then
+  library order — so the same brief always gives the same draft;
+* the automatic opening and closing come from a speech of the template's meeting types,
+  preferring the speech most of the points come from; the automatic opening brings the
+  transitions (下面，我讲几点意见。) of its speech with it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from speechgen.compose.brief import Brief, Choice, PointSpec
+from speechgen.compose.templates import Template
+from speechgen.errors import did_you_mean
+from speechgen.library import Filters, Library, Store
+from speechgen.model import Fragment
+
+BAND = 0.8  # a hit scoring under 80% of the best unused hit is not "as good" any more
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One fragment placed in the draft, and what the brief asked of it."""
+
+    fragment: Fragment
+    role: str  # opening | point | closing
+    line: int = 0  # the brief line that asked for it (0: chosen automatically)
+    subpoints: tuple[int, ...] | None = None
+    heading: str = ""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The fragments of a draft in reading order, with problems and warnings."""
+
+    opening: tuple[Pick, ...]
+    points: tuple[Pick, ...]
+    closing: tuple[Pick, ...]
+    problems: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def picks(self) -> tuple[Pick, ...]:
+        """Every pick, in reading order."""
+        return self.opening + self.points + self.closing
+
+
+class Selector:
+    """Picks fragments for one brief; collects problems instead of raising."""
+
+    def __init__(self, brief: Brief, index: Store, library: Library, template: Template) -> None:
+        self.brief = brief
+        self.index = index
+        self.lib = library
+        self.template = template
+        self.order = {f.id: i for i, f in enumerate(library.fragments)}
+        self.used: dict[str, tuple[str, int]] = {}  # id (and its variants) → (id taken, line)
+        self.problems: list[str] = []
+        self.warnings: list[str] = []
+        self.campaign = brief.campaign
+        self.year = brief.date.year if brief.date else None
+
+    # ------------------------------------------------------------------ bookkeeping
+    def _problem(self, line: int, message: str) -> None:
+        self.problems.append(f"{self.brief.where(line=line)}: {message}")
+
+    def _take(self, frag: Fragment, line: int) -> None:
+        for f in [frag, *self.lib.variants_of(frag)]:
+            self.used.setdefault(f.id, (frag.id, line))
+
+    def _free(self, frag: Fragment) -> bool:
+        return frag.id not in self.used
+
+    def _fits(self, frag: Fragment) -> bool:
+        meetings = self.template.meetings or (self.brief.meeting,)
+        return any(m and m in frag.source.meeting for m in meetings)
+
+    def _rank(self, frag: Fragment) -> tuple[int, int, int, int]:
+        campaign = 0
+        if self.campaign:
+            campaign = 0 if self.campaign in (frag.source.campaign, *frag.tags) else 1
+        year = 0
+        if self.year:  # an unknown year ranks like one a year off
+            year = abs(self.year - frag.source.year) if frag.source.year else 1
+        return campaign, 0 if self._fits(frag) else 1, year, self.order.get(frag.id, 0)
+
+    # ------------------------------------------------------------------ by id
+    def _by_id(self, fid: str, line: int, what: str) -> Fragment | None:
+        if not self.lib.has(fid):
+            hint = did_you_mean(fid, self.lib.ids()) or " — run 'speechgen fragments list' to see the ids"
+            self._problem(line, f"unknown fragment id '{fid}'{hint}")
+            return None
+        frag = self.lib.get(fid)
+        if not self._free(frag):
+            taken, at = self.used[frag.id]
+            where = f"line {at}" if at else "the automatic opening or closing"
+            if taken == frag.id:
+                self._problem(line, f"'{fid}' is already used ({where}) — list each {what} once")
+            else:
+                self._problem(
+                    line,
+                    f"'{fid}' is a variant of '{taken}' ({where}) — a speech uses only one of them; remove one",
+                )
+            return None
+        self._take(frag, line)
+        return frag
+
+    def _point_by_id(self, spec: PointSpec) -> Pick | None:
+        frag = self._by_id(spec.id, spec.line, "point")
+        if frag is None:
+            return None
+        if frag.kind != "point":
+            where = "opening:" if frag.kind in ("opening", "transition") else "closing:"
+            article = "an" if frag.kind[0] in "aeiou" else "a"
+            self._problem(spec.line, f"'{frag.id}' is {article} {frag.kind}, not a point — name it under {where}")
+            return None
+        if spec.subpoints is not None:
+            n = len(frag.subpoints)
+            if n == 0:
+                self._problem(spec.line, f"'{frag.id}' has no sub-points — remove 'subpoints:'")
+                return None
+            bad = [i for i in spec.subpoints if i > n]
+            if bad:
+                self._problem(
+                    spec.line,
+                    f"'{frag.id}' has {n} sub-points; {bad[0]} is out of range — use numbers 1 to {n}",
+                )
+                return None
+        return Pick(frag, "point", spec.line, spec.subpoints, spec.heading)
+
+    # ------------------------------------------------------------------ by query / tags
+    def _by_query(self, spec: PointSpec) -> list[Pick]:
+        hits = self.index.search(spec.query, Filters(kind="point"), limit=50)
+        if not hits:
+            self._problem(
+                spec.line,
+                f"query '{spec.query}' matches no fragment — try other words or pick an id "
+                f"(speechgen fragments search {spec.query})",
+            )
+            return []
+        rank = {h.fragment.id: i for i, h in enumerate(hits)}
+        picks: list[Pick] = []
+        for _ in range(spec.count):
+            free = [h for h in hits if self._free(h.fragment)]
+            if not free:
+                break
+            band = [h for h in free if h.score >= BAND * free[0].score]
+            best = min(band, key=lambda h: (*self._rank(h.fragment)[:3], rank[h.fragment.id]))
+            self._take(best.fragment, spec.line)
+            picks.append(Pick(best.fragment, "point", spec.line))
+        self._short(spec, picks, f"query '{spec.query}'", [h.fragment.id for h in hits])
+        return picks
+
+    def _by_tags(self, spec: PointSpec) -> list[Pick]:
+        tagged = [f for f in self.lib.select(Filters(kind="point")) if all(t in f.tags for t in spec.tags)]
+        shown = ", ".join(spec.tags)
+        if not tagged:
+            self._problem(
+                spec.line,
+                f"no point has the tags {shown} — see the tags with 'speechgen fragments list --kind point'",
+            )
+            return []
+        picks: list[Pick] = []
+        for frag in sorted(tagged, key=self._rank):
+            if len(picks) == spec.count:
+                break
+            if self._free(frag):
+                self._take(frag, spec.line)
+                picks.append(Pick(frag, "point", spec.line))
+        self._short(spec, picks, f"tags {shown}", [f.id for f in tagged])
+        return picks
+
+    def _short(self, spec: PointSpec, picks: list[Pick], what: str, found: list[str]) -> None:
+        if not picks:
+            self._problem(
+                spec.line,
+                f"{what} matches only points already used ({', '.join(found[:3])}) — "
+                "try other words or pick an id",
+            )
+        elif len(picks) < spec.count:
+            self.warnings.append(
+                f"{self.brief.where(line=spec.line)}: {what} gave {len(picks)} of the "
+                f"{spec.count} points asked for — every other match is already used"
+            )
+
+    # ------------------------------------------------------------------ opening / closing
+    def _auto(self, kind: str, role: str, sources: list[str]) -> list[Pick]:
+        meetings = self.template.meetings or (self.brief.meeting,)
+        cands = [f for f in self.lib.select(Filters(kind=kind)) if self._free(f)]
+        if not cands:
+            self.warnings.append(f"no {kind} in the library — the draft has none; write one by hand")
+            return []
+        fits = [f for f in cands if self._fits(f)]
+        if not fits:
+            fits = cands
+            self.warnings.append(
+                f"no {kind} from a {'/'.join(meetings)} in the library — took one from a "
+                f"{fits[0].source.meeting or 'speech of another type'}; check it fits"
+            )
+        popular = Counter(sources)
+        best = min(fits, key=lambda f: (-popular[f.path], *self._rank(f)))
+        self._take(best, 0)
+        picks = [Pick(best, role)]
+        if kind == "opening":  # 下面，我讲几点意见。 belongs with the opening it followed
+            for f in self.lib.select(Filters(kind="transition")):
+                if f.path == best.path and self._free(f):
+                    self._take(f, 0)
+                    picks.append(Pick(f, role))
+        return picks
+
+    def _choice(self, choice: Choice, kind: str, role: str, sources: list[str]) -> list[Pick]:
+        if choice.mode == "none":
+            return []
+        if choice.mode == "auto":
+            return self._auto(kind, role, sources)
+        picks = []
+        for fid in choice.ids:
+            frag = self._by_id(fid, choice.line, role)
+            if frag is not None:
+                picks.append(Pick(frag, role, choice.line))
+        return picks
+
+    # ------------------------------------------------------------------ all
+    def select(self) -> Selection:
+        """Resolve the whole brief: ids first, then queries and tags, then opening and closing."""
+        by_id = {id(s): self._point_by_id(s) for s in self.brief.points if s.form == "id"}
+        points: list[Pick] = []
+        for spec in self.brief.points:
+            if spec.form == "id":
+                pick = by_id[id(spec)]
+                points += [pick] if pick else []
+            else:
+                points += self._by_query(spec) if spec.form == "query" else self._by_tags(spec)
+        sources = [p.fragment.path for p in points]
+        if self.brief.opening.mode == "ids":
+            opening = self._choice(self.brief.opening, "opening", "opening", sources)
+            closing = self._choice(self.brief.closing, "closing", "closing", sources)
+        else:
+            closing = self._choice(self.brief.closing, "closing", "closing", sources)
+            opening = self._choice(self.brief.opening, "opening", "opening", sources)
+        return Selection(tuple(opening), tuple(points), tuple(closing), tuple(self.problems), tuple(self.warnings))
+
+
+def select(brief: Brief, index: Store, library: Library, template: Template) -> Selection:
+    """The fragments *brief* asks for, with every problem found (nothing raised)."""
+    return Selector(brief, index, library, template).select()

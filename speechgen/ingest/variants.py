@@ -1,0 +1,234 @@
+"""Near-duplicate fragments of different speeches → ``variants:`` links, without comparing all pairs.
+
+Two steps, both linear in the number of fragments for a corpus of copies:
+
+1. **Exact copies.** Fragments of one kind with the same text form a group. Each copy is
+   linked (similarity 1.0, both ways) with one anchor: the group's first fragment from
+   another speech. A pair of copies links each other; a hundred copies link to the first.
+   No difflib call is made.
+2. **Near-duplicates.** The distinct texts of one kind are compared with
+   ``difflib.SequenceMatcher.ratio()``; pairs at :data:`SIMILARITY` or more are linked
+   through one member of each group. Only candidate pairs reach difflib: those that can pass
+   its own upper bounds (``real_quick_ratio``: lengths, ``quick_ratio``: shared characters).
+   Candidates come from a prefix-filtered index of characters (each the k-th occurrence of a
+   character, rarest first): two texts sharing enough characters to pass ``quick_ratio`` must
+   share one of the first tokens of each, so the index never drops a pair difflib would accept.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from speechgen.model import Fragment, Variant
+
+if TYPE_CHECKING:
+    from speechgen.ingest.build import Built
+
+#: Kinds compared across sources for near-duplicates, and the similarity that makes two variants.
+VARIANT_KINDS = ("opening", "point", "requirements", "paragraph", "closing")
+SIMILARITY = 0.8
+# The index may keep a few more candidates than needed (float rounding at the threshold), never fewer.
+_SLACK = 1e-9
+
+
+@dataclass(frozen=True)
+class _Member:
+    key: tuple[str, str, int]  # (source file, speech, place in the speech): the order of a run over all
+    file: str
+    id: str
+    new: bool  # from this run (else from the library already in --out, whose files are not rewritten)
+
+    @property
+    def speech(self) -> tuple[str, str]:
+        return self.key[:2]
+
+
+@dataclass
+class _Group:
+    """The fragments of one kind sharing one text, in :attr:`_Member.key` order."""
+
+    kind: str
+    text: str
+    members: list[_Member] = field(default_factory=list)
+    new: bool = False  # holds a fragment of this run
+
+
+def link_variants(built: list[Built], library: tuple[Fragment, ...] = ()) -> list[Built]:
+    """Record near-duplicate fragments of different speeches as variants of each other.
+
+    Fragments of the same kind in different speeches with a difflib ratio of at least
+    :data:`SIMILARITY` are linked under ``variants:`` (source file, id, similarity), so the
+    composer never uses both. Exact copies are linked through one anchor each (see the module
+    notes). Fragments already in the *library* (other sources) are linked from the new side
+    only, as if everything had been ingested at once: ingesting one file again writes what
+    the run over all of them wrote.
+
+    Args:
+        built: the speeches of this run.
+        library: fragments already in the output folder, from sources not in this run.
+
+    Returns:
+        *built* with each fragment's ``variants`` filled in (sorted by source, then id).
+    """
+    found = [(f, b.prefix, i, True) for b in built for i, f in enumerate(b.fragments)]
+    place: dict[str, int] = {}
+    for f in library:
+        place[f.path] = place.get(f.path, -1) + 1
+        found.append((f, f.id.split(".", 1)[0], place[f.path], False))
+    groups = _groups(found)
+    links: dict[str, dict[str, Variant]] = {}
+    for g in groups:
+        if g.new:
+            _link_copies(g, links)
+    for a, b, score in near_pairs(groups):
+        _link(a, b, score, links)
+    return [
+        replace(b, fragments=tuple(replace(f, variants=_sorted(links.get(f.id))) for f in b.fragments))
+        for b in built
+    ]
+
+
+def _sorted(found: dict[str, Variant] | None) -> tuple[Variant, ...]:
+    return tuple(sorted(found.values(), key=lambda v: (v.source, v.id))) if found else ()
+
+
+def _groups(found: Iterable[tuple[Fragment, str, int, bool]]) -> list[_Group]:
+    """Fragments of the variant kinds grouped by (kind, text); groups and members in key order."""
+    groups: dict[tuple[str, str], _Group] = {}
+    for f, speech, place, new in found:
+        if f.kind not in VARIANT_KINDS:
+            continue
+        text = f.full_text
+        g = groups.get((f.kind, text))
+        if g is None:
+            g = groups[(f.kind, text)] = _Group(f.kind, text)
+        g.members.append(_Member((f.source.file, speech, place), f.source.file, f.id, new))
+        g.new = g.new or new
+    for g in groups.values():
+        g.members.sort(key=lambda m: m.key)
+    return sorted(groups.values(), key=lambda g: g.members[0].key)
+
+
+def _link(a: _Member, b: _Member, score: float, links: dict[str, dict[str, Variant]]) -> None:
+    """Both ways; only the side from this run is written."""
+    if a.new:
+        links.setdefault(a.id, {})[b.id] = Variant(b.file, b.id, score)
+    if b.new:
+        links.setdefault(b.id, {})[a.id] = Variant(a.file, a.id, score)
+
+
+def _link_copies(g: _Group, links: dict[str, dict[str, Variant]]) -> None:
+    """Each copy ↔ the group's first member from another speech (no comparison needed)."""
+    first = g.members[0]
+    other = next((m for m in g.members if m.speech != first.speech), None)
+    for x in g.members:
+        anchor = first if x.speech != first.speech else other
+        if anchor is not None:
+            _link(anchor, x, 1.0, links)
+
+
+# --------------------------------------------------------------------------- near-duplicates
+
+
+def near_pairs(groups: list[_Group]) -> Iterator[tuple[_Member, _Member, float]]:
+    """(earlier member, later member, rounded ratio) for every pair of groups that are variants.
+
+    Each pair is linked through one member of each group, and only pairs where one of those
+    is from this run are compared. The ratio is the earlier fragment against the later one, as
+    the all-pairs version had it (difflib's ratio is not symmetric).
+    """
+    by_kind: dict[str, list[_Group]] = {}
+    for g in groups:
+        by_kind.setdefault(g.kind, []).append(g)
+    pairs: list[tuple[_Member, _Member, _Group, _Group]] = []
+    for same_kind in by_kind.values():
+        for ga, gb in candidates(same_kind):
+            if gb.members[0].key < ga.members[0].key:
+                ga, gb = gb, ga  # the same choice of members, whichever group was new
+            pick = _members(ga, gb)
+            if pick is not None and (pick[0].new or pick[1].new):
+                pairs.append((*pick, ga, gb) if pick[0].key < pick[1].key else (pick[1], pick[0], gb, ga))
+    # one SequenceMatcher per second text: difflib caches what it learns about it
+    pairs.sort(key=lambda p: (p[3].members[0].key, p[0].key))
+    matcher: difflib.SequenceMatcher[str] | None = None
+    second = None
+    for a, b, ga, gb in pairs:
+        if gb is not second:
+            matcher, second = difflib.SequenceMatcher(None, "", gb.text, autojunk=False), gb
+        assert matcher is not None
+        matcher.set_seq1(ga.text)
+        if matcher.real_quick_ratio() < SIMILARITY or matcher.quick_ratio() < SIMILARITY:
+            continue
+        score = matcher.ratio()
+        if score >= SIMILARITY:
+            yield a, b, round(score, 2)
+
+
+def _members(ga: _Group, gb: _Group) -> tuple[_Member, _Member] | None:
+    """The first member of *ga* with a member of *gb* from another speech, and that member; or None."""
+    for a in ga.members:
+        b = next((m for m in gb.members if m.speech != a.speech), None)
+        if b is not None:
+            return a, b
+    return None
+
+
+def candidates(groups: list[_Group]) -> list[tuple[_Group, _Group]]:
+    """Pairs of groups (one of them new) that may reach :data:`SIMILARITY`; a superset of the real ones.
+
+    A set-similarity join with prefix filtering over character tokens. ``quick_ratio`` is
+    2·O/(n+m) where O is the multiset overlap of characters; difflib's ratio never exceeds it.
+    With ``real_quick_ratio`` (m ≥ n·s/(2−s)), passing needs O ≥ n·s/(2−s) =: α(n). Two token
+    sets overlapping in α tokens share a token among the first n−α+1 of each, in any fixed
+    global order; rarest first keeps the index lists short.
+    """
+    counts = [Counter(g.text) for g in groups]
+    tokens = [_tokens(g.text) for g in groups]
+    freq: Counter[tuple[str, int]] = Counter(t for ts in tokens for t in ts)
+    index: dict[tuple[str, int], list[int]] = {}
+    out: list[tuple[_Group, _Group]] = []
+    s = SIMILARITY
+    order = sorted(range(len(groups)), key=lambda i: groups[i].new)  # the library is only probed
+    for i in order:
+        g, n = groups[i], len(groups[i].text)
+        prefix = sorted(tokens[i], key=lambda t: (freq[t], t))[: _prefix_length(n)]
+        if g.new:
+            found: set[int] = set()
+            for t in prefix:
+                found.update(index.get(t, ()))
+            lo, hi = n * s / (2 - s) - 1, n * (2 - s) / s + 1
+            for j in sorted(found):
+                other = groups[j]
+                if lo <= len(other.text) <= hi and _may_pass(counts[i], counts[j], n + len(other.text)):
+                    out.append((other, g))
+        for t in prefix:
+            index.setdefault(t, []).append(i)
+    return out
+
+
+def _prefix_length(n: int) -> int:
+    """How many of a text's rarest tokens must be indexed: n − α(n) + 1, rounded up."""
+    alpha = math.floor(n * SIMILARITY / (2 - SIMILARITY) - 1 - _SLACK)
+    return n if alpha <= 0 else n - alpha + 1
+
+
+def _tokens(text: str) -> list[tuple[str, int]]:
+    """The text's characters as a set: (character, k) for the k-th occurrence of each."""
+    seen: Counter[str] = Counter()
+    out = []
+    for ch in text:
+        seen[ch] += 1
+        out.append((ch, seen[ch]))
+    return out
+
+
+def _may_pass(a: Counter[str], b: Counter[str], total: int) -> bool:
+    """difflib's quick_ratio bound from the character counts of two texts of *total* length."""
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    overlap = sum(min(c, large[ch]) for ch, c in small.items() if ch in large)
+    return 2.0 * overlap / total >= SIMILARITY - _SLACK

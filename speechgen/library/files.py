@@ -1,0 +1,341 @@
+"""fragments/*.yaml ↔ Fragment objects: parse, validate, list, filter, look up."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from speechgen.errors import LibraryError, SpeechgenError, did_you_mean, raise_problems
+from speechgen.library.textcheck import jinja_names
+from speechgen.model import KINDS, Fragment, Source, Subpoint, Variant
+from speechgen.userfiles import display_path, parse_yaml
+
+#: Names a fragment text may call that are not slots.
+TEXT_FUNCTIONS = frozenset({"blank"})
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _id_lines(text: str) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    for no, line in enumerate(text.splitlines(), 1):
+        m = re.match(r"\s*-?\s*id:\s*['\"]?([^'\"#\s]+)", line)
+        if m and m.group(1) not in lines:
+            lines[m.group(1)] = no
+    return lines
+
+
+def _source(raw: Any) -> Source:
+    if not isinstance(raw, dict):
+        return Source()
+    year = raw.get("year")
+    ann = raw.get("announced_points")
+
+    def text(key: str) -> str:  # metadata only: a list or mapping here is ignored, not str()'d
+        value = raw.get(key)
+        return str(value) if isinstance(value, (str, int, float)) else ""
+
+    return Source(
+        file=text("file"),
+        title=text("title"),
+        meeting=text("meeting"),
+        year=year if isinstance(year, int) else None,
+        date=text("date"),
+        speaker=text("speaker"),
+        campaign=text("campaign"),
+        announced_points=ann if isinstance(ann, int) else None,
+        warnings=_strs(raw.get("warnings")) if _is_words(raw.get("warnings")) else (),
+    )
+
+
+def _strs(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v) for v in value)
+    return (str(value),)
+
+
+def fragment_from_dict(raw: dict[str, Any], source: Source, path: str, line: int) -> Fragment:
+    """Build a Fragment from one entry of a library file (already validated)."""
+    subs = tuple(
+        Subpoint(lead=str(s.get("lead") or ""), text=str(s.get("text") or ""))
+        for s in raw.get("subpoints") or ()
+        if isinstance(s, dict)
+    )
+    variants = tuple(
+        Variant(
+            source=str(v.get("source") or ""),
+            id=str(v.get("id") or ""),
+            similarity=float(v.get("similarity") or 1.0),
+        )
+        for v in raw.get("variants") or ()
+        if isinstance(v, dict)
+    )
+    number = raw.get("number")
+    return Fragment(
+        id=str(raw["id"]),
+        kind=str(raw["kind"]),
+        text=str(raw.get("text") or ""),
+        heading=str(raw.get("heading") or ""),
+        number=number if isinstance(number, int) else None,
+        tags=_strs(raw.get("tags")),
+        slots=_strs(raw.get("slots")),
+        blanks=_strs(raw.get("blanks")),
+        subpoints=subs,
+        tail=str(raw.get("tail") or ""),
+        review=bool(raw.get("review", False)),
+        variants=variants,
+        restored=_strs(raw.get("restored")),
+        source=source,
+        path=path,
+        line=line,
+    )
+
+
+def _is_words(value: Any) -> bool:
+    scalar = (str, int, float)
+    return value is None or isinstance(value, scalar) or (
+        isinstance(value, list) and all(isinstance(v, scalar) for v in value)
+    )
+
+
+def _shape_problems(raw: dict[str, Any]) -> list[str]:
+    """Fields of the wrong type: texts that are lists, word lists that nest, bad variants."""
+    out = []
+    for key in ("heading", "text", "tail"):
+        if isinstance(raw.get(key), (list, dict)):
+            out.append(f"'{key}' must be text, not a list or mapping — write it as one (quoted) text")
+    for key in ("tags", "slots", "blanks", "restored"):
+        if not _is_words(raw.get(key)):
+            out.append(f"'{key}' must be a list of words, e.g. [a, b]")
+    subpoints = raw.get("subpoints")
+    if subpoints is not None and not isinstance(subpoints, list):
+        out.append("'subpoints' must be a list of {lead: …, text: …}")
+    elif any(isinstance(sp, dict) and isinstance(sp.get(k), (list, dict)) for sp in subpoints or () for k in ("lead", "text")):
+        out.append("a subpoint's 'lead' and 'text' must be text, not a list or mapping — quote them")
+    variants = raw.get("variants")
+    if variants is not None and not (
+        isinstance(variants, list)
+        and all(isinstance(v, dict) and isinstance(v.get("similarity", 1.0), (int, float)) for v in variants)
+    ):
+        out.append("'variants' must be a list of {source: …, id: …, similarity: 0.97}")
+    return out
+
+
+def check_fragment(raw: Any, where: str) -> list[str]:
+    """Every problem with one fragment entry, each prefixed by *where* (file:line)."""
+    if not isinstance(raw, dict):
+        return [f"{where}: a fragment must be a mapping with id, kind and text"]
+    out: list[str] = []
+    fid = raw.get("id")
+    if not isinstance(fid, str) or not fid.strip():
+        out.append(f"{where}: fragment without an id — add 'id: <source>.<kind>.<n>'")
+        fid = "?"
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        hint = did_you_mean(str(kind), KINDS) or f" — use one of: {', '.join(KINDS)}"
+        out.append(f"{where}: fragment '{fid}' has unknown kind '{kind}'{hint}")
+    has_body = bool(raw.get("text")) or bool(raw.get("subpoints"))
+    if kind == "point" and not raw.get("heading"):
+        out.append(f"{where}: point '{fid}' has no heading — add 'heading:'")
+    if not has_body:
+        out.append(f"{where}: fragment '{fid}' has no text — add 'text:'")
+    out += [f"{where}: fragment '{fid}': {p}" for p in _shape_problems(raw)]
+    parts = [raw.get("heading"), raw.get("text"), raw.get("tail")]
+    subpoints = raw.get("subpoints")
+    for sp in subpoints if isinstance(subpoints, list) else ():
+        if isinstance(sp, dict):
+            parts += [sp.get("lead"), sp.get("text")]
+        else:
+            out.append(f"{where}: fragment '{fid}': each subpoint needs 'lead' and 'text'")
+    used: set[str] = set()
+    for part in parts:
+        if isinstance(part, (list, dict)):  # reported above; str() of shared aliases can explode
+            continue
+        names, problems = jinja_names(str(part or ""))
+        used |= names
+        out += [f"{where}: fragment '{fid}': {p}" for p in problems]
+    used -= TEXT_FUNCTIONS
+    declared = set(_strs(raw.get("slots"))) if _is_words(raw.get("slots")) else used
+    for name in sorted(used - declared):
+        out.append(
+            f"{where}: fragment '{fid}' uses slot '{name}' but does not declare it — "
+            f"add it to 'slots:'"
+        )
+    for name in sorted(declared - used):
+        out.append(
+            f"{where}: fragment '{fid}' declares slot '{name}' but its text never uses it — "
+            f"remove it from 'slots:'"
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class LibraryFile:
+    """One parsed fragment file: its source block, fragments and problems."""
+
+    path: str
+    source: Source
+    fragments: tuple[Fragment, ...]
+    problems: tuple[str, ...]
+
+
+def parse_library_file(path: Path) -> LibraryFile:
+    """Read and validate one fragment file; problems are collected, not raised."""
+    shown = display_path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+        data = parse_yaml(text, shown)
+    except UnicodeDecodeError:
+        return LibraryFile(shown, Source(), (), (f"{shown}: not UTF-8 text — save it as UTF-8",))
+    except SpeechgenError as exc:
+        return LibraryFile(shown, Source(), (), (str(exc),))
+    except OSError as exc:
+        return LibraryFile(shown, Source(), (), (f"{shown}: cannot read ({exc.strerror})",))
+    if not isinstance(data, dict) or not isinstance(data.get("fragments"), list):
+        problem = f"{shown}: not a fragment file — it needs a 'fragments:' list (see docs/fragments.md)"
+        return LibraryFile(shown, Source(), (), (problem,))
+    source = _source(data.get("source"))
+    lines = _id_lines(text)
+    frags: list[Fragment] = []
+    problems: list[str] = []
+    for index, raw in enumerate(data["fragments"], 1):
+        fid = raw.get("id") if isinstance(raw, dict) else None
+        line = lines.get(str(fid), 0)
+        where = f"{shown}:{line}" if line else f"{shown} (fragment {index})"
+        found = check_fragment(raw, where)
+        problems += found
+        if not found:
+            frags.append(fragment_from_dict(raw, source, shown, line))
+    return LibraryFile(shown, source, tuple(frags), tuple(problems))
+
+
+def find_library_files(dirs: Iterable[Path]) -> list[Path]:
+    """Every ``*.yaml``/``*.yml`` file under *dirs*, sorted, each once."""
+    found: dict[Path, None] = {}
+    for d in dirs:
+        if d.is_file():
+            found[d] = None
+            continue
+        if not d.is_dir():
+            raise LibraryError(
+                f"{display_path(d)}: library folder does not exist — check --library / SPEECHGEN_LIBRARY"
+            )
+        for p in sorted(d.rglob("*.y*ml")):
+            if p.suffix in (".yaml", ".yml") and p.is_file():
+                found[p] = None
+    return list(found)
+
+
+def duplicate_problems(fragments: Iterable[Fragment]) -> list[str]:
+    """One problem per id defined twice across the library."""
+    first: dict[str, Fragment] = {}
+    out = []
+    for f in fragments:
+        if f.id in first:
+            a = first[f.id]
+            out.append(
+                f"{f.path}:{f.line}: duplicate id '{f.id}' (first defined at {a.path}:{a.line}) — "
+                "rename one of them"
+            )
+        else:
+            first[f.id] = f
+    return out
+
+
+def raise_library_problems(problems: list[str]) -> None:
+    """Fail once with every library problem listed."""
+    raise_problems(
+        problems,
+        error=LibraryError,
+        prefix="fragment library: ",
+        heading="{n} problems in the fragment library:",
+    )
+
+
+# --------------------------------------------------------------------------- the library
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What ``fragments list`` and ``search`` narrow by; empty means any."""
+
+    kind: str = ""
+    tag: str = ""
+    meeting: str = ""
+    year: int | None = None
+    source: str = ""
+    needs_review: bool = False
+
+    def match(self, f: Fragment) -> bool:
+        """True when *f* passes every filter that is set."""
+        return (
+            (not self.kind or f.kind == self.kind)
+            and (not self.tag or self.tag in f.tags)
+            and (not self.meeting or self.meeting in f.source.meeting)
+            and (self.year is None or f.source.year == self.year)
+            and (not self.source or self.source in f.source.file or self.source in f.path)
+            and (not self.needs_review or f.review)
+        )
+
+
+class Library:
+    """All fragments of the library folders, validated, in a stable order."""
+
+    def __init__(self, fragments: Iterable[Fragment], dirs: Iterable[Path] = ()) -> None:
+        self.fragments: tuple[Fragment, ...] = tuple(fragments)
+        self.dirs = tuple(dirs)
+        self._by_id = {f.id: f for f in self.fragments}
+        self._linked: dict[str, set[str]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.fragments)
+
+    def ids(self) -> list[str]:
+        """Every fragment id, in library order."""
+        return [f.id for f in self.fragments]
+
+    def get(self, fid: str) -> Fragment:
+        """The fragment with id *fid*; a SpeechgenError with a did-you-mean otherwise."""
+        try:
+            return self._by_id[fid]
+        except KeyError:
+            hint = did_you_mean(fid, self._by_id) or " — run 'speechgen fragments list' to see the ids"
+            raise SpeechgenError(f"unknown fragment id '{fid}'{hint}") from None
+
+    def has(self, fid: str) -> bool:
+        """True when *fid* is in the library."""
+        return fid in self._by_id
+
+    def select(self, filters: Filters) -> list[Fragment]:
+        """Fragments passing *filters*, in library order."""
+        return [f for f in self.fragments if filters.match(f)]
+
+    def variants_of(self, frag: Fragment) -> list[Fragment]:
+        """Every fragment of the library in *frag*'s family of near-duplicates.
+
+        Links are followed in both directions and through the whole family: with three
+        copies linked to one canonical fragment, each copy's variants are the other two
+        and the canonical one.
+        """
+        if self._linked is None:
+            linked: dict[str, set[str]] = {}
+            for f in self.fragments:
+                for v in f.variants:
+                    if v.id and v.id != f.id:
+                        linked.setdefault(f.id, set()).add(v.id)
+                        linked.setdefault(v.id, set()).add(f.id)
+            self._linked = linked
+        seen = {frag.id}
+        todo = [frag.id]
+        while todo:
+            for nxt in self._linked.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return [f for f in self.fragments if f.id in seen and f.id != frag.id]
