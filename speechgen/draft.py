@@ -47,11 +47,28 @@ class Block:
 
     kind: BlockKind
     spans: tuple[Span, ...]
+    #: provenance: the id of the fragment this block was composed from ("" when none)
+    source: str = ""
 
     @property
     def text(self) -> str:
         """The plain text of the block."""
         return "".join(s.text for s in self.spans)
+
+
+@dataclass(frozen=True)
+class Note:
+    """A remark on some words of one block: a lint finding, shown as a Word comment.
+
+    *block* is the index in :attr:`Draft.blocks`; *text* the words exactly as they stand
+    in that block's text (the comment's anchor); *message* what the writer reads.
+    """
+
+    block: int
+    text: str
+    message: str
+    rule: str = ""
+    author: str = "speechgen"
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,7 @@ class Draft:
     date: dt.date | None = None
     date_text: str = ""  # the date as written when it is not a full date (2019年9月)
     meta: dict[str, str] = field(default_factory=dict)
+    notes: tuple[Note, ...] = ()
 
     @property
     def date_line(self) -> str:
