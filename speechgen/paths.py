@@ -58,3 +58,14 @@ def cache_dir() -> Path | None:
     except OSError:
         return None
     return path if os.access(path, os.W_OK) else None
+
+
+def cache_dir_wanted() -> Path | None:
+    """The cache folder speechgen would use, whether or not it is usable (None when switched off)."""
+    if os.environ.get("SPEECHGEN_NO_CACHE"):
+        return None
+    base = os.environ.get("SPEECHGEN_CACHE")
+    if base:
+        return Path(base)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "speechgen"

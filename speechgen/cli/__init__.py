@@ -130,19 +130,46 @@ def fragments_list(
     source: SourceOpt = "",
     needs_review: ReviewOpt = False,
     as_json: JsonOpt = False,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", "-n", min=0, help="Show at most this many (default: all; a page of 100 in a terminal; 0 = all)."),
+    ] = None,
+    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")] = 0,
 ) -> None:
     """List the fragments of the library.
 
     Example: speechgen fragments list --kind point --tag 调查研究
     """
-    from speechgen.cli.browse import fragment_json, list_table
+    from speechgen.cli.browse import PAGE, fragment_json, list_table
     from speechgen.library import open_store
 
-    frags = open_store(_dirs(library)).select(_filters(kind, tag, meeting, year, source, needs_review))
-    if as_json:
-        typer.echo(json.dumps([fragment_json(f) for f in frags], ensure_ascii=False, indent=1))
+    store = open_store(_dirs(library))
+    filters = _filters(kind, tag, meeting, year, source, needs_review)
+    if as_json:  # streamed: the same text as json.dumps(list, indent=1), one fragment at a time
+        _stream_json(fragment_json(f) for f in store.page(filters, limit or None, offset))
         return
-    list_table(frags)
+    if limit is None and _terminal():
+        limit = PAGE
+    total = store.count(filters)
+    list_table(list(store.page(filters, limit or None, offset)), total=total, offset=offset)
+
+
+def _terminal() -> bool:
+    import sys
+
+    return sys.stdout.isatty()
+
+
+def _stream_json(items: Any) -> None:
+    import sys
+
+    out = sys.stdout
+    first = True
+    for item in items:
+        text = json.dumps(item, ensure_ascii=False, indent=1).replace("\n", "\n ")
+        out.write(("[\n " if first else ",\n ") + text)
+        first = False
+    out.write("[]\n" if first else "\n]\n")
 
 
 @fragments_app.command("show")
@@ -157,16 +184,16 @@ def fragments_show(
     Example: speechgen fragments show s000.point.1
     """
     from speechgen.cli.browse import fragment_json, show_fragment
-    from speechgen.library import load_library
+    from speechgen.library import open_store
 
-    lib = load_library(_dirs(library))
-    frag = lib.get(fragment_id)
+    store = open_store(_dirs(library))  # one fragment by id: never the whole library
+    frag = store.get(fragment_id)
     if as_json:
         data = fragment_json(frag)
-        data["variants"] = [v.id for v in lib.variants_of(frag)]
+        data["variants"] = [v.id for v in store.variants_of(frag)]
         typer.echo(json.dumps(data, ensure_ascii=False, indent=1))
         return
-    show_fragment(frag, lib.variants_of(frag))
+    show_fragment(frag, store.variants_of(frag))
 
 
 @fragments_app.command("search")

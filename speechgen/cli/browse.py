@@ -39,8 +39,16 @@ def _cut(text: str, width: int) -> Text:
     return out
 
 
-def list_table(frags: list[Fragment]) -> None:
-    """Print the fragments as a table, one line a fragment (``fragments show`` has the rest)."""
+#: Rows shown in a terminal when no --limit is given.
+PAGE = 100
+
+
+def list_table(frags: list[Fragment], total: int | None = None, offset: int = 0) -> None:
+    """Print the fragments as a table, one line a fragment (``fragments show`` has the rest).
+
+    *total* is how many pass the filters; when it is more than shown, a last line says how
+    to see the rest (--offset, --limit 0).
+    """
     console = _console()
     # id, kind and size are never cut; the heading gives way to them, and tags and
     # source are shown only where the terminal is wide enough.
@@ -50,7 +58,12 @@ def list_table(frags: list[Fragment]) -> None:
     cols = 6 if wide else 4
     fixed = id_w + kind_w + 5 + (24 + 28 if wide else 0) + 3 * cols + 1
     label_w = max(8, min(44, console.width - fixed))
-    table = Table(title=f"{len(frags)} fragments", title_justify="left")
+    total = len(frags) if total is None else total
+    if total == len(frags) and not offset:
+        title = f"{total} fragments"
+    else:
+        title = f"fragments {offset + 1 if frags else offset}–{offset + len(frags)} of {total}"
+    table = Table(title=title, title_justify="left")
     table.add_column("id", no_wrap=True)
     table.add_column("kind", no_wrap=True)
     table.add_column("heading / first words", no_wrap=True, max_width=label_w)
@@ -66,6 +79,11 @@ def list_table(frags: list[Fragment]) -> None:
             row += [_cut(", ".join(f.tags[:4]), 24), _cut(f.source.file or f.path, 28)]
         table.add_row(*row)
     console.print(table)
+    if offset + len(frags) < total:
+        console.print(
+            f"{total - offset - len(frags)} more — --offset {offset + len(frags)} for the next page, "
+            "--limit 0 for all, --json for scripts"
+        )
 
 
 def highlighted(text: str) -> Text:

@@ -1,23 +1,36 @@
-"""A SQLite cache of the library with an FTS5 index over jieba tokens.
+"""A SQLite cache of the library with an FTS5 index over CJK bigrams.
 
 The cache lives in the user's cache folder (``SPEECHGEN_CACHE``, else
 ``$XDG_CACHE_HOME/speechgen`` or ``~/.cache/speechgen``), one database per set of
-library folders. Each library file is re-read when its size or modification time
-changes, and forgotten when it disappears, so the cache never serves stale fragments.
-Search ranks with SQLite's own BM25 (``bm25()`` of FTS5); jieba is imported only to
-tokenise what was not indexed yet and the query.
+library folders. Each library file is re-read when its size, modification time or status
+change time changes (a ``chmod`` changes the last), and forgotten when it disappears, so
+the cache never serves stale fragments.
+
+Fragments are indexed as they are cached, with the terms of
+:mod:`speechgen.library.terms` (character bigrams, no dictionary) in a contentless FTS5
+table of three columns, heading, body and tags, ranked by ``bm25()`` with the heading
+weighted highest. No jieba is loaded to index or to search.
+
+One process builds or updates a cache at a time (an exclusive ``flock`` on
+``<cache>.lock``); the others wait for it and then read. A cache that cannot be used (its
+path is a folder, its folder is read-only) is replaced by one in memory, with a warning.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import sqlite3
-from collections.abc import Iterator
+import sys
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from speechgen.errors import SpeechgenError, did_you_mean
 from speechgen.library.files import (
     Filters,
     Library,
@@ -27,27 +40,43 @@ from speechgen.library.files import (
     parse_library_file,
     raise_library_problems,
 )
+from speechgen.library.terms import (
+    FIELDS,
+    TERMS_VERSION,
+    fts5_any_query,
+    fts5_phrase_query,
+    index_text,
+    query_plan,
+    query_words,
+)
 from speechgen.library.textcheck import checks_version
 from speechgen.model import Fragment, Source
-from speechgen.paths import cache_dir
-from speechgen.words import words_version
+from speechgen.paths import cache_dir, cache_dir_wanted
 
-SCHEMA = 6
+SCHEMA = 7
 
-_DDL = """
+_DDL = f"""
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(
-    path TEXT PRIMARY KEY, shown TEXT, mtime_ns INTEGER, size INTEGER,
+    path TEXT PRIMARY KEY, shown TEXT, mtime_ns INTEGER, ctime_ns INTEGER, size INTEGER,
     source TEXT, problems TEXT, meeting TEXT, year INTEGER, sfile TEXT);
 CREATE TABLE IF NOT EXISTS frags(
     rowid INTEGER PRIMARY KEY, path TEXT, ord INTEGER, id TEXT, line INTEGER,
-    data TEXT, indexed INTEGER DEFAULT 0, kind TEXT, review INTEGER, tags TEXT);
+    data TEXT, kind TEXT, review INTEGER, tags TEXT);
 CREATE INDEX IF NOT EXISTS frags_id ON frags(id);
 CREATE INDEX IF NOT EXISTS frags_path ON frags(path, ord);
-CREATE INDEX IF NOT EXISTS frags_todo ON frags(indexed) WHERE indexed = 0;
-CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(tokens, tokenize='unicode61');
-CREATE TABLE IF NOT EXISTS queries(query TEXT PRIMARY KEY, tokens TEXT, expr TEXT);
+CREATE TABLE IF NOT EXISTS links(path TEXT, a TEXT, b TEXT);
+CREATE INDEX IF NOT EXISTS links_path ON links(path);
+CREATE INDEX IF NOT EXISTS links_a ON links(a);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
+    {", ".join(name for name, _ in FIELDS)}, content='',
+    tokenize='unicode61 remove_diacritics 0');
 """
+_WEIGHTS = ", ".join(str(w) for _, w in FIELDS)
+_TABLES = ("files", "frags", "links", "fts", "queries")
+
+#: How many ids did-you-mean compares a mistyped id with, at most (those sharing its longest prefix).
+DID_YOU_MEAN_CANDIDATES = 2000
 
 
 @dataclass(frozen=True)
@@ -58,35 +87,49 @@ class Hit:
     score: float
 
 
+_warned: set[str] = set()
+
+
+def _warn(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        sys.stderr.write(f"warning: {message}\n")
+
+
 def _db_path(dirs: list[Path]) -> str:
     base = cache_dir()
     if base is None:
+        wanted = cache_dir_wanted()
+        if wanted is not None:
+            _unusable(str(wanted), "the folder cannot be created or written")
         return ":memory:"
     key = "\n".join(str(d.resolve()) for d in dirs)
     digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
     return str(base / f"library-{digest}.sqlite3")
 
 
+def _unusable(path: str, why: str) -> None:
+    _warn(
+        f"cannot use the cache {path} ({why}) — running without a cache, which is slower; "
+        "make it a writable folder or set SPEECHGEN_CACHE to one"
+    )
+
+
 def _connect(path: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+    conn = sqlite3.connect(path, timeout=60, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL" if path != ":memory:" else "PRAGMA journal_mode=MEMORY")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT)")
     row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-    schema = f"{SCHEMA} checks {checks_version()}"  # new validation rules re-check every file
+    # New validation rules re-check every file; new search terms re-index them.
+    schema = f"{SCHEMA} checks {checks_version()} terms {TERMS_VERSION}"
     if row is None or row[0] != schema:
         # A cache written by another version of speechgen: start it again.
         conn.executescript(
-            "DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS frags; DROP TABLE IF EXISTS fts; "
-            "DROP TABLE IF EXISTS queries; DELETE FROM meta;"
+            "".join(f"DROP TABLE IF EXISTS {t};" for t in _TABLES) + "DELETE FROM meta;"
         )
         conn.execute("INSERT INTO meta VALUES('schema', ?)", (schema,))
     conn.executescript(_DDL)
-    row = conn.execute("SELECT value FROM meta WHERE key='words'").fetchone()
-    if row is None or row[0] != words_version():
-        # Tokens depend on jieba and the domain dictionary: a new one re-tokenises all.
-        conn.executescript("DELETE FROM fts; DELETE FROM queries; UPDATE frags SET indexed = 0;")
-        conn.execute("INSERT OR REPLACE INTO meta VALUES('words', ?)", (words_version(),))
     return conn
 
 
@@ -100,9 +143,30 @@ def _open(path: str) -> sqlite3.Connection:
     try:
         return _connect(path)
     except sqlite3.DatabaseError:
+        if Path(path).is_dir() or not os.access(Path(path).parent, os.W_OK):
+            raise
         # A damaged cache is only a cache: start it again.
         _remove(path)
         return _connect(path)
+
+
+@contextlib.contextmanager
+def _building(path: str) -> Iterator[None]:
+    """Hold the cache's build lock: one process at a time brings a cache up to date."""
+    if path == ":memory:":
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: SQLite's own locking only
+        yield
+        return
+    fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _source_json(source: Source) -> str:
@@ -117,22 +181,60 @@ def _source_from_json(text: str) -> Source:
     return Source(**d)
 
 
+def _pack(d: dict[str, Any]) -> bytes:
+    # zlib level 1: a third of the JSON's size for a few microseconds (the cache stays under 2x the YAML)
+    return zlib.compress(json.dumps(d, ensure_ascii=False).encode("utf-8"), 1)
+
+
+def _unpack(data: bytes) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(zlib.decompress(data))
+    return result
+
+
+def fragment_fields(f: Fragment) -> tuple[str, str, str]:
+    """The texts of a fragment's indexed fields (:data:`~speechgen.library.terms.FIELDS`)."""
+    body = [f.text, *(sp.lead + sp.text for sp in f.subpoints), f.tail]
+    return f.heading, "\n".join(body), " ".join(f.tags)
+
+
+def _fts_row(rowid: int, f: Fragment) -> tuple[int, str, str, str]:
+    heading, body, tags = fragment_fields(f)
+    return rowid, index_text(heading), index_text(body), index_text(tags)
+
+
 class Index:
     """The cached, validated library of some folders, with ranked search."""
 
     def __init__(self, dirs: list[Path]) -> None:
         self.dirs = dirs
-        path = _db_path(dirs)
-        self.conn = _open(path)
         self._sources: dict[str, tuple[str, Source]] = {}
+        path = _db_path(dirs)
+        if path != ":memory:" and Path(path).is_dir():
+            _unusable(path, "it is a folder")
+            path = ":memory:"
         try:
-            self.refresh()
-        except sqlite3.DatabaseError:
-            # The cache is damaged or of an unknown shape; it is only a cache.
-            self.conn.close()
-            _remove(path)
+            self._start(path)
+        except (OSError, sqlite3.OperationalError) as exc:
+            if path == ":memory:":
+                raise
+            _unusable(path, getattr(exc, "strerror", None) or str(exc))
+            self._start(":memory:")
+
+    def _start(self, path: str) -> None:
+        with _building(path):
             self.conn = _open(path)
-            self.refresh()
+            try:
+                self.refresh()
+            except sqlite3.DatabaseError as exc:
+                if isinstance(exc, sqlite3.OperationalError) and (
+                    "readonly" in str(exc) or "disk I/O" in str(exc) or "unable to open" in str(exc)
+                ):
+                    raise
+                # The cache is damaged or of an unknown shape; it is only a cache.
+                self.conn.close()
+                _remove(path)
+                self.conn = _open(path)
+                self.refresh()
 
     # ------------------------------------------------------------------ sync
     def refresh(self) -> None:
@@ -141,52 +243,80 @@ class Index:
         stats = {}
         for p in files:
             st = p.stat()
-            stats[str(p.resolve())] = (p, st.st_mtime_ns, st.st_size)
+            stats[str(p.resolve())] = (p, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
         known = {
-            row[0]: (row[1], row[2])
-            for row in self.conn.execute("SELECT path, mtime_ns, size FROM files")
+            row[0]: (row[1], row[2], row[3])
+            for row in self.conn.execute("SELECT path, mtime_ns, ctime_ns, size FROM files")
         }
-        stale = [k for k, (_, m, s) in stats.items() if known.get(k) != (m, s)]
+        stale = [k for k, (_, m, c, s) in stats.items() if known.get(k) != (m, c, s)]
         gone = [k for k in known if k not in stats]
         if stale or gone:
             self._sync(stats, stale, gone)
         problems: list[str] = []
-        for (text,) in self.conn.execute("SELECT problems FROM files ORDER BY path"):
+        for (text,) in self.conn.execute("SELECT problems FROM files WHERE problems != '[]' ORDER BY path"):
             problems += json.loads(text)
-        if self.conn.execute(
-            "SELECT 1 FROM frags GROUP BY id HAVING COUNT(*) > 1 LIMIT 1"
-        ).fetchone():
-            problems += duplicate_problems(self._all())
+        dups = self.conn.execute("SELECT value FROM meta WHERE key='dups'").fetchone()
+        if dups is None or dups[0] == "1":
+            problems += duplicate_problems(self._duplicates())
         raise_library_problems(problems)
 
-    def _sync(self, stats: dict[str, tuple[Path, int, int]], stale: list[str], gone: list[str]) -> None:
+    def _duplicates(self) -> Iterator[Fragment]:
+        """The fragments whose id is defined more than once, in library order."""
+        rows = self.conn.execute(
+            "SELECT path, line, data FROM frags WHERE id IN "
+            "(SELECT id FROM frags GROUP BY id HAVING COUNT(*) > 1) ORDER BY path, ord"
+        )
+        for row in rows.fetchall():
+            yield self._fragment(*row)
+
+    def _sync(self, stats: dict[str, tuple[Path, int, int, int]], stale: list[str], gone: list[str]) -> None:
         c = self.conn
         c.execute("BEGIN IMMEDIATE")
         try:
             for key in gone + stale:
-                c.execute(
-                    "DELETE FROM fts WHERE rowid IN (SELECT rowid FROM frags WHERE path=?)", (key,)
-                )
+                old = c.execute("SELECT rowid, path, line, data FROM frags WHERE path=?", (key,)).fetchall()
+                if old:
+                    # A contentless index forgets a row when told the terms it was given.
+                    c.executemany(
+                        "INSERT INTO fts(fts, rowid, heading, body, tags) VALUES('delete', ?, ?, ?, ?)",
+                        [_fts_row(r, self._fragment(k, line, data)) for r, k, line, data in old],
+                    )
+                c.execute("DELETE FROM links WHERE path=?", (key,))
                 c.execute("DELETE FROM frags WHERE path=?", (key,))
                 c.execute("DELETE FROM files WHERE path=?", (key,))
+                self._sources.pop(key, None)
+            next_row = (c.execute("SELECT MAX(rowid) FROM frags").fetchone()[0] or 0) + 1
             for key in stale:
-                path, mtime, size = stats[key]
+                path, mtime, ctime, size = stats[key]
                 lf = parse_library_file(path)
                 src = lf.source
                 c.execute(
-                    "INSERT INTO files VALUES(?,?,?,?,?,?,?,?,?)",
-                    (key, lf.path, mtime, size, _source_json(src),
+                    "INSERT INTO files VALUES(?,?,?,?,?,?,?,?,?,?)",
+                    (key, lf.path, mtime, ctime, size, _source_json(src),
                      json.dumps(list(lf.problems), ensure_ascii=False), src.meeting, src.year, src.file),
                 )
+                rowids = range(next_row, next_row + len(lf.fragments))
+                next_row += len(lf.fragments)
                 c.executemany(
-                    "INSERT INTO frags(path, ord, id, line, data, kind, review, tags) "
-                    "VALUES(?,?,?,?,?,?,?,?)",
+                    "INSERT INTO frags(rowid, path, ord, id, line, data, kind, review, tags) "
+                    "VALUES(?,?,?,?,?,?,?,?,?)",
                     [
-                        (key, i, f.id, f.line, json.dumps(f.to_dict(), ensure_ascii=False),
+                        (r, key, i, f.id, f.line, _pack(f.to_dict()),
                          f.kind, int(f.review), _SEP + _SEP.join(f.tags) + _SEP)
-                        for i, f in enumerate(lf.fragments)
+                        for i, (r, f) in enumerate(zip(rowids, lf.fragments, strict=True))
                     ],
                 )
+                c.executemany(
+                    "INSERT INTO fts(rowid, heading, body, tags) VALUES(?,?,?,?)",
+                    [_fts_row(r, f) for r, f in zip(rowids, lf.fragments, strict=True)],
+                )
+                c.executemany(
+                    "INSERT INTO links VALUES(?, ?, ?)",
+                    [(key, a, b) for f in lf.fragments for v in f.variants if v.id and v.id != f.id
+                     for a, b in ((f.id, v.id), (v.id, f.id))],
+                )
+            dup = c.execute("SELECT 1 FROM frags GROUP BY id HAVING COUNT(*) > 1 LIMIT 1").fetchone()
+            c.execute("INSERT OR REPLACE INTO meta VALUES('dups', ?)", ("1" if dup else "0",))
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
@@ -199,108 +329,155 @@ class Index:
             self._sources[key] = (row[0], _source_from_json(row[1]))
         return self._sources[key]
 
-    def _fragment(self, key: str, line: int, data: str) -> Fragment:
+    def _fragment(self, key: str, line: int, data: bytes) -> Fragment:
         shown, source = self._source(key)
-        return fragment_from_dict(json.loads(data), source, shown, line)
+        return fragment_from_dict(_unpack(data), source, shown, line)
 
-    def _all(self, filters: Filters | None = None) -> Iterator[Fragment]:
+    def _rows(self, filters: Filters | None, limit: int | None = None, offset: int = 0) -> Iterator[Fragment]:
         where, params = _where(filters)
+        page = ""
+        if limit is not None or offset:
+            page = " LIMIT ? OFFSET ?"
+            params = [*params, -1 if limit is None else limit, offset]
         rows = self.conn.execute(
             "SELECT f.path, f.line, f.data FROM frags f JOIN files s ON s.path = f.path "
-            f"WHERE {where} ORDER BY f.path, f.ord",
+            f"WHERE {where} ORDER BY f.path, f.ord{page}",
             params,
         )
         for key, line, data in rows:
             yield self._fragment(key, line, data)
+
+    def _all(self, filters: Filters | None = None) -> Iterator[Fragment]:
+        return self._rows(filters)
 
     def library(self) -> Library:
         """Every fragment, in file order."""
         return Library(self._all(), self.dirs)
 
     def get(self, fid: str) -> Fragment:
-        """The fragment with id *fid*, read by its key; a did-you-mean error otherwise."""
+        """The fragment with id *fid*, read by its key; a did-you-mean error otherwise.
+
+        Never loads the library: a mistyped id is compared only with the ids sharing its
+        longest known prefix (at most :data:`DID_YOU_MEAN_CANDIDATES`).
+        """
         row = self.conn.execute(
             "SELECT path, line, data FROM frags WHERE id=? ORDER BY path, ord LIMIT 1", (fid,)
         ).fetchone()
         if row is None:
-            return self.library().get(fid)  # raises with the did-you-mean
+            hint = did_you_mean(fid, self._near_ids(fid)) or " — run 'speechgen fragments list' to see the ids"
+            raise SpeechgenError(f"unknown fragment id '{fid}'{hint}")
         return self._fragment(*row)
+
+    def has(self, fid: str) -> bool:
+        """True when *fid* is in the library."""
+        return self.conn.execute("SELECT 1 FROM frags WHERE id=? LIMIT 1", (fid,)).fetchone() is not None
+
+    def _near_ids(self, fid: str) -> list[str]:
+        """Ids sharing the longest prefix of *fid* that any id has (through the id index)."""
+        lo, hi = 0, len(fid)
+        # the longest prefix length with at least one id, by bisection (a prefix of a prefix matches too)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self._with_prefix(fid[:mid], 1):
+                lo = mid
+            else:
+                hi = mid - 1
+        return self._with_prefix(fid[:lo], DID_YOU_MEAN_CANDIDATES) if lo else []
+
+    def _with_prefix(self, prefix: str, limit: int) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT DISTINCT id FROM frags WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit),
+        )
+        return [r[0] for r in rows]
+
+    def variants_of(self, frag: Fragment) -> list[Fragment]:
+        """Every fragment in *frag*'s family of near-duplicates (as :meth:`Library.variants_of`)."""
+        seen = {frag.id}
+        todo = [frag.id]
+        while todo:
+            for (nxt,) in self.conn.execute("SELECT b FROM links WHERE a=?", (todo.pop(),)):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        seen.discard(frag.id)
+        if not seen:
+            return []
+        marks = ",".join("?" * len(seen))
+        rows = self.conn.execute(
+            f"SELECT path, line, data FROM frags WHERE id IN ({marks}) ORDER BY path, ord", list(seen)
+        )
+        return [self._fragment(*r) for r in rows.fetchall()]
 
     def select(self, filters: Filters) -> list[Fragment]:
         """Fragments passing *filters*, in file order; the filtering happens in SQLite."""
         return list(self._all(filters))
 
+    def page(self, filters: Filters, limit: int | None = None, offset: int = 0) -> Iterator[Fragment]:
+        """Fragments passing *filters*, in file order, from *offset* on, at most *limit*; read as they go."""
+        return self._rows(filters, limit, offset)
+
+    def count(self, filters: Filters) -> int:
+        """How many fragments pass *filters*."""
+        where, params = _where(filters)
+        row = self.conn.execute(
+            f"SELECT COUNT(*) FROM frags f JOIN files s ON s.path = f.path WHERE {where}", params
+        ).fetchone()
+        return int(row[0])
+
     # ------------------------------------------------------------------ search
-    def _ensure_indexed(self) -> None:
-        todo = self.conn.execute("SELECT rowid, data FROM frags WHERE indexed=0").fetchall()
-        if not todo:
-            return
-        from speechgen.words import search_tokens
-
-        rows = []
-        for rowid, data in todo:
-            d: dict[str, Any] = json.loads(data)
-            text = " ".join(
-                [str(d.get("heading") or ""), str(d.get("text") or ""), str(d.get("tail") or "")]
-                + [f"{s.get('lead', '')}{s.get('text', '')}" for s in d.get("subpoints") or ()]
-                + list(d.get("tags") or ())
-            )
-            rows.append((rowid, " ".join(search_tokens(text))))
-        c = self.conn
-        c.execute("BEGIN IMMEDIATE")
-        c.executemany("INSERT OR REPLACE INTO fts(rowid, tokens) VALUES(?,?)", rows)
-        c.executemany("UPDATE frags SET indexed=1 WHERE rowid=?", [(r,) for r, _ in rows])
-        c.execute("COMMIT")
-
-    def _query(self, query: str) -> tuple[list[str], str]:
-        """(words, FTS5 expression) of *query*, remembered so a repeated query needs no jieba.
-
-        Each word of the query (jieba's precise mode) matches itself, or all the shorter
-        words search mode finds inside it — the index holds search-mode tokens, so a part
-        of a dictionary word (政治责任 in 政治责任感) still finds it. Words are OR-ed.
-        """
-        row = self.conn.execute("SELECT tokens, expr FROM queries WHERE query=?", (query,)).fetchone()
-        if row is not None:
-            return [w for w in row[0].split(" ") if w], row[1]
-        from speechgen.words import search_tokens, tokens
-
-        words = list(dict.fromkeys(tokens(query)))
-        clauses = []
-        for w in words:
-            parts = [p for p in dict.fromkeys(search_tokens(w)) if p != w]
-            clause = _quote(w)
-            if parts:
-                clause = f"({clause} OR ({' AND '.join(_quote(p) for p in parts)}))"
-            clauses.append(clause)
-        expr = " OR ".join(clauses)
-        self.conn.execute("INSERT OR REPLACE INTO queries VALUES(?, ?, ?)", (query, " ".join(words), expr))
-        return words, expr
-
     def query_tokens(self, query: str) -> list[str]:
         """The words of *query* as search sees them (for marking them in snippets)."""
-        return self._query(query)[0]
+        return query_words(query)
 
     def search(self, query: str, filters: Filters | None = None, limit: int = 10) -> list[Hit]:
-        """Fragments ranked by BM25 over jieba tokens; exact-phrase matches come first."""
-        self._ensure_indexed()
-        words, match = self._query(query)
-        if not words:
+        """Fragments ranked by BM25 over character bigrams (heading first); exact phrases first.
+
+        First the fragments holding every word of the query as written; when they are
+        fewer than *limit*, those holding any word whole; when none holds a word whole,
+        those holding a third of the query's bigrams (checked on the candidates FTS5 ranks
+        best, as FTS5 has no minimum-should-match).
+        """
+        plan = query_plan(query)
+        if not plan:
             return []
-        where, params = _where(filters)
         phrase = "".join(query.split())
-        rows = self.conn.execute(
-            "SELECT f.path, f.line, f.data, bm25(fts) FROM fts "
-            "JOIN frags f ON f.rowid = fts.rowid JOIN files s ON s.path = f.path "
-            f"WHERE fts MATCH ? AND {where} ORDER BY bm25(fts) LIMIT ?",
-            [match, *params, max(limit * 20, 200)],
-        )
-        hits = [Hit(self._fragment(key, line, data), -float(rank)) for key, line, data, rank in rows]
-        hits.sort(key=lambda h: (phrase not in h.fragment.full_text, -h.score))
-        return hits[:limit]
+        bigrams = {t for p in plan for t in p if len(t) == 2}
+        need = -(-len(bigrams) // 3)  # Lucene's minimum-should-match: 基层 finds 基层减负
 
+        def phrases(_text: str) -> bool:
+            return True  # FTS5 matched the phrases themselves
 
-def _quote(word: str) -> str:
-    return '"' + word.replace('"', '""') + '"'
+        def third(text: str) -> bool:
+            return sum(b in text for b in bigrams) >= need
+
+        tiers: list[tuple[str, Callable[[str], bool]]] = [(fts5_phrase_query(plan), phrases)]
+        if len(plan) > 1:
+            tiers.append((" OR ".join(fts5_phrase_query([p]) for p in plan), phrases))
+        tiers.append((fts5_any_query(plan), third))
+        where, params = _where(filters)
+        hits: dict[int, Hit] = {}
+        for tier, (expr, keep) in enumerate(tiers):
+            if len(hits) >= limit or (tier == len(tiers) - 1 and (hits or len(bigrams) < 2)):
+                break
+            rows = self.conn.execute(
+                f"SELECT f.rowid, f.path, f.line, f.data, bm25(fts, {_WEIGHTS}) FROM fts "
+                "JOIN frags f ON f.rowid = fts.rowid JOIN files s ON s.path = f.path "
+                f"WHERE fts MATCH ? AND {where} ORDER BY bm25(fts, {_WEIGHTS}) LIMIT ?",
+                [expr, *params, max(limit * 20, 200)],
+            )
+            found = []
+            for rowid, key, line, data, rank in rows:
+                if rowid in hits:
+                    continue
+                frag = self._fragment(key, line, data)
+                if keep("\n".join(fragment_fields(frag)).lower()):
+                    found.append((Hit(frag, -float(rank)), rowid))
+            # ties (copies of one text) in library order
+            found.sort(key=lambda t: (phrase not in t[0].fragment.full_text, -round(t[0].score, 9), t[1]))
+            for hit, rowid in found:
+                hits.setdefault(rowid, hit)
+        return list(hits.values())[:limit]
 
 
 _SEP = "\x1f"  # between tags in the tags column, and around them

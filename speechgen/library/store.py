@@ -8,6 +8,7 @@ folders with their SQLite cache and full-text index (:mod:`speechgen.library.sql
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -35,7 +36,26 @@ class Store(Protocol):
         ...
 
     def get(self, fid: str) -> Fragment:
-        """One fragment by id; a SpeechgenError with a did-you-mean when there is none."""
+        """One fragment by id; a SpeechgenError with a did-you-mean when there is none.
+
+        Never loads the whole library: the cost does not grow with its size.
+        """
+        ...
+
+    def has(self, fid: str) -> bool:
+        """True when *fid* is in the library."""
+        ...
+
+    def variants_of(self, frag: Fragment) -> list[Fragment]:
+        """*frag*'s family of near-duplicates (as :meth:`Library.variants_of`), in library order."""
+        ...
+
+    def page(self, filters: Filters, limit: int | None = None, offset: int = 0) -> Iterator[Fragment]:
+        """The fragments passing *filters* from *offset* on, at most *limit*, read as they go."""
+        ...
+
+    def count(self, filters: Filters) -> int:
+        """How many fragments pass *filters*."""
         ...
 
     def select(self, filters: Filters) -> list[Fragment]:
@@ -47,7 +67,11 @@ class Store(Protocol):
         ...
 
     def query_tokens(self, query: str) -> list[str]:
-        """The words of *query* as search sees them (to mark them in snippets)."""
+        """The words of *query* as search sees them (to mark them in snippets).
+
+        Documents and queries are tokenised only by :mod:`speechgen.library.terms`
+        (``index_terms``, ``query_plan``), so every store ranks with the same terms.
+        """
         ...
 
 

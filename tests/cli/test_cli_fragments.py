@@ -208,7 +208,7 @@ def test_internal_errors_ask_for_a_report(lib: str, monkeypatch: pytest.MonkeyPa
     def boom(*_a: object, **_k: object) -> None:
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr(speechgen.library.sqlite.Index, "select", boom)
+    monkeypatch.setattr(speechgen.library.sqlite.Index, "page", boom)
     code, _, err = run("fragments", "list", "-L", lib)
     assert code == 1
     assert err == (
@@ -260,3 +260,39 @@ def test_list_table_keeps_ids_whole_and_fits_the_terminal(lib: str, columns: str
 
     assert max(cell_len(line) for line in out.splitlines()) <= int(columns)
     assert ("000_demo.txt" in out) == (int(columns) >= 120)
+
+
+def test_list_json_streams_the_same_text_as_one_dump(lib: str) -> None:
+    from speechgen.cli.browse import fragment_json
+    from speechgen.library import load_library
+    from speechgen.paths import library_dirs
+
+    frags = load_library(library_dirs([Path(lib)])).fragments
+    for args, chosen in ((), frags), (("--tag", "没有这个标签"), ()), (("--limit", "1", "--offset", "1"), frags[1:2]):
+        code, out, err = run("fragments", "list", "-L", lib, "--json", *args)
+        assert code == 0, err
+        assert out == json.dumps([fragment_json(f) for f in chosen], ensure_ascii=False, indent=1) + "\n"
+
+
+def test_list_pages_with_limit_and_offset(lib: str) -> None:
+    code, out, _ = run("fragments", "list", "-L", lib, "--limit", "2", "--offset", "1")
+    assert code == 0
+    n = len(run_json("fragments", "list", "-L", lib))
+    assert f"fragments 2–3 of {n}" in out
+    assert f"{n - 3} more — --offset 3 for the next page, --limit 0 for all, --json for scripts" in out
+    code, out, _ = run("fragments", "list", "-L", lib, "--limit", "0")
+    assert f"{n} fragments" in out and "more —" not in out
+
+
+def test_show_never_loads_the_whole_library(lib: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from speechgen.library.sqlite import Index
+
+    def whole(_self: Index) -> None:
+        raise AssertionError("the whole library was loaded")
+
+    monkeypatch.setattr(Index, "library", whole)
+    code, out, err = run("fragments", "show", "d.point.2", "-L", lib)
+    assert code == 0, err
+    assert "e.point.2" in out
+    code, _, err = run("fragments", "show", "d.piont.2", "-L", lib)
+    assert code == 2 and "did you mean 'd.point.2'?" in err

@@ -111,27 +111,24 @@ def test_search_of_only_punctuation_finds_nothing(lib: Path) -> None:
     assert Index([lib]).search("，。！") == []
 
 
-def test_a_repeated_query_needs_no_jieba(lib: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    first = [h.fragment.id for h in Index([lib]).search("形式主义官僚主义")]
-    import speechgen.words
+def test_search_never_needs_jieba(lib: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Indexing and queries use character bigrams (speechgen.library.terms), never jieba."""
+    import sys
 
-    def no_jieba(_text: str) -> list[str]:
-        raise AssertionError("jieba was asked again")
-
-    monkeypatch.setattr(speechgen.words, "tokens", no_jieba)
-    assert [h.fragment.id for h in Index([lib]).search("形式主义官僚主义")] == first
-    with pytest.raises(AssertionError, match="jieba was asked again"):
-        Index([lib]).search("调查研究之风")
+    monkeypatch.setitem(sys.modules, "jieba", None)  # any import of jieba fails
+    assert [h.fragment.id for h in Index([lib]).search("形式主义官僚主义")] == ["a.2"]
+    assert [h.fragment.id for h in Index([lib]).search("调查研究之风")][:1] == ["a.1"]
 
 
-def test_a_new_domain_dictionary_reindexes(lib: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_search_terms_reindex(lib: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     Index([lib]).search("形式主义")
     import speechgen.library.sqlite
 
-    monkeypatch.setattr(speechgen.library.sqlite, "words_version", lambda: "another dictionary")
+    monkeypatch.setattr(speechgen.library.sqlite, "TERMS_VERSION", "another tokeniser")
     idx = Index([lib])
-    assert idx.conn.execute("SELECT COUNT(*) FROM queries").fetchone()[0] == 0
-    assert idx.conn.execute("SELECT COUNT(*) FROM frags WHERE indexed = 1").fetchone()[0] == 0
+    assert idx.conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0].endswith(
+        "another tokeniser"
+    )
     assert [h.fragment.id for h in idx.search("形式主义")] == ["a.2"]
 
 
