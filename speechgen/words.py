@@ -42,13 +42,26 @@ def words_version() -> str:
 def _jieba() -> Any:
     import jieba
 
-    jieba.setLogLevel(logging.WARNING)
-    tmp = cache_dir()
-    if tmp is not None:
-        # jieba keeps its prefix-dictionary cache here; the default (/tmp) is shared.
-        jieba.dt.tmp_dir = str(tmp)
+    # jieba logs a traceback when its cache cannot be written (a read-only cache folder);
+    # the cache is only a cache, so jieba says nothing.
+    jieba.setLogLevel(logging.CRITICAL + 1)
+    # jieba keeps its prefix-dictionary cache in speechgen's cache folder, never in the
+    # shared temporary folder (/tmp/jieba.cache could be planted by another local user);
+    # without a cache folder, in a private folder of this run, removed at exit.
+    jieba.dt.tmp_dir = str(cache_dir() or _private_dir())
+    jieba.dt.cache_file = None
     jieba.load_userdict(str(domain_dictionary()))
     return jieba
+
+
+def _private_dir() -> str:
+    import atexit
+    import shutil
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix="speechgen-jieba-")  # mode 0700: this user only
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def tokens(text: str) -> list[str]:

@@ -210,7 +210,7 @@ def fragments_search(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many hits to show.")] = 10,
     as_json: JsonOpt = False,
 ) -> None:
-    """Search the library, best match first (BM25 over jieba words).
+    """Search the library, best match first (BM25 over character pairs, headings first).
 
     Example: speechgen fragments search 调查研究 --kind point
     """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,12 +21,13 @@ TEXT_FUNCTIONS = frozenset({"blank"})
 # --------------------------------------------------------------------------- parsing
 
 
-def _id_lines(text: str) -> dict[str, int]:
-    lines: dict[str, int] = {}
+def _id_lines(text: str) -> dict[str, list[int]]:
+    """The lines of each ``id:``, in order (an id written twice has two)."""
+    lines: dict[str, list[int]] = {}
     for no, line in enumerate(text.splitlines(), 1):
         m = re.match(r"\s*-?\s*id:\s*['\"]?([^'\"#\s]+)", line)
-        if m and m.group(1) not in lines:
-            lines[m.group(1)] = no
+        if m:
+            lines.setdefault(m.group(1), []).append(no)
     return lines
 
 
@@ -202,11 +204,14 @@ def parse_library_file(path: Path) -> LibraryFile:
         return LibraryFile(shown, Source(), (), (problem,))
     source = _source(data.get("source"))
     lines = _id_lines(text)
+    seen: dict[str, int] = {}
     frags: list[Fragment] = []
     problems: list[str] = []
     for index, raw in enumerate(data["fragments"], 1):
-        fid = raw.get("id") if isinstance(raw, dict) else None
-        line = lines.get(str(fid), 0)
+        fid = str(raw.get("id") if isinstance(raw, dict) else None)
+        at = lines.get(fid, [])
+        nth = seen[fid] = seen.get(fid, -1) + 1  # the second fragment with an id sits at its second line
+        line = at[nth] if nth < len(at) else (at[0] if at else 0)
         where = f"{shown}:{line}" if line else f"{shown} (fragment {index})"
         found = check_fragment(raw, where)
         problems += found
@@ -229,6 +234,15 @@ def find_library_files(dirs: Iterable[Path]) -> list[Path]:
         for p in sorted(d.rglob("*.y*ml")):
             if p.suffix in (".yaml", ".yml") and p.is_file():
                 found[p] = None
+        unreadable: list[OSError] = []
+        for _ in os.walk(d, onerror=unreadable.append):  # rglob skips such folders silently
+            pass
+        if unreadable:
+            raise_library_problems([
+                f"{display_path(Path(e.filename))}: cannot read this folder ({e.strerror}) — "
+                "make it readable, or move it out of the library folder"
+                for e in unreadable
+            ])
     return list(found)
 
 

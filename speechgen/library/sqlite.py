@@ -202,6 +202,40 @@ def _fts_row(rowid: int, f: Fragment) -> tuple[int, str, str, str]:
     return rowid, index_text(heading), index_text(body), index_text(tags)
 
 
+#: Files to read before a pool of processes shares the reading (parsing YAML is most of a cold start).
+POOL_FROM = 64
+
+
+def _prepare(path: Path) -> tuple[Any, ...]:
+    """One library file, parsed and validated, as the rows the cache stores (without keys)."""
+    lf = parse_library_file(path)
+    src = lf.source
+    frags = [
+        (f.id, f.line, _pack(f.to_dict()), f.kind, int(f.review), _SEP + _SEP.join(f.tags) + _SEP)
+        for f in lf.fragments
+    ]
+    fts = [_fts_row(0, f)[1:] for f in lf.fragments]
+    links = [(a, b) for f in lf.fragments for v in f.variants if v.id and v.id != f.id
+             for a, b in ((f.id, v.id), (v.id, f.id))]
+    problems = json.dumps(list(lf.problems), ensure_ascii=False)
+    return lf.path, _source_json(src), problems, src.meeting, src.year, src.file, frags, fts, links
+
+
+def _prepare_all(paths: list[Path]) -> Iterator[tuple[Any, ...]]:
+    """:func:`_prepare` of each path, in order; shared by a pool of processes when there are many."""
+    workers = min(os.cpu_count() or 1, 4)
+    if len(paths) < POOL_FROM or workers < 2 or sys.platform == "win32":
+        yield from map(_prepare, paths)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    step = workers * 8  # files in flight at a time: memory stays bounded whatever the library's size
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        for i in range(0, len(paths), step):
+            yield from pool.map(_prepare, paths[i : i + step])
+
+
 class Index:
     """The cached, validated library of some folders, with ranked search."""
 
@@ -286,35 +320,25 @@ class Index:
                 c.execute("DELETE FROM files WHERE path=?", (key,))
                 self._sources.pop(key, None)
             next_row = (c.execute("SELECT MAX(rowid) FROM frags").fetchone()[0] or 0) + 1
-            for key in stale:
-                path, mtime, ctime, size = stats[key]
-                lf = parse_library_file(path)
-                src = lf.source
+            for key, prepared in zip(stale, _prepare_all([stats[k][0] for k in stale]), strict=True):
+                _, mtime, ctime, size = stats[key]
+                shown, source, problems, meeting, year, sfile, frags, fts, links = prepared
                 c.execute(
                     "INSERT INTO files VALUES(?,?,?,?,?,?,?,?,?,?)",
-                    (key, lf.path, mtime, ctime, size, _source_json(src),
-                     json.dumps(list(lf.problems), ensure_ascii=False), src.meeting, src.year, src.file),
+                    (key, shown, mtime, ctime, size, source, problems, meeting, year, sfile),
                 )
-                rowids = range(next_row, next_row + len(lf.fragments))
-                next_row += len(lf.fragments)
+                rowids = range(next_row, next_row + len(frags))
+                next_row += len(frags)
                 c.executemany(
                     "INSERT INTO frags(rowid, path, ord, id, line, data, kind, review, tags) "
                     "VALUES(?,?,?,?,?,?,?,?,?)",
-                    [
-                        (r, key, i, f.id, f.line, _pack(f.to_dict()),
-                         f.kind, int(f.review), _SEP + _SEP.join(f.tags) + _SEP)
-                        for i, (r, f) in enumerate(zip(rowids, lf.fragments, strict=True))
-                    ],
+                    [(r, key, i, *row) for i, (r, row) in enumerate(zip(rowids, frags, strict=True))],
                 )
                 c.executemany(
                     "INSERT INTO fts(rowid, heading, body, tags) VALUES(?,?,?,?)",
-                    [_fts_row(r, f) for r, f in zip(rowids, lf.fragments, strict=True)],
+                    [(r, *row) for r, row in zip(rowids, fts, strict=True)],
                 )
-                c.executemany(
-                    "INSERT INTO links VALUES(?, ?, ?)",
-                    [(key, a, b) for f in lf.fragments for v in f.variants if v.id and v.id != f.id
-                     for a, b in ((f.id, v.id), (v.id, f.id))],
-                )
+                c.executemany("INSERT INTO links VALUES(?, ?, ?)", [(key, a, b) for a, b in links])
             dup = c.execute("SELECT 1 FROM frags GROUP BY id HAVING COUNT(*) > 1 LIMIT 1").fetchone()
             c.execute("INSERT OR REPLACE INTO meta VALUES('dups', ?)", ("1" if dup else "0",))
             c.execute("COMMIT")

@@ -124,3 +124,17 @@ def test_pages_are_slices_of_the_selection(shipped: Index) -> None:
         assert shipped.count(filters) == len(every)
         assert [f.id for f in shipped.page(filters, 5, 3)] == every[3:8]
         assert [f.id for f in shipped.page(filters, None, 30)] == every[30:]
+
+
+def test_a_pool_of_readers_fills_the_same_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import speechgen.library.sqlite as store
+
+    dirs = library_dirs()
+    monkeypatch.setenv("SPEECHGEN_CACHE", str(tmp_path / "serial"))
+    serial = Index(dirs)
+    monkeypatch.setattr(store, "POOL_FROM", 2)
+    monkeypatch.setenv("SPEECHGEN_CACHE", str(tmp_path / "pool"))
+    pooled = Index(dirs)
+    assert pooled.library().fragments == serial.library().fragments
+    for query, _, after in QUERIES:
+        assert [h.fragment.id for h in pooled.search(query, limit=5)] == after
