@@ -27,7 +27,8 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="speechgen-distinct-") as tmp:
         os.environ["SPEECHGEN_CACHE"] = str(Path(tmp) / "cache")
-        from speechgen.ingest.pipeline import ingest, tags
+        from speechgen.ingest import tags
+        from speechgen.ingest.pipeline import ingest
         from speechgen.words import _jieba
 
         jb = _jieba()

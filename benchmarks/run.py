@@ -36,6 +36,7 @@ QUERIES = ["调查研究", "形式主义", "政治自觉", "理论学习", "检�
            "营商环境", "理想信念", "指导组", "专项整治", "主题教育", "民主生活会", "凝心铸魂"]
 
 
+LIBRARY: Path | None = None  # --library: measure this folder instead of building one
 CPU: list[tuple[str, float]] = []  # (command, CPU seconds) of every measured run, for the report
 
 
@@ -228,8 +229,10 @@ def bench_library(table: Table, env: dict[str, str], work: Path, total: int, rep
     Nothing is discarded: the first search on an empty cache is the first row (it parses
     every file, validates every fragment and builds the search index).
     """
-    lib = work / "biglib"
-    n = build_library(lib, total)
+    lib = LIBRARY or work / "biglib"
+    n = build_library(lib, total) if LIBRARY is None else sum(
+        len(yaml.safe_load(p.read_text(encoding="utf-8"))["fragments"]) for p in [next(lib.glob("*.yaml"))]
+    ) * len(list(lib.glob("*.yaml")))
     big = dict(env, SPEECHGEN_LIBRARY=str(lib))
     cache = Path(env["SPEECHGEN_CACHE"])
     shutil.rmtree(cache, ignore_errors=True)
@@ -323,10 +326,14 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small sizes: check that the script works")
     ap.add_argument("--repeat", type=int, default=0, help="runs per median (default 7, quick 2)")
     ap.add_argument("--fragments", type=int, default=0, help="library size (default 100000)")
+    ap.add_argument("--library", type=Path, default=None,
+                    help="a library built by an earlier run (build_library) to measure instead of building one")
     ap.add_argument("--megabytes", type=float, default=0, help="ingest corpus size (default 5)")
     ap.add_argument("--only", default="start,compose,ingest,distinct,scaling,library",
                     help="comma-separated parts to run (default: all of start,compose,ingest,distinct,scaling,library)")
     args = ap.parse_args()
+    global LIBRARY
+    LIBRARY = args.library.resolve() if args.library else None
     parts = set(args.only.split(","))
     repeat = args.repeat or (2 if args.quick else 7)
     total = args.fragments or (2000 if args.quick else 100_000)

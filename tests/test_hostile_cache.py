@@ -195,3 +195,59 @@ def test_a_duplicate_id_in_one_file_is_reported_at_its_own_line(here: Path) -> N
         "  lib/a.yaml:15: duplicate id 'a.point.2' (first defined at lib/a.yaml:7) — rename one of them\n"
     )
     assert snapshot(here / "lib") == before
+
+
+# --------------------------------------------------------------------------- scale (issue 16, class 8)
+
+
+def test_a_brief_beyond_any_real_use_is_refused_at_once(here: Path) -> None:
+    points = "".join(f"  - a.point.{i}\n" for i in range(60_000))
+    (here / "big.yaml").write_text(f"template: 推进会\ndate: 2024-03-15\npoints:\n{points}", encoding="utf-8")
+    size = len((here / "big.yaml").read_text(encoding="utf-8"))
+    code, out, err = finish(speechgen("compose", "big.yaml", "-L", "lib", "-o", "x.docx", cwd=here, env=child_env(here)))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"Error: big.yaml: {size:,} characters — a brief is a page or two; more than 200,000 is "
+        "refused: split it, or list fewer points\n"
+    )
+    assert not (here / "x.docx").exists()
+
+
+def test_a_brief_with_too_many_points_is_refused_before_any_lookup(here: Path) -> None:
+    points = "".join("  - a.piont.1\n" for _ in range(1001))  # each would need a did-you-mean
+    (here / "many.yaml").write_text(f"template: 推进会\ndate: 2024-03-15\npoints:\n{points}", encoding="utf-8")
+    code, out, err = finish(speechgen("check", "many.yaml", "-L", "lib", cwd=here, env=child_env(here)))
+    assert (code, out) == (2, "")
+    assert err == (
+        "Error: many.yaml:3: 'points' has 1,001 items — a speech has a handful; more than 1,000 is "
+        "refused: split the brief\n"
+    )
+
+
+def test_a_30_mb_one_line_speech_is_refused_with_a_message(here: Path) -> None:
+    seed = sorted(SEEDS.glob("*.txt"))[0].read_text(encoding="utf-8").replace("\n", "")
+    text = (seed * (10_000_000 // len(seed) + 1))[:10_000_000]
+    (here / "in").mkdir()
+    (here / "in" / "one.txt").write_text(text, encoding="utf-8")  # 30 MB of UTF-8
+    size = (here / "in" / "one.txt").stat().st_size
+    code, _, err = finish(speechgen("ingest", "in", "--out", "out", cwd=here, env=child_env(here)))
+    assert code == 2
+    assert err == (
+        "Error: 1 problem while ingesting:\n"
+        f"  in/one.txt: {size:,} bytes — a speech is rarely over 100,000 characters; more than "
+        "2,000,000 characters is refused (is this one speech? split it)\n"
+    )
+    assert not (here / "out").exists()
+
+
+def test_a_long_speech_under_the_limit_counts_characters(here: Path) -> None:
+    """Between 2,000,000 characters and 8,000,000 bytes the decoded length decides."""
+    (here / "in").mkdir()
+    (here / "in" / "two.txt").write_text("同志们好。" * 420_000, encoding="utf-8")  # 2.1 M characters, 6.3 MB
+    code, _, err = finish(speechgen("ingest", "in", "--out", "out", cwd=here, env=child_env(here)))
+    assert code == 2
+    assert err.endswith(
+        "in/two.txt: 2,100,000 characters — a speech is rarely over 100,000 characters; more than "
+        "2,000,000 characters is refused (is this one speech? split it)\n"
+    )
+    assert not (here / "out").exists()

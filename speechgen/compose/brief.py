@@ -256,6 +256,11 @@ def _point(c: _Checker, raw: Any, line: int, n: int) -> PointSpec | None:
     return spec if ok else None
 
 
+#: More points than any speech has (they number three to ten): a brief beyond it is refused
+#: before any id is looked up, so a pasted list of 60,000 items fails at once.
+MAX_POINTS = 1000
+
+
 def _points(c: _Checker) -> tuple[PointSpec, ...]:
     raw = c.data.get("points")
     if raw is None:
@@ -264,6 +269,10 @@ def _points(c: _Checker) -> tuple[PointSpec, ...]:
         return ()
     if not isinstance(raw, list) or not raw:
         c.at(c.line("points"), "'points' must be a non-empty list (one item per point of the speech)")
+        return ()
+    if len(raw) > MAX_POINTS:
+        c.at(c.line("points"), f"'points' has {len(raw):,} items — a speech has a handful; "
+             f"more than {MAX_POINTS:,} is refused: split the brief")
         return ()
     lines = getattr(raw, "lines", [])
     specs = [_point(c, item, lines[i] if i < len(lines) else c.line("points"), i + 1) for i, item in enumerate(raw)]
@@ -379,9 +388,19 @@ def read_brief_text(path: Path) -> tuple[str, str]:
     return text, display_path(path)
 
 
+#: Characters of a brief beyond any real one (a page or two): refused before the YAML is read,
+#: whose line-tracking parser takes about a second per 20,000 items.
+MAX_BRIEF_CHARS = 200_000
+
+
 def load_brief(path: Path) -> tuple[Brief, list[str]]:
     """Read and check the brief at *path*; problems are returned, YAML syntax errors raised."""
     text, shown = read_brief_text(path)
+    if len(text) > MAX_BRIEF_CHARS:
+        raise BriefError(
+            f"{shown}: {len(text):,} characters — a brief is a page or two; more than "
+            f"{MAX_BRIEF_CHARS:,} is refused: split it, or list fewer points"
+        )
     try:
         return parse_brief(text, shown)
     except BriefError:

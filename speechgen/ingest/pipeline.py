@@ -91,12 +91,29 @@ def find_sources(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
     return list(found), problems
 
 
+#: Characters of one speech beyond any real one (the longest run to about 100,000): a file
+#: over it is refused before cleaning and slot scanning, with a message, not minutes of work.
+MAX_SPEECH_CHARS = 2_000_000
+
+
+def _too_long(shown: str, size: str) -> IngestError:
+    return IngestError(
+        f"{shown}: {size} — a speech is rarely over 100,000 characters; more than "
+        f"{MAX_SPEECH_CHARS:,} characters is refused (is this one speech? split it)"
+    )
+
+
 def _read(paths: list[Path], junk: list[re.Pattern[str]], report: Report, tick: Callable[[], None]) -> list[_Source]:
     out = []
     for path in paths:
         shown = display_path(path)
         try:
-            text = clean_text(read_source(path, shown), junk)
+            if path.suffix.lower() != ".docx" and path.stat().st_size > 4 * MAX_SPEECH_CHARS:
+                raise _too_long(shown, f"{path.stat().st_size:,} bytes")  # not even decoded
+            raw = read_source(path, shown)
+            if len(raw) > MAX_SPEECH_CHARS:
+                raise _too_long(shown, f"{len(raw):,} characters")
+            text = clean_text(raw, junk)
             if not text.strip():
                 raise IngestError(f"{shown}: nothing left after removing junk — is this a speech?")
             out.append(_Source(path, shown, text))
