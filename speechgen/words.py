@@ -1,8 +1,11 @@
-"""jieba word segmentation with the shipped domain dictionary (imported only when needed)."""
+"""jieba word segmentation with the shipped domain dictionary (imported only when needed).
+
+Used by ingest (keywords, structure). Search does not use jieba: its terms are in
+:mod:`speechgen.library.terms`.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from functools import lru_cache
@@ -18,24 +21,6 @@ _WORDISH = re.compile(r"[\w\u4e00-\u9fff]")
 def domain_dictionary() -> Path:
     """The path of the shipped domain dictionary (jieba user-dictionary format)."""
     return Path(str(resources.files("speechgen") / "data" / "domain_dict.txt"))
-
-
-@lru_cache(maxsize=1)
-def words_version() -> str:
-    """Changes whenever tokens could: jieba's own dictionary or the domain dictionary.
-
-    Found without importing jieba (that costs half a second).
-    """
-    from importlib.util import find_spec
-
-    spec = find_spec("jieba")
-    jieba_dict = Path(spec.origin).parent / "dict.txt" if spec and spec.origin else None
-    stamp = ""
-    if jieba_dict is not None and jieba_dict.exists():
-        st = jieba_dict.stat()
-        stamp = f"{jieba_dict} {st.st_size} {st.st_mtime_ns}"
-    digest = hashlib.sha1(domain_dictionary().read_bytes()).hexdigest()[:12]
-    return f"{stamp} domain {digest} search-mode"
 
 
 @lru_cache(maxsize=1)
@@ -68,16 +53,6 @@ def tokens(text: str) -> list[str]:
     """Words of *text* for indexing and queries: jieba tokens without punctuation or space."""
     jb = _jieba()
     return [w for w in jb.lcut(text) if _WORDISH.search(w)]
-
-
-def search_tokens(text: str) -> list[str]:
-    """Words of *text* for the search index: jieba's search mode.
-
-    Search mode also gives the shorter words inside a long one (政治责任感 → 政治, 责任,
-    责任感, 政治责任感), so a query for part of a dictionary word still finds it.
-    """
-    jb = _jieba()
-    return [w for w in jb.lcut_for_search(text) if _WORDISH.search(w)]
 
 
 def keywords(text: str, top: int = 8) -> list[str]:
