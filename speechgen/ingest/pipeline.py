@@ -67,6 +67,7 @@ class _Source:
     path: Path
     shown: str
     clean: str
+    removed: tuple[tuple[str, str], ...] = ()
 
 
 # --------------------------------------------------------------------------- finding sources
@@ -96,10 +97,14 @@ def _read(paths: list[Path], junk: list[re.Pattern[str]], report: Report, tick: 
     for path in paths:
         shown = display_path(path)
         try:
-            text = clean_text(read_source(path, shown), junk)
+            removed: list[tuple[str, str]] = []
+            # Word paragraphs are whole: joining "wrapped" lines would glue headings to bodies
+            text = clean_text(
+                read_source(path, shown), junk, removed=removed, join_wraps=path.suffix.lower() != ".docx"
+            )
             if not text.strip():
                 raise IngestError(f"{shown}: nothing left after removing junk — is this a speech?")
-            out.append(_Source(path, shown, text))
+            out.append(_Source(path, shown, text, tuple(removed)))
         except IngestError as exc:
             report.problems.append(str(exc))
             report.files.append(FileReport(shown, error=str(exc)))
