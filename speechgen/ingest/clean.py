@@ -313,7 +313,8 @@ def _join_wrapped(lines: list[str]) -> list[str]:
 
 def _wrap_width(lines: list[str]) -> int:
     """The width text was wrapped at, or 0 when the lines are whole paragraphs."""
-    lengths = [len(ln) for ln in lines if len(ln) >= 16]
+    # a wrapped line ends mid-sentence: lines that end a sentence say nothing about a width
+    lengths = [len(ln) for ln in lines if len(ln) >= 16 and not ln.endswith(tuple(_ENDS))]
     if len(lengths) < 3:
         return 0
     counts = Counter(lengths)

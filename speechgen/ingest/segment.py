@@ -41,7 +41,7 @@ _NUMBER = rf"[{NUMS}两\d]+"
 #: How the opening announces the count: 我讲六点意见, 讲4点意见, 三个问题, 讲三个方面, 一共有十个问题.
 ANNOUNCED = re.compile(
     rf"(?:(?:讲|谈|强调|提|说|讲讲|谈谈|提出|再强调|交流)(?:以下)?(?P<a>{_NUMBER})(?:点|个方面|个问题|方面|条)"
-    rf"|(?:有|是|归纳为|概括为|分为|讲)(?P<b>{_NUMBER})个(?:问题|方面))"
+    rf"|(?:有|是|归纳为|概括为|分为|讲|抓好|做好|抓|突出|围绕)(?P<b>{_NUMBER})个(?:问题|方面))"
 )
 _CLOSING = re.compile(r"(我就讲(这么多|这些|到这里)|就讲这些|谢谢大家|谢谢！|谢谢各位)|^(同志们[，,！!]|从(今天|现在)(开始|起))")
 # Other paragraphs that close a speech once the last point has its body.
@@ -119,7 +119,7 @@ class _Builder:
 def paragraphs(clean: str) -> tuple[list[str], bool]:
     """The paragraphs of *clean* text, and whether it came without line breaks (flat)."""
     lines = [ln for ln in clean.split("\n") if ln.strip()]
-    flat = bool(lines) and (len(lines) <= 2 and max(len(ln) for ln in lines) > 600)
+    flat = bool(lines) and (len(lines) <= 3 and max(len(ln) for ln in lines) > 300)
     if not flat:
         return lines, False
     out: list[str] = []
@@ -135,10 +135,8 @@ def paragraphs(clean: str) -> tuple[list[str], bool]:
 def split_speeches(clean: str) -> tuple[Part | None, list[Speech]]:
     """Split a whole clean file into an optional collection header and its speeches."""
     paras, flat = paragraphs(clean)
-    starts = _speech_starts(paras)
-    # a notice that forwards the speech (关于印发…的通知, 现将…印发给你们) is a header, not a speech
-    while len(starts) > 1 and any(_NOTICE.match(p) for p in paras[starts[0] : starts[1]]):
-        starts = starts[1:]
+    skip = _notice_end(paras)
+    starts = [skip + i for i in _speech_starts(paras[skip:])]
     header: Part | None = None
     if starts and starts[0] > 0:
         header = Part("header", "\n".join(paras[: starts[0]]))
@@ -147,6 +145,17 @@ def split_speeches(clean: str) -> tuple[Part | None, list[Speech]]:
     bounds = [*starts, len(paras)]
     speeches = [segment_speech(paras[a:b], flat) for a, b in zip(bounds, bounds[1:], strict=False)]
     return header, [s for s in speeches if s.parts]
+
+
+def _notice_end(paras: list[str]) -> int:
+    """Where the speech starts after a notice that forwards it (关于印发…的通知, 全校教工：, 现将…印发), or 0."""
+    at = next((i for i, p in enumerate(paras[:4]) if _NOTICE.match(p)), None)
+    if at is None:
+        return 0
+    for i in range(at + 1, min(len(paras), at + 12)):
+        if _is_title(paras[i]) and _TITLE_END.search(paras[i]):
+            return i
+    return 0
 
 
 def _is_title(line: str) -> bool:
@@ -191,7 +200,7 @@ def _is_salutation(line: str) -> bool:
 def _is_speaker(line: str) -> bool:
     if _SPEAKER_TAG.match(line):
         return True
-    return 0 < len(line) <= 16 and not re.search(r"[，。！？：:、]", line) and not _is_title_words(line)
+    return 0 < len(line) <= 20 and not re.search(r"[，。！？：:；]", line) and not _is_title_words(line)
 
 
 def _is_title_words(line: str) -> bool:
@@ -206,13 +215,16 @@ def segment_speech(paras: list[str], flat: bool = False) -> Speech:
     b = _Builder()
     paras = _unglue(paras)
     i, title, subtitle, date, speaker = _front(paras, b)
+    if title and i < len(paras) and paras[i] == title:
+        b.add("title_repeat", title, text=title)  # the title printed twice (a forum or web page header)
+        i += 1
     salutation = ""
     if i < len(paras) and _is_salutation(paras[i]) and len(paras[i]) <= 60 and paras[i].endswith(("：", ":")):
         salutation = paras[i]
         b.add("salutation", paras[i], text=paras[i])
         i += 1
     if title and i < len(paras) and paras[i].startswith(title) and len(paras[i]) > len(title):
-        b.add("title_repeat", title)  # a title printed again before the text (a web page header)
+        b.add("title_repeat", title, text=title)  # a title printed again before the text (a web page header)
         paras = [*paras[:i], paras[i][len(title) :], *paras[i + 1 :]]
     found = find_headings(paras[i:])
     body = list(found.paras)
@@ -319,7 +331,9 @@ def _after_last(body: list[str], heads: list[Heading]) -> int:
     idx, end = heads[-1].index, heads[-1].end
     rest = body[idx][end:]
     own_line = len(rest) <= 60 and not re.search("[。！？；]", rest.rstrip("。；"))
-    return idx + (2 if own_line else 1)
+    # points of one paragraph each (第一，希望…。第二，希望…。): the last one is one too
+    single = len(heads) >= 2 and all(b.index - a.index == 1 for a, b in zip(heads, heads[1:], strict=False))
+    return idx + (2 if own_line and not single else 1)
 
 
 def _ending(body: list[str], after: int) -> tuple[int, int]:

@@ -30,22 +30,7 @@ def _load_scorer() -> ModuleType:
 scorer = _load_scorer()
 FIXTURES: list[Path] = scorer.fixtures()
 # Fixtures ingest does not read right yet; strict, so one that starts passing must leave the list.
-KNOWN_WRONG: set[str] = {
-    "05_school_opening_ceremony",
-    "06_school_notice_header",
-    "09_oneline_css_junk",
-    "12_first_question_province",
-    "14_four_points_vocational",
-    "15_shouxian_qici_run",
-    "19_forum_dump_1957",
-    "20_yizhua_runs_no_headings",
-    "22_false_blanks_x_asterisk",
-    "25_crlf_closing_list",
-    "26_crlf_school_guests",
-    "28_gb18030_notice_county",
-    "33_wechat_dump_zongzhi",
-    "37_discuz_junk_glued",
-}
+KNOWN_WRONG: set[str] = set()
 
 
 def test_the_corpus_is_there() -> None:
