@@ -150,8 +150,13 @@ def split_subpoints(paras: list[str], exclude: str) -> tuple[str, list[Subpoint]
         else:
             chunk = [paras[pi][end:]]
         subs.append(_subpoint("\n".join(c.strip() for c in chunk if c.strip())))
-    tail = "\n".join(paras[marks[-1][0] + 1 :])
-    return _join(before), subs, tail
+    after = paras[marks[-1][0] + 1 :]
+    if after and all(s == 0 for _, s, _ in marks):
+        # sub-points that start paragraphs: what follows the last one is its own content
+        last = subs[-1]
+        subs[-1] = Subpoint(last.lead, _join([last.text, *after]))
+        after = []
+    return _join(before), subs, "\n".join(after)
 
 
 def _join(chunks: list[str]) -> str:
@@ -160,7 +165,8 @@ def _join(chunks: list[str]) -> str:
 
 def _subpoint(content: str) -> Subpoint:
     first, nl, more = content.partition("\n")
-    for stops, limit in (("。！？；", 60), ("：:", 40), ("，,", 40)):
+    # the lead is the first sentence (or what comes before a colon), never cut at a comma
+    for stops, limit in (("。！？；", 60), ("：:", 40), ("。！？；", 100)):
         m = re.search(f"[{stops}]", first)
         if m and m.end() <= limit:
             return Subpoint(first[: m.end()], _join([first[m.end() :], more]))
