@@ -86,7 +86,7 @@ def _weight(para: str, end: int, nxt: str | None) -> float:
     w = 1.0
     if 2 <= len(sentence) <= 60:
         w += 0.3
-    if len(rest) > len(sentence) + 1 or (nxt is not None and len(nxt) > 40):
+    if len(rest) > len(sentence) + 1 or (nxt is not None and len(nxt) > 20):
         w += 0.3  # a body follows, in the paragraph or after it
     return w
 
@@ -125,7 +125,7 @@ def _best_run(cands: list[tuple[int, int, int, float]], verb_of: dict[int, str])
             score = sj + w - 1.2 * gap
             if cands[j][0] == i - 1 and w < 1.5:
                 score -= 0.8  # two short lines in a row: a list, not sections
-            if score > best[k][0]:
+            if score >= best[k][0]:  # on a tie the nearer predecessor (首先 in the opening loses)
                 best[k] = (score, j, v or vj + 1)
     if not n:
         return []

@@ -406,8 +406,9 @@ def _finish(meta: dict[str, str], b: _Builder, style: str, body: list[str], note
     found = sum(1 for p in b.parts if p.kind == "point")
     intro = " ".join(p.text for p in b.parts if p.kind in ("opening", "transition"))
     m = ANNOUNCED.search(intro)
-    announced = to_int(m.group("a") or m.group("b")) if m else None
+    announced = to_int((m.group("a") or m.group("b")).replace("两", "二")) if m else None
     warnings: list[str] = list(notes)
+    announced = announced or None
     if announced is not None and announced != found:
         note = " (truncated?)" if found < announced else ""
         warnings.append(f"announced {announced} points, found {found}{note}")

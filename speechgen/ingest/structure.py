@@ -78,7 +78,9 @@ def heading_of(rest: str, flat: bool, has_more: bool) -> tuple[str, str, bool]:
         cut = runon_split(first_clause)
         if cut:
             return first_clause[:cut], rest[cut:], True
-    sentence = re.match(f"[^{_STOP}]*", rest).group(0)  # type: ignore[union-attr]
+    # a heading that runs on ends at the first 。 (or ；, the way its siblings often end)
+    stops = _STOP if flat else _STOP + "；"
+    sentence = re.match(f"[^{stops}]*", rest).group(0)  # type: ignore[union-attr]
     if 0 < len(sentence) <= 80:
         return sentence.rstrip("；："), rest[len(sentence) + 1 :].strip(), False
     head = first_clause if 2 <= len(first_clause) <= 40 else rest[:20]
