@@ -234,7 +234,8 @@ def clean_text(
 
 
 # Runs of U+3000 or of several spaces inside a line: where a web page had its paragraphs.
-_PARA_GAP = re.compile(r"(?<=[^\s])[ \t\u00a0]*(?:\u3000{2,}|[ \u00a0]{3,}|\u3000[ \u00a0]{2,})[ \t\u3000\u00a0]*(?=[^\s])")
+# (not after a lone numeral: 一　　重工业 is a heading with a wide gap)
+_PARA_GAP = re.compile(r"(?<=[^\s][^\s])[ \t\u00a0]*(?:\u3000{2,}|[ \u00a0]{3,}|\u3000[ \u00a0]{2,})[ \t\u3000\u00a0]*(?=[^\s])")
 
 
 def _pass(text: str, junk: list[re.Pattern[str]], log: list[tuple[str, str]], join_wraps: bool) -> str:
