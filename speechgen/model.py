@@ -54,6 +54,7 @@ class Source:
     campaign: str = ""
     announced_points: int | None = None
     warnings: tuple[str, ...] = ()
+    subtitle: str = ""  # ——在…上的讲话 under a title; written only when there is one
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from speechgen.model import Fragment, Source, Subpoint
 
 #: Parts that become fragments (title, date and speaker go to the ``source:`` block).
 FRAGMENT_KINDS = ("salutation", "opening", "transition", "point", "requirements", "paragraph", "closing")
-_ANNOUNCED = re.compile(r"(我(?:重点|再|主要|简要)?(?:讲|谈|强调|提|说)(?:以下)?)([一二三四五六七八九十]+)(点|个方面)")
+# 我讲六点意见, 讲4点意见, 讲三个问题: the count the composer fills in again ({{ 点数 }})
+_ANNOUNCED = re.compile(r"((?:我|再|下面)?(?:重点|再|主要|简要)?(?:讲|谈|强调|提|说)(?:以下)?)([一二三四五六七八九十]+|\d{1,2})(点|个方面|个问题)")
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def build_speech(speech: Speech, file: str, prefix: str, restorer: Restorer | No
     """Turn one segmented speech into fragments with slots, blanks and tags."""
     body = "\n".join(p.raw for p in speech.parts)
     title = metadata(speech.title)
-    meeting = tagging.meeting_type(speech.title, body)
+    meeting = tagging.meeting_type(speech.title + speech.subtitle, body)
     camp = tagging.campaign(speech.title, body)
     base_tags = [t for t in (meeting, camp, tagging.batch(speech.title, body)) if t]
     source = Source(
@@ -67,6 +68,7 @@ def build_speech(speech: Speech, file: str, prefix: str, restorer: Restorer | No
         campaign=camp,
         announced_points=speech.announced_points,
         warnings=speech.warnings,
+        subtitle=metadata(speech.subtitle) if speech.subtitle else "",
     )
     counts: dict[str, int] = {}
     frags = []

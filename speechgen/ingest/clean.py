@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from speechgen.errors import IngestError
+from speechgen.ingest.noise import strip_noise
 
 #: Watermark sentences pasted into speeches by the sites they were copied from.
 DEFAULT_JUNK: tuple[str, ...] = (
@@ -36,10 +37,6 @@ _DASH = r"\-—－–‐‑−"
 # A page mark printed by a PDF: -1-, — 2 —, －3－ (not a range such as 2023-2024).
 _PAGE = re.compile(rf"(?<![\dA-Za-z{_DASH}])[{_DASH}]{{1,2}}[ \t\u3000]*\d{{1,3}}[ \t\u3000]*[{_DASH}]{{1,2}}(?![\d{_DASH}])")
 _PAGE_LINE = re.compile(rf"^[ \t\u3000]*(第\s*\d{{1,3}}\s*页|[{_DASH}]{{1,2}}\s*\d{{1,3}}\s*[{_DASH}]{{1,2}}|\d{{1,3}}\s*/\s*\d{{1,3}})[ \t\u3000]*$")
-_CAPTION = re.compile(
-    r"^[ \t\u3000]*[（(]?(图为|图片来源|图片由|摄影|摄[：:]|来源[：:]|责任编辑|责编|编辑[：:]|审核[：:]"
-    r"|原标题[：:]|作者[：:]|点击(阅读|查看)|扫码|长按)[^\n]{0,80}$"
-)
 _COLLAPSE = re.compile(r"[ \t\u3000\u00a0\u200b\ufeff]+")
 _SPACE_BETWEEN = re.compile(rf"(?<={_CJKISH})[ \t\u3000\u00a0]+(?={_CJKISH})")
 
@@ -206,26 +203,42 @@ def compile_junk(patterns: Iterable[str] = ()) -> list[re.Pattern[str]]:
     return [re.compile(p) for p in (*DEFAULT_JUNK, *patterns)]
 
 
-def clean_text(text: str, junk: Iterable[re.Pattern[str]] | None = None) -> str:
+def clean_text(
+    text: str,
+    junk: Iterable[re.Pattern[str]] | None = None,
+    *,
+    removed: list[tuple[str, str]] | None = None,
+    join_wraps: bool = True,
+) -> str:
     """Clean raw speech text: one paragraph per line, no junk, full-width punctuation.
 
     Args:
         text: the decoded text of a source.
         junk: watermark patterns (see :func:`compile_junk`); the defaults when None.
+        removed: when given, every piece of noise removed is appended as (text, reason).
+        join_wraps: join lines hard-wrapped at a fixed width (never for .docx paragraphs).
 
     Returns:
         The clean text, lines joined by ``\\n``, no empty lines, no trailing newline.
     """
     patterns = list(junk) if junk is not None else compile_junk()
+    log: list[tuple[str, str]] = []
     for _ in range(6):  # each pass can only remove or normalise; stop at the fixed point
-        new = _pass(text, patterns)
+        new = _pass(text, patterns, log, join_wraps)
         if new == text:
             break
         text = new
+    if removed is not None:
+        removed.extend(dict.fromkeys(log))
     return text
 
 
-def _pass(text: str, junk: list[re.Pattern[str]]) -> str:
+# Runs of U+3000 or of several spaces inside a line: where a web page had its paragraphs.
+# (not after a lone numeral: 一　　重工业 is a heading with a wide gap)
+_PARA_GAP = re.compile(r"(?<=[^\s][^\s])[ \t\u00a0]*(?:\u3000{2,}|[ \u00a0]{3,}|\u3000[ \u00a0]{2,})[ \t\u3000\u00a0]*(?=[^\s])")
+
+
+def _pass(text: str, junk: list[re.Pattern[str]], log: list[tuple[str, str]], join_wraps: bool) -> str:
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = text.replace("\ufeff", "").replace("\u200b", "").replace("\x00", "")
     if "{" in text or "}" in text:
@@ -236,12 +249,18 @@ def _pass(text: str, junk: list[re.Pattern[str]]) -> str:
     if "&" in text:
         text = html.unescape(text)
     for pat in junk:
-        text = pat.sub("", text)
+        if pat.pattern in DEFAULT_JUNK:
+            log.extend((m.group(0), "watermark") for m in pat.finditer(text) if m.group(0))
+            text = pat.sub("", text)
+    text = _PARA_GAP.sub("\n", text)
     text = _drop_page_marks(text)
-    lines = [_COLLAPSE.sub(" ", ln).strip() for ln in text.split("\n")]
-    lines = [ln for ln in lines if ln and not _CAPTION.match(ln) and not _PAGE_LINE.match(ln)]
+    user = [p for p in junk if p.pattern not in DEFAULT_JUNK]
+    lines = strip_noise(text.split("\n"), user, log)
+    lines = [_COLLAPSE.sub(" ", ln).strip() for ln in lines]
+    log.extend((ln, "PDF page mark") for ln in lines if ln and _PAGE_LINE.match(ln))
+    lines = [ln for ln in lines if ln and not _PAGE_LINE.match(ln)]
     lines = [_punct(ln) for ln in lines]
-    return "\n".join(_join_wrapped(lines))
+    return "\n".join(_join_wrapped(lines) if join_wraps else lines)
 
 
 def _drop_page_marks(text: str) -> str:
@@ -295,7 +314,8 @@ def _join_wrapped(lines: list[str]) -> list[str]:
 
 def _wrap_width(lines: list[str]) -> int:
     """The width text was wrapped at, or 0 when the lines are whole paragraphs."""
-    lengths = [len(ln) for ln in lines if len(ln) >= 16]
+    # a wrapped line ends mid-sentence: lines that end a sentence say nothing about a width
+    lengths = [len(ln) for ln in lines if len(ln) >= 16 and not ln.endswith(tuple(_ENDS))]
     if len(lengths) < 3:
         return 0
     counts = Counter(lengths)
@@ -306,14 +326,23 @@ def _wrap_width(lines: list[str]) -> int:
 
 
 def _continues(prev: str, line: str, width: int) -> bool:
-    if prev.endswith(tuple(_ENDS)):
+    """Whether *line* continues *prev*: only where the text was evidently wrapped.
+
+    Never after a sentence end or a heading, never before a heading; a line cut inside
+    a quotation or title mark (“ 《 （) is unfinished whatever the width.
+    """
+    if prev.endswith(tuple(_ENDS)) or _starts_structure(line) or _starts_structure(prev) and len(prev) < width - 2:
         return False
-    if prev.endswith(("，", "、", "“", "《", "（")):
+    if prev.endswith(("“", "《", "（")):
         return True
-    return bool(width) and width - 2 <= len(prev) <= width and not _starts_structure(line)
+    return bool(width) and width - 2 <= len(prev) <= width + 1
 
 
 def _starts_structure(line: str) -> bool:
     return bool(
-        re.match(r"(第[一二三四五六七八九十]+[，、,点]|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|同志们)", line)
+        re.match(
+            r"(第[一二三四五六七八九十]+[，、,点个]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[．、]"
+            r"|首先[，,]|其次[，,]|再次[，,]|最后[，,]|同志们|各位|总之[，,])",
+            line,
+        )
     )

@@ -44,6 +44,10 @@ class FileReport:
     review: int = 0
     warnings: list[str] = field(default_factory=list)
     error: str = ""
+    #: noise taken out of the text: {"text": …, "reason": …}
+    removed: list[dict[str, str]] = field(default_factory=list)
+    #: per speech: its title, salutation and closing as found (null when it has none), points
+    found: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data."""
@@ -67,6 +71,7 @@ class _Source:
     path: Path
     shown: str
     clean: str
+    removed: tuple[tuple[str, str], ...] = ()
 
 
 # --------------------------------------------------------------------------- finding sources
@@ -113,10 +118,12 @@ def _read(paths: list[Path], junk: list[re.Pattern[str]], report: Report, tick: 
             raw = read_source(path, shown)
             if len(raw) > MAX_SPEECH_CHARS:
                 raise _too_long(shown, f"{len(raw):,} characters")
-            text = clean_text(raw, junk)
+            removed: list[tuple[str, str]] = []
+            # Word paragraphs are whole: joining "wrapped" lines would glue headings to bodies
+            text = clean_text(raw, junk, removed=removed, join_wraps=path.suffix.lower() != ".docx")
             if not text.strip():
                 raise IngestError(f"{shown}: nothing left after removing junk — is this a speech?")
-            out.append(_Source(path, shown, text))
+            out.append(_Source(path, shown, text, tuple(removed)))
         except IngestError as exc:
             report.problems.append(str(exc))
             report.files.append(FileReport(shown, error=str(exc)))
@@ -220,6 +227,14 @@ def output_names(stem: str, count: int) -> list[str]:
 
 def _emit(src: _Source, speeches: list[Speech], built: list[Built], out_dir: Path, force: bool, dry_run: bool, report: Report) -> FileReport:
     fr = FileReport(src.shown, speeches=len(speeches))
+    fr.removed = [{"text": text, "reason": reason} for text, reason in src.removed]
+    for sp in speeches:
+        fr.found.append({
+            "title": sp.title or None,
+            "salutation": sp.salutation or None,
+            "closing": sp.closing[:20] or None,
+            "points": len(sp.points),
+        })
     if not speeches:
         fr.error = f"{src.shown}: no speech found in the text — is this a speech?"
         report.problems.append(fr.error)
@@ -324,6 +339,8 @@ def render(b: Built, file: str, count: int) -> str:
         "announced_points": src.announced_points,
         "warnings": list(src.warnings),
     }
+    if src.subtitle:
+        source["subtitle"] = src.subtitle
     data = {"source": source, "fragments": [f.to_dict() for f in b.fragments]}
     which = f" (speech {b.prefix[-1]} of {count})" if count > 1 else ""
     head = (
@@ -390,3 +407,6 @@ def print_report(report: Report, dry_run: bool = False) -> None:
             console.print(f"{escape(out)}: {status}")
         for w in f.warnings:
             console.print(f"[yellow]warning[/yellow] {escape(f.source)}: {escape(w)}")
+        if f.removed:
+            reasons = ", ".join(dict.fromkeys(r["reason"] for r in f.removed))
+            console.print(f"{escape(f.source)}: removed {len(f.removed)} piece(s) of noise ({escape(reasons)}) — see --json")

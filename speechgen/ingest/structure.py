@@ -19,12 +19,14 @@ STARTERS = frozenset(
 _BAD_END = tuple("的和与及把对在、于将被从")
 _SUB_STYLES: dict[str, str] = {
     "一是": rf"([{NUMS}]{{1,2}})是(?=[^\s，,。；])",
+    "一要": rf"([{NUMS}]{{1,2}})要(?=[^\s，,。；])",
+    "一抓": rf"([{NUMS}]{{1,2}})抓(?=[^\s，,。；])",
     "1．": r"(\d{1,2})[．.、](?![\d．.])",
     "（1）": r"[（(](\d{1,2})[）)]",
     "（一）": rf"[（(]([{NUMS}]{{1,3}})[）)]",
     "第一，": rf"第([{NUMS}]{{1,2}})[，,、]",
 }
-_AFTER = {"一是": "。！？；：，,"}
+_AFTER = {"一是": "。！？；：，,", "一要": "。！？；：，,", "一抓": "。！？；：，,"}
 _DEFAULT_AFTER = "。！？；：…"
 
 
@@ -76,7 +78,9 @@ def heading_of(rest: str, flat: bool, has_more: bool) -> tuple[str, str, bool]:
         cut = runon_split(first_clause)
         if cut:
             return first_clause[:cut], rest[cut:], True
-    sentence = re.match(f"[^{_STOP}]*", rest).group(0)  # type: ignore[union-attr]
+    # a heading that runs on ends at the first 。 (or ；, the way its siblings often end)
+    stops = _STOP if flat else _STOP + "；"
+    sentence = re.match(f"[^{stops}]*", rest).group(0)  # type: ignore[union-attr]
     if 0 < len(sentence) <= 80:
         return sentence.rstrip("；："), rest[len(sentence) + 1 :].strip(), False
     head = first_clause if 2 <= len(first_clause) <= 40 else rest[:20]
@@ -148,8 +152,13 @@ def split_subpoints(paras: list[str], exclude: str) -> tuple[str, list[Subpoint]
         else:
             chunk = [paras[pi][end:]]
         subs.append(_subpoint("\n".join(c.strip() for c in chunk if c.strip())))
-    tail = "\n".join(paras[marks[-1][0] + 1 :])
-    return _join(before), subs, tail
+    after = paras[marks[-1][0] + 1 :]
+    if after and all(s == 0 for _, s, _ in marks):
+        # sub-points that start paragraphs: what follows the last one is its own content
+        last = subs[-1]
+        subs[-1] = Subpoint(last.lead, _join([last.text, *after]))
+        after = []
+    return _join(before), subs, "\n".join(after)
 
 
 def _join(chunks: list[str]) -> str:
@@ -158,7 +167,8 @@ def _join(chunks: list[str]) -> str:
 
 def _subpoint(content: str) -> Subpoint:
     first, nl, more = content.partition("\n")
-    for stops, limit in (("。！？；", 60), ("：:", 40), ("，,", 40)):
+    # the lead is the first sentence (or what comes before a colon), never cut at a comma
+    for stops, limit in (("。！？；", 60), ("：:", 40), ("。！？；", 100)):
         m = re.search(f"[{stops}]", first)
         if m and m.end() <= limit:
             return Subpoint(first[: m.end()], _join([first[m.end() :], more]))

@@ -110,8 +110,18 @@ def test_hard_wrapped_lines_are_joined_but_headings_stay() -> None:
     assert out == ["一、要准确把握总体要求", para, "二、要注重加强分类指导", para]
 
 
-def test_line_ending_with_comma_is_joined() -> None:
-    assert clean_text("我们要坚持学思用贯通，\n知信行统一。") == "我们要坚持学思用贯通，知信行统一。"
+def test_short_lines_are_not_joined_without_evidence_of_wrapping() -> None:
+    # issue #10 class 12: a comma at a line end alone is no proof of a hard wrap
+    assert clean_text("我们要坚持学思用贯通，\n知信行统一。") == "我们要坚持学思用贯通，\n知信行统一。"
+    assert clean_text("要深化思想认识，\n一、提高站位\n正文。") == "要深化思想认识，\n一、提高站位\n正文。"
+
+
+def test_wrapped_lines_ending_in_a_comma_join_but_never_onto_a_heading() -> None:
+    para = "这次全地区教育工作会议，是在全国教育工作会议之后召开的，会议的任务是，传达贯彻全国教育工作会议精神，总结交流经验，研究如何把教育工作搞上去，全区教育战线形势很好。"
+    lines = [para[i : i + 20] for i in range(0, len(para), 20)]
+    raw = "\n".join(lines) + "\n一、关于教育战线的拨乱反正\n" + "\n".join(lines)
+    assert clean_text(raw).split("\n") == [para, "一、关于教育战线的拨乱反正", para]
+    assert clean_text(raw, join_wraps=False).split("\n") == [*lines, "一、关于教育战线的拨乱反正", *lines]
 
 
 @pytest.mark.parametrize("name", ["000", "001", "002", "003", "004"])
