@@ -399,6 +399,35 @@ def brief_init(
     typer.echo(f"Wrote {shown} — fill it in, then: speechgen compose {shown} -o 讲话稿.docx")
 
 
+@app.command("lint")
+@_gate
+def lint_cmd(
+    draft: Annotated[Path, typer.Argument(metavar="DRAFT", help="A draft: .md, .txt (a paragraph a line) or .docx.")],
+    brief: Annotated[
+        Path | None, typer.Option("--brief", "-b", help="The brief it was written for (date, campaign, vars).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    library: LibraryOpt = None,
+) -> None:
+    """Report what a leader would notice in a draft: cut names, stale campaigns, wrong level, …
+
+    Exit status 0 with no findings, 1 with findings, 2 on an error. See docs/lint.md.
+
+    Example: speechgen lint 讲话稿.md --brief 我的简报.yaml
+    """
+    from speechgen.lint import format_findings, lint_file
+    from speechgen.userfiles import display_path
+
+    findings = lint_file(draft, brief, library)
+    shown = display_path(draft)
+    if as_json:
+        typer.echo(json.dumps({"file": shown, "findings": [f.to_dict() for f in findings]}, ensure_ascii=False))
+    else:
+        typer.echo(format_findings(shown, findings))
+    if findings:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Entry point of the ``speechgen`` console script."""
     app(prog_name="speechgen")
