@@ -8,6 +8,7 @@ from typing import Any
 from speechgen.draft import Block, Draft, Span, paragraph, read_markdown
 from speechgen.errors import SpeechgenError
 from speechgen.lint import Finding, LintContext, lint_draft
+from speechgen.lint.base import leading_mark
 from speechgen.userfiles import display_path, read_user_text
 
 FORMATS = (".md", ".txt", ".docx")
@@ -28,13 +29,16 @@ def load_draft(path: Path) -> tuple[Draft, list[int]]:
 
 
 def text_draft(text: str) -> tuple[Draft, list[int]]:
-    """A plain-text draft: one paragraph a line (blank lines skipped), the first line the title."""
+    """A plain-text draft: one paragraph a line (blank lines skipped); a first line with no
+    sentence in it (在…会议上的讲话) is the title."""
     blocks: list[Block] = []
     lines: list[int] = []
     for no, line in enumerate(text.lstrip("\ufeff").split("\n"), 1):
         line = line.strip()
         if line:
-            blocks.append(Block("paragraph", (Span(line),)))  # plain text: no Markdown
+            title = not blocks and len(line) <= 50 and not any(c in line for c in "。，；：！？") \
+                and not leading_mark(line)
+            blocks.append(Block("title" if title else "paragraph", (Span(line),)))  # plain text: no Markdown
             lines.append(no)
     return Draft(blocks[0].text if blocks else "", tuple(blocks)), lines
 
