@@ -291,11 +291,16 @@ def _check_format(output: Path) -> None:
         )
 
 
+StrictOpt = Annotated[bool, typer.Option("--strict", help="A draft mixing campaigns is an error, not a warning.")]
+AnyDateOpt = Annotated[bool, typer.Option("--any-date", help="Allow a date outside the campaign's span.")]
+
+
 def _compose(brief: Path, library: list[Path] | None, templates: list[Path] | None, allow_blanks: bool,
-             rate: int | None) -> Any:
+             rate: int | None, **options: bool) -> Any:
     from speechgen.compose import compose_file, template_dirs
 
-    return compose_file(brief, _dirs(library), template_dirs(templates), allow_blanks=allow_blanks, rate=rate)
+    return compose_file(brief, _dirs(library), template_dirs(templates), allow_blanks=allow_blanks, rate=rate,
+                        **options)
 
 
 @app.command("compose")
@@ -308,6 +313,11 @@ def compose_cmd(
     allow_blanks: AllowBlanksOpt = False,
     rate: RateOpt = None,
     reference_docx: ReferenceOpt = None,
+    strict: StrictOpt = False,
+    any_date: AnyDateOpt = False,
+    no_comments: Annotated[
+        bool, typer.Option("--no-comments", help="Leave the lint findings out of the Word draft's comments.")
+    ] = False,
 ) -> None:
     """Compose a speech draft from a brief and write it as .docx, .md or .txt.
 
@@ -318,7 +328,8 @@ def compose_cmd(
     from speechgen.userfiles import display_path
 
     _check_format(output)
-    result = _compose(brief, library, templates, allow_blanks, rate)
+    result = _compose(brief, library, templates, allow_blanks, rate, strict=strict, any_date=any_date,
+                      comments=not no_comments)
     export(result.draft, output, reference_docx=reference_docx)
     typer.echo(f"Wrote {display_path(output)}: {format_summary(result.summary)}")
 
@@ -331,6 +342,8 @@ def check_cmd(
     templates: TemplatesOpt = None,
     allow_blanks: AllowBlanksOpt = False,
     rate: RateOpt = None,
+    strict: StrictOpt = False,
+    any_date: AnyDateOpt = False,
 ) -> None:
     """Check a brief as compose would, without writing anything.
 
@@ -339,7 +352,7 @@ def check_cmd(
     from speechgen.compose import format_summary
     from speechgen.userfiles import display_path
 
-    result = _compose(brief, library, templates, allow_blanks, rate)
+    result = _compose(brief, library, templates, allow_blanks, rate, strict=strict, any_date=any_date)
     typer.echo(f"{display_path(brief)}: OK — {format_summary(result.summary)}")
 
 

@@ -267,3 +267,27 @@ def test_ignore_comment_and_brief_setting() -> None:
     found = lint_draft(draft, LintContext(vars={"本级": "县"}), lines=lines)
     assert [(f.rule, f.line) for f in found] == [("level", 7)]
     assert lint_draft(draft, LintContext(vars={"本级": "县"}, ignore=("level",)), lines=lines) == []
+
+
+def test_campaigns_file_of_the_user(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from speechgen.errors import SpeechgenError
+    from speechgen.lint.campaigns import load_campaigns
+
+    mine = tmp_path / "c.yaml"
+    mine.write_text("campaigns:\n  - {name: 作风建设年, from: 2025-01-01, to: 2025-12-31, slogans: [转作风、提效能]}\n",
+                    encoding="utf-8")
+    assert "作风建设年" in [c.name for c in load_campaigns(str(mine))]
+    monkeypatch.setenv("SPEECHGEN_CAMPAIGNS", str(mine))
+    found = rules("要坚持转作风、提效能，推动工作落实。", date="2024-05-20", campaign="党纪学习教育")
+    assert [r for r, *_ in found] == ["stale-campaign"]
+    bad = tmp_path / "bad.yaml"
+    for body, message in [
+        ("- x\n", f"{bad.name}: a campaigns file holds 'campaigns:' and a list — see docs/lint.md"),
+        ("campaigns: [{name: x}]\n", f"{bad.name}: each campaign needs name, from and to — see docs/lint.md"),
+        ("campaigns: [{name: x, from: soon, to: 2025-01-01}]\n", f"{bad.name}: x: 'soon' is not a date — write it as YYYY-MM-DD"),
+    ]:
+        bad.write_text(body, encoding="utf-8")
+        load_campaigns.cache_clear()
+        with pytest.raises(SpeechgenError) as exc:
+            load_campaigns(str(bad))
+        assert str(exc.value).endswith(message)
