@@ -19,7 +19,7 @@ RANK = {"省": 1, "自治区": 1, "市": 2, "州": 2, "盟": 2, "地区": 2, "�
 _UNIT = "省|市|州|盟|县|区|旗|乡|镇"
 _OWN = re.compile(rf"(?<![自忘])(?:我({_UNIT})|本(省|市|县|区))(?![场长份级民土])")
 _WHOLE = re.compile(rf"(?<![安健完齐保周成])全({_UNIT}|系统)(?![场域间份级民长别划内外县市区乡镇])")
-_COMMITTEE = re.compile(rf"(?<![社城镇地园景])({_UNIT})(委|政府|人大|政协)(?!员)")
+_COMMITTEE = re.compile(rf"(?<![社城镇地园景发新开])({_UNIT})(委|政府|人大|政协)(?!员)")
 #: Contexts where a body is the speaker's own, whatever its level: 我代表市委…,
 #: 经市委常委会研究决定, 对县政协开展…进行动员部署, 全市上下.
 _SELF = re.compile(
@@ -48,18 +48,19 @@ def level(paras: list[Para], context: LintContext) -> list[Finding]:
     if own not in RANK:
         return []
     rank = RANK[own]
+    regional = any("自治区" in p.text for p in paras)  # 全区 is then the region above
     out = []
     for p in paras:
         if p.kind == "title":
             continue
         for m in _OWN.finditer(p.text):
             unit = m.group(1) or m.group(2)
-            if unit == own or (unit == "省" and rank == 2):  # a city speaks of 我省 as its own province
+            if unit == own or (unit == "省" and rank > 1):  # 我省: the province the city or county is in
                 continue
             out.append(_found(p, m.group(0), own, f"{m.group(0)[0]}{own}"))
         for m in _WHOLE.finditer(p.text):
             unit = m.group(1)
-            if unit == own or (unit != "系统" and RANK[unit] < rank):
+            if unit == own or (unit != "系统" and RANK[unit] < rank) or (unit == "区" and regional):
                 continue  # 全省 in a city speech: the level above
             out.append(_found(p, m.group(0), own, f"全{own}"))
         for m in _COMMITTEE.finditer(p.text):
@@ -69,7 +70,7 @@ def level(paras: list[Para], context: LintContext) -> list[Finding]:
             out.append(_found(p, m.group(0), own, f"{own}{m.group(2)}"))
         for m in _SELF.finditer(p.text):
             body = next(g for g in m.groups() if g)
-            if body[0] != own:
+            if body[0] != own and not (body == "区" and regional):
                 out.append(_found(p, m.group(0), own, own + body[1:]))
     return out
 

@@ -62,6 +62,7 @@ _ACTS = re.compile(
 #: Time words that may open such a sentence before the place where the subject stood.
 _TIME = re.compile(r"^(?:[^，。；]{0,8}的是，|今年|去年|近日|日前|此前|最近|同一时期|随后|当天|早在|\d{4}\s*年|\d{1,2}\s*月份?|\d{1,2}\s*日|[上下]午|初|底|，|、|和|\s)+")
 _ADVERBIAL = re.compile(r"^(?:在[^。；！？]*?(?:时|上|中|期间|之际)|[^。；！？，]*时|对[^。；！？]*)，?$")
+_NAMED = re.compile(r"总书记|习近平|主席")
 _PERSON = re.compile(r"总书记|主席|同志|书记|总理|委员长|他|她|我|你|大家")
 #: 学习贯彻 + 在…上的重要讲话 / 重要指示: the speaker of the speech was cut.
 _STUDY = re.compile(
@@ -101,6 +102,8 @@ def deleted_name(paras: list[Para], context: LintContext) -> list[Finding]:
                 out.append(hit(p, "deleted-name", words, f"'{words}' has no subject — a name seems cut",
                                f"{LEADER}{prefix}{m.group(0)}"))
         for m in _STUDY.finditer(text):
+            if _NAMED.search(text[_sentence_start(text, m.start()) : m.start()]):
+                continue  # 习近平总书记…作出重要指示，我们要认真贯彻重要指示精神: named just before
             out.append(_found(p, m.group(0), m.group(1) + LEADER + m.group(2)))
         for m in _GAP.finditer(text):
             out.append(hit(p, "deleted-name", m.group(0), f"'{m.group(0)}': a name seems cut out of the list",

@@ -56,6 +56,7 @@ def test_deleted_name_hits(line: str, words: str) -> None:
         "认真学习贯彻习近平总书记在全国党史学习教育动员大会上的重要讲话精神。",
         "各位领导、同志们，大家好！",
         "以“三严三实”为座右铭，努力构建风清气正的良好政治生态。",
+        "习近平总书记对防汛工作作出重要指示，我们要认真贯彻重要指示精神。",
     ],
 )
 def test_deleted_name_near_misses(line: str) -> None:
@@ -129,11 +130,18 @@ def test_level_hits_in_a_county_speech(text: str, words: str) -> None:
         "根据省委、市委的统一部署，全县上下迅速行动。",
         "我县认真贯彻落实市委决策部署，县委常委会专题研究。",
         "各乡镇要带领本乡本土的干部群众共同发展。",
+        "我省是农业大省，我县是产粮大县。",
+        "高新区政府和经开区管委会要主动作为。",
         "做好安全工作，保障人民群众生命财产安全。",
     ],
 )
 def test_level_near_misses_in_a_county_speech(text: str) -> None:
     assert [f for f in lint(text, vars={"本级": "县"}) if f.rule == "level"] == []
+
+
+def test_level_region_above_a_city() -> None:
+    text = "广西壮族自治区党委部署以来，全区上下迅速行动，全市各级党组织认真落实。"
+    assert rules(text, vars={"本级": "市"}) == []
 
 
 def test_level_is_silent_without_a_level() -> None:
