@@ -49,6 +49,8 @@ class Block:
     spans: tuple[Span, ...]
     #: provenance: the id of the fragment this block was composed from ("" when none)
     source: str = ""
+    #: lint rules silenced on this block (``<!-- lint: ignore level -->`` before it)
+    ignore: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -137,7 +139,17 @@ def paragraph(text: str, kind: BlockKind = "paragraph") -> Block:
 
 
 def to_markdown(draft: Draft) -> str:
-    """The draft in the Markdown dialect (what ``compose -o x.md`` writes)."""
+    """The draft in the Markdown dialect (what ``compose -o x.md`` writes).
+
+    A block composed from a fragment is preceded by ``<!-- fragment: ID -->`` where its
+    source changes (``<!-- fragment: -->`` where the text is the template's own), so
+    ``speechgen lint`` reads the provenance back.
+    """
+    return "\n".join(markdown_lines(draft)[0]).rstrip("\n") + "\n"
+
+
+def markdown_lines(draft: Draft) -> tuple[list[str], list[int]]:
+    """The lines of :func:`to_markdown` and the 1-based line of each block."""
     lines: list[str] = []
     meta = {}
     if draft.speaker:
@@ -152,10 +164,18 @@ def to_markdown(draft: Draft) -> str:
         lines += [f"{k}: {_yaml_scalar(v)}" for k, v in meta.items()]
         lines += ["---", ""]
     prefix = {"title": "# ", "heading1": "## ", "heading2": "### "}
+    at: list[int] = []
+    source = ""
     for block in draft.blocks:
+        if block.source != source:
+            lines += [f"<!-- fragment: {block.source} -->" if block.source else "<!-- fragment: -->", ""]
+            source = block.source
+        if block.ignore:
+            lines += [f"<!-- lint: ignore {' '.join(block.ignore)} -->", ""]
         text = "".join(f"**{s.text}**" if s.style == "bold" else s.text for s in block.spans)
+        at.append(len(lines) + 1)
         lines += [prefix.get(block.kind, "") + text, ""]
-    return "\n".join(lines).rstrip("\n") + "\n"
+    return lines, at
 
 
 def _yaml_scalar(value: str) -> str:
@@ -166,10 +186,32 @@ def _yaml_scalar(value: str) -> str:
 
 def from_markdown(text: str, name: str = "draft.md") -> Draft:
     """Read a draft written in the Markdown dialect (hand edits welcome)."""
+    return read_markdown(text, name)[0]
+
+
+_COMMENT = re.compile(r"<!--\s*(fragment|lint):?\s*(.*?)\s*-->")
+
+
+def read_markdown(text: str, name: str = "draft.md") -> tuple[Draft, list[int]]:
+    """Like :func:`from_markdown`, also giving the 1-based line of each block.
+
+    ``<!-- fragment: ID -->`` sets the provenance of the blocks after it;
+    ``<!-- lint: ignore RULE … -->`` silences those rules on the next block.
+    """
     meta, body, offset = _front_matter(text, name)
     title = ""
     blocks: list[Block] = []
+    lines: list[int] = []
+    source = ""
+    ignore: tuple[str, ...] = ()
     for line_no, para in _paragraphs(body, offset):
+        comment = _COMMENT.fullmatch(para)
+        if comment:
+            if comment.group(1) == "fragment":
+                source = comment.group(2)
+            elif comment.group(2).startswith("ignore"):
+                ignore = tuple(comment.group(2).split()[1:]) or ("all",)
+            continue
         if para.startswith("# "):
             if title:
                 raise SpeechgenError(
@@ -177,21 +219,21 @@ def from_markdown(text: str, name: str = "draft.md") -> Draft:
                     "use '## ' for a heading"
                 )
             title = para[2:].strip()
-            blocks.append(paragraph(title, "title"))
+            block = paragraph(title, "title")
         elif para.startswith("### "):
-            blocks.append(paragraph(para[4:].strip(), "heading2"))
+            block = paragraph(para[4:].strip(), "heading2")
         elif para.startswith("## "):
-            blocks.append(paragraph(para[3:].strip(), "heading1"))
+            block = paragraph(para[3:].strip(), "heading1")
         else:
-            kind: BlockKind = "paragraph"
-            if _is_salutation(para, blocks):
-                kind = "salutation"
-            blocks.append(paragraph(para, kind))
+            block = paragraph(para, "salutation" if _is_salutation(para, blocks) else "paragraph")
+        blocks.append(Block(block.kind, block.spans, source, ignore))
+        lines.append(line_no)
+        ignore = ()
     if not title:
         raise SpeechgenError(f"{name}: no title — the draft needs a line '# 标题'")
     date, date_text = _date(meta.pop("date", ""), name)
     speaker = meta.pop("speaker", "")
-    return Draft(title, tuple(blocks), speaker, date, date_text, meta)
+    return Draft(title, tuple(blocks), speaker, date, date_text, meta), lines
 
 
 def _is_salutation(para: str, blocks: list[Block]) -> bool:
@@ -234,13 +276,13 @@ def _paragraphs(body: str, offset: int) -> list[tuple[int, str]]:
                 out.append((start, "".join(buf)))
                 buf = []
             continue
-        if stripped.startswith("#") and buf:
+        if (stripped.startswith("#") or stripped.startswith("<!--")) and buf:
             out.append((start, "".join(buf)))
             buf = []
         if not buf:
             start = no
         buf.append(stripped)
-        if stripped.startswith("#"):
+        if stripped.startswith("#") or (stripped.startswith("<!--") and stripped.endswith("-->")):
             out.append((start, "".join(buf)))
             buf = []
     if buf:

@@ -33,7 +33,7 @@ BASE = {
 STAGES = {
     "library": set(),
     "ingest": {"library"},
-    "compose": {"library"},
+    "compose": {"library", "lint"},  # compose lints the draft it wrote (issue #11)
     "export": set(),
     "lint": {"library"},
     "cli": {"library", "ingest", "compose", "export", "lint", "db"},

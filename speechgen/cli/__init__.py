@@ -318,11 +318,16 @@ def _check_format(output: Path) -> None:
         )
 
 
+StrictOpt = Annotated[bool, typer.Option("--strict", help="A draft mixing campaigns is an error, not a warning.")]
+AnyDateOpt = Annotated[bool, typer.Option("--any-date", help="Allow a date outside the campaign's span.")]
+
+
 def _compose(brief: Path, library: list[Path] | None, templates: list[Path] | None, allow_blanks: bool,
-             rate: int | None) -> Any:
+             rate: int | None, **options: bool) -> Any:
     from speechgen.compose import compose_file, template_dirs
 
-    return compose_file(brief, _dirs(library), template_dirs(templates), allow_blanks=allow_blanks, rate=rate)
+    return compose_file(brief, _dirs(library), template_dirs(templates), allow_blanks=allow_blanks, rate=rate,
+                        **options)
 
 
 @app.command("compose")
@@ -335,6 +340,11 @@ def compose_cmd(
     allow_blanks: AllowBlanksOpt = False,
     rate: RateOpt = None,
     reference_docx: ReferenceOpt = None,
+    strict: StrictOpt = False,
+    any_date: AnyDateOpt = False,
+    no_comments: Annotated[
+        bool, typer.Option("--no-comments", help="Leave the lint findings out of the Word draft's comments.")
+    ] = False,
 ) -> None:
     """Compose a speech draft from a brief and write it as .docx, .md or .txt.
 
@@ -345,7 +355,8 @@ def compose_cmd(
     from speechgen.userfiles import display_path
 
     _check_format(output)
-    result = _compose(brief, library, templates, allow_blanks, rate)
+    result = _compose(brief, library, templates, allow_blanks, rate, strict=strict, any_date=any_date,
+                      comments=not no_comments)
     export(result.draft, output, reference_docx=reference_docx)
     typer.echo(f"Wrote {display_path(output)}: {format_summary(result.summary)}")
 
@@ -358,6 +369,8 @@ def check_cmd(
     templates: TemplatesOpt = None,
     allow_blanks: AllowBlanksOpt = False,
     rate: RateOpt = None,
+    strict: StrictOpt = False,
+    any_date: AnyDateOpt = False,
 ) -> None:
     """Check a brief as compose would, without writing anything.
 
@@ -366,7 +379,7 @@ def check_cmd(
     from speechgen.compose import format_summary
     from speechgen.userfiles import display_path
 
-    result = _compose(brief, library, templates, allow_blanks, rate)
+    result = _compose(brief, library, templates, allow_blanks, rate, strict=strict, any_date=any_date)
     typer.echo(f"{display_path(brief)}: OK — {format_summary(result.summary)}")
 
 
@@ -424,6 +437,35 @@ def brief_init(
     atomic_write_text(output, text)
     shown = display_path(output)
     typer.echo(f"Wrote {shown} — fill it in, then: speechgen compose {shown} -o 讲话稿.docx")
+
+
+@app.command("lint")
+@_gate
+def lint_cmd(
+    draft: Annotated[Path, typer.Argument(metavar="DRAFT", help="A draft: .md, .txt (a paragraph a line) or .docx.")],
+    brief: Annotated[
+        Path | None, typer.Option("--brief", "-b", help="The brief it was written for (date, campaign, vars).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    library: LibraryOpt = None,
+) -> None:
+    """Report what a leader would notice in a draft: cut names, stale campaigns, wrong level, …
+
+    Exit status 0 with no findings, 1 with findings, 2 on an error. See docs/lint.md.
+
+    Example: speechgen lint 讲话稿.md --brief 我的简报.yaml
+    """
+    from speechgen.lint import format_findings, lint_file
+    from speechgen.userfiles import display_path
+
+    findings = lint_file(draft, brief, library)
+    shown = display_path(draft)
+    if as_json:
+        typer.echo(json.dumps({"file": shown, "findings": [f.to_dict() for f in findings]}, ensure_ascii=False))
+    else:
+        typer.echo(format_findings(shown, findings))
+    if findings:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -35,6 +35,8 @@ KEYS = (
     "closing",
     "blanks",
     "speaking_rate",
+    "length",
+    "lint",
 )
 POINT_KEYS = ("id", "subpoints", "heading", "query", "tags", "count")
 _FORM_KEYS = {
@@ -93,6 +95,10 @@ class Brief:
     blank_lines: dict[str, int] = field(default_factory=dict)
     speaking_rate: int = DEFAULT_RATE
     lines: dict[str, int] = field(default_factory=dict)
+    #: target length in characters (``length: 20分钟`` at the speaking rate, or ``length: 5000字``); 0: none
+    length: int = 0
+    #: lint rules silenced for the whole draft (``lint: {ignore: [level]}``)
+    lint_ignore: tuple[str, ...] = ()
 
     def where(self, key: str = "", line: int = 0) -> str:
         """``brief.yaml:7`` for a key (or an explicit line), ``brief.yaml`` without one."""
@@ -291,7 +297,10 @@ def _blanks(c: _Checker) -> tuple[dict[str, dict[int, str]], dict[str, int]]:
     for fid, fills in raw.items():
         line = key_lines(raw).get(fid, c.line("blanks"))
         lines[str(fid)] = line
-        if isinstance(fills, list):
+        values = fills if isinstance(fills, list) else list(fills.values()) if isinstance(fills, dict) else []
+        if any(isinstance(v, (list, dict)) for v in values):
+            c.at(line, f"blanks of '{fid}' must be plain values (三, 5), not lists or mappings")
+        elif isinstance(fills, list):
             out[str(fid)] = {i: str(v) for i, v in enumerate(fills, 1) if v is not None}
         elif isinstance(fills, dict) and all(isinstance(k, int) and k >= 1 for k in fills):
             out[str(fid)] = {int(k): str(v) for k, v in fills.items() if v is not None}
@@ -310,6 +319,38 @@ def _rate(c: _Checker) -> int:
         c.at(c.line("speaking_rate"), f"speaking_rate must be characters per minute, e.g. 220, not '{raw}'")
         return DEFAULT_RATE
     return raw
+
+
+_LENGTH_RE = re.compile(r"\s*(\d+)\s*(分钟|分|min|minutes?|字)\s*")
+LINT_RULES = ("deleted-name", "stale-campaign", "level", "truncated", "numbering", "raw-token", "repeat", "relative-date")
+
+
+def _length(c: _Checker, rate: int) -> int:
+    raw = c.data.get("length")
+    if raw is None:
+        return 0
+    m = _LENGTH_RE.fullmatch(str(raw))
+    if not m or isinstance(raw, (bool, list, dict)) or int(m[1]) < 1:
+        c.at(c.line("length"), f"length must be minutes or characters, e.g. 20分钟 or 5000字, not '{raw}'")
+        return 0
+    return int(m[1]) if m[2] == "字" else int(m[1]) * rate
+
+
+def _lint(c: _Checker) -> tuple[str, ...]:
+    raw = c.data.get("lint")
+    if raw is None:
+        return ()
+    ignore = raw.get("ignore") if isinstance(raw, dict) else None
+    if isinstance(ignore, str):
+        ignore = [ignore]
+    if not isinstance(raw, dict) or set(raw) - {"ignore"} or not isinstance(ignore, list):
+        c.at(c.line("lint"), "lint must be {ignore: [rule, …]}, e.g. lint: {ignore: [level]}")
+        return ()
+    for rule in ignore:
+        if rule not in LINT_RULES:
+            hint = did_you_mean(str(rule), LINT_RULES) or f" — rules: {', '.join(LINT_RULES)}"
+            c.at(c.line("lint"), f"lint: unknown rule '{rule}'{hint}")
+    return tuple(str(r) for r in ignore if r in LINT_RULES)
 
 
 def _unknown_keys(c: _Checker) -> None:
@@ -340,6 +381,7 @@ def parse_brief(text: str, shown: str = "brief.yaml") -> tuple[Brief, list[str]]
     _unknown_keys(c)
     template = c.text("template", required=True)
     blanks, blank_lines = _blanks(c)
+    rate = _rate(c)
     brief = Brief(
         path=shown,
         template=template,
@@ -355,8 +397,10 @@ def parse_brief(text: str, shown: str = "brief.yaml") -> tuple[Brief, list[str]]
         closing=_choice(c, "closing"),
         blanks=blanks,
         blank_lines=blank_lines,
-        speaking_rate=_rate(c),
+        speaking_rate=rate,
         lines={str(k): v for k, v in key_lines(data).items()},
+        length=_length(c, rate),
+        lint_ignore=_lint(c),
     )
     return brief, sorted(c.problems, key=line_of)
 

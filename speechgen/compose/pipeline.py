@@ -30,8 +30,9 @@ from speechgen.compose.render import (
 )
 from speechgen.compose.selection import Selection, select
 from speechgen.compose.templates import Template, load_template, template_dirs, unknown_template
-from speechgen.draft import MARK_RE, Draft
+from speechgen.draft import MARK_RE, Draft, Note
 from speechgen.errors import BriefError, TemplateError
+from speechgen.lint import Finding, LintContext, lint_draft
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Summary:
     blanks: tuple[BlankInfo, ...]
     used: tuple[UsedFragment, ...]
     warnings: tuple[str, ...]
+    findings: tuple[Finding, ...] = ()
 
     @property
     def minutes(self) -> float:
@@ -244,6 +246,9 @@ def compose(
     problems: list[str] | None = None,
     allow_blanks: bool = False,
     rate: int | None = None,
+    strict: bool = False,
+    any_date: bool = False,
+    comments: bool = True,
 ) -> Composed:
     """Compose the draft *brief* asks for from the library folders *dirs*.
 
@@ -254,13 +259,21 @@ def compose(
         problems: problems already found in the brief, reported with the rest.
         allow_blanks: leave missing slots as visible marks 【市名】 instead of failing.
         rate: speaking rate in 字/分钟; the brief's ``speaking_rate`` otherwise.
+        strict: a draft mixing campaigns is an error, not a warning.
+        any_date: compose a date outside the span of the brief's campaign.
+        comments: fill ``Draft.notes`` with the lint findings (Word comments).
 
     Raises:
         BriefError: listing every problem, or every slot without a value.
     """
     tdirs = template_dirs(None) if tdirs is None else tdirs
-    template, sel, by_id = prepare(brief, problems or [], dirs, tdirs)
+    problems = list(problems or [])
+    if not any_date:
+        problems += campaign_date_problems(brief)
+    template, sel, by_id = prepare(brief, problems, dirs, tdirs)
     warnings = list(sel.warnings) + _blank_problems(brief, sel, by_id)[1]
+    if brief.length:
+        sel = fit_length(sel, brief.length, warnings)
     values = slot_values(brief, len(sel.points))
     title_src = brief.title or template.title
     check_title(title_src, title_where(brief, template))
@@ -269,27 +282,139 @@ def compose(
         raise BriefError(missing_slots_message(brief.path, missing))
     values.update({name: f"【{name}】" for name in missing})
     r = Renderer(values, brief.blanks)
-    ctx = _skeleton_context(brief, sel, template, r, warnings, title_src)
+    ctx, sources = _skeleton_context(brief, sel, template, r, warnings, title_src)
     draft = render_skeleton(template, ctx)
-    draft = replace(draft, speaker=brief.speaker, date=brief.date, meta={})
+    blocks = tuple(replace(b, source=sources.get(b.text, "")) for b in draft.blocks)
+    draft = replace(draft, blocks=blocks, speaker=brief.speaker, date=brief.date, meta=front_matter(brief, template))
     warnings += _provenance_warnings(brief, sel)
-    return Composed(draft, _summary(draft, brief, sel, r, warnings, rate))
+    mixed = campaign_mix(brief, sel)
+    if mixed and strict:
+        raise BriefError(f"{brief.path}: {mixed} (--strict) — pick points of one campaign, or compose without --strict")
+    warnings += [mixed] if mixed else []
+    findings = lint_draft(draft, lint_context(brief, sel))
+    if comments:
+        draft = replace(draft, notes=tuple(Note(f.block, f.text, f"{f.message} → {f.suggestion}" if f.suggestion
+                                                else f.message, f.rule) for f in findings if f.block >= 0))
+    summary = _summary(draft, brief, sel, r, warnings, rate)
+    return Composed(draft, replace(summary, findings=tuple(findings)))
+
+
+# --------------------------------------------------------------------------- trust (issue #11)
+
+
+def fit_length(sel: Selection, length: int, warnings: list[str]) -> Selection:
+    """Drop last sub-points (of points whose sub-points the brief left open, the longest
+    first) until the fragments fit *length* characters; say what was dropped."""
+    def size(p: Any) -> int:
+        f = p.fragment
+        keep = p.subpoints or tuple(range(1, len(f.subpoints) + 1))
+        subs = sum(len(f.subpoints[i - 1].lead + f.subpoints[i - 1].text) for i in keep)
+        return len(f.heading + f.text + f.tail) + subs
+
+    points = list(sel.points)
+    total = sum(size(p) for p in sel.picks)
+    dropped: list[str] = []
+    while total > length:
+        open_ = [i for i, p in enumerate(points) if len(p.subpoints or p.fragment.subpoints) > 1
+                 and (p.subpoints is None or p.line == -1)]
+        if not open_:
+            break
+        i = max(open_, key=lambda k: size(points[k]))
+        p = points[i]
+        keep = p.subpoints or tuple(range(1, len(p.fragment.subpoints) + 1))
+        before = size(p)
+        points[i] = replace(p, subpoints=keep[:-1], line=-1 if p.subpoints is None else p.line)
+        total -= before - size(points[i])
+        dropped.append(f"sub-point {keep[-1]} of {p.fragment.id}")
+    if dropped:
+        warnings.append(f"length: dropped {', '.join(dropped)} to come near {length:,} 字")
+    if total > length:
+        warnings.append(f"length: the draft is about {total - length:,} 字 over {length:,} 字 — drop a point")
+    points = [replace(p, line=0) if p.line == -1 else p for p in points]
+    return replace(sel, points=tuple(points))
+
+
+def front_matter(brief: Brief, template: Template) -> dict[str, str]:
+    """What the .md draft records for ``speechgen lint``: meeting, template, campaign, vars."""
+    meta = {"meeting": brief.meeting, "template": template.name, "campaign": brief.campaign}
+    meta.update({k: str(v) for k, v in brief.vars.items() if k not in ("speaker", "date")})
+    # Only plain one-line values: template syntax or a line break in a brief value is not
+    # worth carrying into the draft (lint reads names and levels, not markup).
+    return {k: v for k, v in meta.items() if v and not any(c in v for c in "{}%\n\r") and k.strip()}
+
+
+def lint_context(brief: Brief, sel: Selection) -> LintContext:
+    """The brief as lint sees it, with the source year of every fragment used."""
+    return LintContext(
+        date=brief.date.isoformat() if brief.date else "",
+        campaign=brief.campaign,
+        meeting=brief.meeting,
+        vars=dict(brief.vars),
+        ignore=brief.lint_ignore,
+        years={p.fragment.id: p.fragment.source.year for p in sel.picks if p.fragment.source.year},
+    )
+
+
+def campaign_date_problems(brief: Brief) -> list[str]:
+    """A date outside the span of the brief's campaign (主题教育 dated 2024-03-15)."""
+    if not brief.campaign or not brief.date:
+        return []
+    from speechgen.lint.campaigns import resolve
+
+    c = resolve(brief.campaign, brief.date)
+    if c is None or c.contains(brief.date):
+        return []
+    return [
+        f"{brief.where('date')}: date {brief.date.isoformat()} is outside {c.name} "
+        f"({c.start.isoformat()} to {c.end.isoformat()}) — check the date or the campaign, "
+        "or compose with --any-date"
+    ]
+
+
+def campaign_mix(brief: Brief, sel: Selection) -> str:
+    """'mixes campaigns: …' when the fragments come from speeches of different campaigns."""
+    import datetime as dt
+
+    from speechgen.lint.campaigns import resolve
+
+    found: dict[str, list[str]] = {}
+    for p in sel.picks:
+        src = p.fragment.source
+        if not src.campaign:
+            continue
+        day = dt.date(src.year, 7, 1) if src.year else None
+        c = resolve(src.campaign, day)
+        name = f"{c.name} ({c.span})" if c else src.campaign
+        found.setdefault(name, []).append(p.fragment.id)
+    if len(found) < 2:
+        return ""
+    return "the draft mixes campaigns: " + "; ".join(f"{name}: {', '.join(ids)}" for name, ids in found.items())
 
 
 def _skeleton_context(
     brief: Brief, sel: Selection, template: Template, r: Renderer, warnings: list[str], title_src: str
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, str]]:
     n = len(sel.points)
     title_values = {**r.values, "meeting": brief.meeting, "speaker": brief.speaker}
     shown = f"{title_where(brief, template)}: title"
     title = " ".join(paragraphs(Renderer(title_values, {}).render(title_src, "the title", "标题", shown=shown, what="title")))
     r.blanks += [BlankInfo("标题", "the title", m.group(0), "slot", title) for m in MARK_RE.finditer(title)]
     opening: list[str] = []
+    sources: dict[str, str] = {}
     for pick in sel.opening:
         paras = flat(render_pick(r, pick, 0, template))
-        opening += fix_stated_count(paras, n, pick.fragment.id, warnings)
+        paras = fix_stated_count(paras, n, pick.fragment.id, warnings)
+        opening += paras
+        sources.update({_plain(p): pick.fragment.id for p in paras})
     points = [render_pick(r, pick, i, template) for i, pick in enumerate(sel.points, 1)]
-    closing = [p for pick in sel.closing for p in flat(render_pick(r, pick, 0, template))]
+    for pt in points:
+        texts = [pt["label"] + pt["heading"], *flat(pt)]
+        sources.update({_plain(t): pt["id"] for t in texts})
+    closing: list[str] = []
+    for pick in sel.closing:
+        paras = flat(render_pick(r, pick, 0, template))
+        closing += paras
+        sources.update({_plain(p): pick.fragment.id for p in paras})
     return {
         **r.values,
         "vars": dict(r.values),
@@ -301,7 +426,12 @@ def _skeleton_context(
         "opening": opening,
         "points": points,
         "closing": closing,
-    }
+    }, sources
+
+
+def _plain(markdown: str) -> str:
+    """A paragraph's text as its Block reads it back (bold marks gone)."""
+    return markdown.replace("**", "")
 
 
 def _summary(
@@ -328,12 +458,13 @@ def compose_file(
     *,
     allow_blanks: bool = False,
     rate: int | None = None,
+    **options: bool,
 ) -> Composed:
-    """Read the brief at *path* and compose it (see :func:`compose`)."""
+    """Read the brief at *path* and compose it (see :func:`compose`; *options*: strict, any_date, comments)."""
     brief, problems = load_brief(path)
     if not brief.template and not brief.points:
         raise_problems(brief.path, problems)
-    return compose(brief, dirs, tdirs, problems=problems, allow_blanks=allow_blanks, rate=rate)
+    return compose(brief, dirs, tdirs, problems=problems, allow_blanks=allow_blanks, rate=rate, **options)
 
 
 def speaking_time(minutes: float) -> str:
@@ -363,4 +494,8 @@ def format_summary(summary: Summary) -> str:
     if summary.warnings:
         lines.append(f"Warnings: {len(summary.warnings)}")
         lines += [f"  {w}" for w in summary.warnings]
+    if summary.findings:
+        lines.append(f"Lint: {len(summary.findings)} finding{'s' if len(summary.findings) != 1 else ''} "
+                     "(line numbers of the .md draft; see docs/lint.md)")
+        lines += [f"  {f.line}: {f.rule}: «{f.text}» — {f.message}" for f in summary.findings]
     return "\n".join(lines)

@@ -4,6 +4,8 @@ Rules (docs/brief.md, "How points are picked"):
 
 * ids are taken first, so a query never grabs a point the brief lists by id later;
 * a fragment and its near-duplicates (``variants``) are one fragment: at most one is used;
+* a query's hits whose heading holds the query come first, then those with a sub-point
+  lead holding it, then the others (a point about 调查研究 beats a passing mention);
 * among candidates of a query (hits scoring at least :data:`BAND` of the best unused hit)
   or of tags, those from the brief's campaign come first, then those from a speech of the
   template's meeting types, then those nearest the brief's year, then search rank, then
@@ -87,11 +89,25 @@ class Selector:
     def _rank(self, frag: Fragment) -> tuple[int, int, int, int]:
         campaign = 0
         if self.campaign:
-            campaign = 0 if self.campaign in (frag.source.campaign, *frag.tags) else 1
+            campaign = 0 if self._same_campaign(frag) else 1
         year = 0
         if self.year:  # an unknown year ranks like one a year off
             year = abs(self.year - frag.source.year) if frag.source.year else 1
         return campaign, 0 if self._fits(frag) else 1, year, self.order.get(frag.id, 0)
+
+    def _same_campaign(self, frag: Fragment) -> bool:
+        """The brief's campaign, told apart by year (主题教育 of 2019 is not that of 2023)."""
+        if self.campaign not in (frag.source.campaign, *frag.tags):
+            return False
+        if not (self.brief.date and frag.source.year):
+            return True
+        import datetime as dt
+
+        from speechgen.lint.campaigns import resolve
+
+        mine = resolve(self.campaign, self.brief.date)
+        theirs = resolve(frag.source.campaign or self.campaign, dt.date(frag.source.year, 7, 1))
+        return mine is None or theirs is None or mine.name == theirs.name
 
     # ------------------------------------------------------------------ by id
     def _by_id(self, fid: str, line: int, what: str) -> Fragment | None:
@@ -153,7 +169,13 @@ class Selector:
             free = [h for h in hits if self._free(h.fragment)]
             if not free:
                 break
-            band = [h for h in free if h.score >= BAND * free[0].score]
+            # The brief's campaign first; then a heading (or a sub-point's lead) naming the
+            # query outranks a passing mention.
+            camp = min(self._rank(h.fragment)[0] for h in free)
+            free = [h for h in free if self._rank(h.fragment)[0] == camp]
+            top = max(_headed(h.fragment, spec.query) for h in free)
+            tier = [h for h in free if _headed(h.fragment, spec.query) == top]
+            band = [h for h in tier if h.score >= BAND * tier[0].score]
             best = min(band, key=lambda h: (*self._rank(h.fragment)[:3], rank[h.fragment.id]))
             self._take(best.fragment, spec.line)
             picks.append(Pick(best.fragment, "point", spec.line))
@@ -248,6 +270,16 @@ class Selector:
             closing = self._choice(self.brief.closing, "closing", "closing", sources)
             opening = self._choice(self.brief.opening, "opening", "opening", sources)
         return Selection(tuple(opening), tuple(points), tuple(closing), tuple(self.problems), tuple(self.warnings))
+
+
+def _headed(frag: Fragment, query: str) -> int:
+    """2 when the heading holds every word of *query*, 1 when a sub-point's lead does, else 0."""
+    words = query.split()
+    if frag.heading and all(w in frag.heading for w in words):
+        return 2
+    if any(all(w in sp.lead for w in words) for sp in frag.subpoints):
+        return 1
+    return 0
 
 
 def select(brief: Brief, index: Store, library: Library, template: Template) -> Selection:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from speechgen.ingest import tags as tagging
+from speechgen.ingest.annotate import annotate, source_level
 from speechgen.ingest.segment import Part, Speech
 from speechgen.ingest.slots import Restorer, Result, metadata, replace_tokens
 from speechgen.model import Fragment, Source, Subpoint
@@ -71,13 +72,15 @@ def build_speech(speech: Speech, file: str, prefix: str, restorer: Restorer | No
         subtitle=metadata(speech.subtitle) if speech.subtitle else "",
     )
     counts: dict[str, int] = {}
+    level = source_level(body)
     frags = []
     for part in speech.parts:
         if part.kind not in FRAGMENT_KINDS:
             continue
         counts[part.kind] = counts.get(part.kind, 0) + 1
         n = part.number if part.kind == "point" and part.number else counts[part.kind]
-        frags.append(_fragment(part, f"{prefix}.{part.kind}.{n}", base_tags, restorer, source))
+        frag = _fragment(part, f"{prefix}.{part.kind}.{n}", base_tags, restorer, source)
+        frags.append(annotate(frag, level))
     return Built(prefix, source, tuple(frags))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -216,7 +217,7 @@ def test_the_whole_draft(lib: list[Path]) -> None:
 def test_the_draft_reads_back_from_its_markdown(lib: list[Path]) -> None:
     c = run(BRIEF, lib)
     again = from_markdown(to_markdown(c.draft), "x.md")
-    assert again == c.draft
+    assert again == replace(c.draft, notes=())  # lint notes are Word comments, not Markdown
 
 
 def test_the_same_brief_gives_the_same_draft(lib: list[Path]) -> None:
@@ -339,9 +340,9 @@ def test_queries_only(lib: list[Path]) -> None:
 
 def test_campaign_and_year_are_preferred_among_good_hits(lib: list[Path]) -> None:
     base = "template: 推进会\nvars: {市名: x, 本级: 市, 上级: y}\npoints:\n  - {tags: [形式主义], count: 3}\n"
-    c = run(base + "date: 2019-05-01\ncampaign: 不忘初心\n", lib)
+    c = run(base + "date: 2019-05-01\ncampaign: 不忘初心\n", lib, any_date=True)
     assert [u.id for u in c.summary.used][1:4] == ["c.point.1", "b.point.1", "b.point.2"]
-    c = run(base + "date: 2024-05-01\ncampaign: 主题教育\n", lib)
+    c = run(base + "date: 2024-05-01\ncampaign: 主题教育\n", lib, any_date=True)
     assert [u.id for u in c.summary.used][1:4] == ["b.point.1", "b.point.2", "c.point.1"]
     assert "c.point.1 comes from a 不忘初心 speech; this one is about 主题教育" in c.summary.warnings
     assert (

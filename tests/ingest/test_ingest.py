@@ -73,7 +73,8 @@ def test_shipped_library_ground_truth() -> None:
     assert lib.get("s000.closing.1").text == "我就讲这么多。谢谢大家。"
     assert lib.get("s004.salutation.1").text == "尊敬的{{ 上级 }}指导组领导、同志们："
     assert lib.get("s003.transition.1").text.endswith("我讲{{ 点数 }}点意见。")
-    assert lib.get("s003.transition.1").slots == ("点数",)
+    # 003 is a province's speech: its 省委 is its own, a {{ 本级 }} slot (speechgen.ingest.annotate)
+    assert lib.get("s003.transition.1").slots == ("点数", "本级")
     s003 = lib.get("s003.point.1").source
     assert s003.announced_points == 6 and s003.speaker == "{{ 讲话人 }}" and s003.year == 2019
     assert "announced 6 points, found 3 (truncated?)" in s003.warnings
@@ -170,7 +171,7 @@ def test_dry_run_writes_nothing_and_json_reports(seeds: Path, tmp_path: Path) ->
     report = json.loads(result.stdout)
     by_name = {Path(f["source"]).name: f for f in report["files"]}
     f003 = by_name["003_8c4e1ce7e0dd5b49.txt"]
-    assert f003["points"] == 3 and f003["review"] == 3 and f003["slots"] == ["点数"]
+    assert f003["points"] == 3 and f003["review"] == 3 and f003["slots"] == ["本级", "点数"]
     assert f003["status"] == ["would write"]
     assert "announced 6 points, found 3 (truncated?)" in f003["warnings"]
     assert by_name["001_ea232bbc68f5e29d.txt"]["speeches"] == 2

@@ -1,0 +1,111 @@
+"""What each fragment is, learnt at ingest (issue #11 part 2): names cut by web copies
+restored where the full phrase is certain, a truncated tail trimmed.
+
+Called from :func:`speechgen.ingest.build.build_speech` on each built fragment.
+
+* **Cut names.** Web copies drop 习近平 and leave 学习贯彻思想, 创立了思想, 维护核心地位.
+  Where a verb that only ever takes the full name as object stands right before the
+  bare head (思想, 核心地位), the full phrase is certain and is written back; the
+  evidence goes to ``restored`` like the restored redactions of :mod:`.slots`. Other cuts
+  (指出“…” with no subject) are left for ``speechgen lint`` to report: the subject is not
+  certain (总书记, 会议, the speaker).
+* **Truncated tail.** A fragment whose last paragraph stops mid-sentence (a PDF or web copy
+  cut off) is trimmed back to its last whole sentence, and marked ``review``.
+
+* **Level.** The source's own level is read from the whole speech (:func:`source_level`:
+  the one unit named as 全X or 我X, 全区 in a district's speech); where it is certain, every
+  全X, 我X and X委 of that unit becomes ``{{ 本级 }}``, so the brief's 本级 fills it.
+
+Campaign and phase per fragment are not annotated yet (see docs/lint.md).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from speechgen.model import Fragment, Subpoint
+
+THOUGHT = "习近平新时代中国特色社会主义思想"
+#: verb + bare head → the head with the name restored (only verbs that never take a bare 思想)
+_CUTS = (
+    (re.compile(r"(创立了|学习贯彻|贯彻落实|学深悟透|学懂弄通做实)思想(?=[，。、；！？”走为的武和])"), r"\1" + THOUGHT),
+    (re.compile(r"(坚决维护|坚定维护)核心地位"), r"\1习近平总书记党中央的核心、全党的核心地位"),
+)
+_END = "。！？!?”’…；;：:）)】」"
+_LAST_SENTENCE = re.compile(r"^(.*[。！？!?])[^。！？!?]*$", re.S)
+
+
+_UNITS = "省市县区"
+_SELF = re.compile(rf"(?<![安健完齐保周成自忘社城园])(全|我)([{_UNITS}])(?![场域间份级民长别划内外县市区乡镇])")
+
+
+def source_level(body: str) -> str:
+    """The unit a speech calls its own (全区, 我区 → 区), or "" when it names more than one."""
+    units = {m.group(2) for m in _SELF.finditer(body)}
+    return units.pop() if len(units) == 1 else ""
+
+
+def _own(level: str) -> list[tuple[re.Pattern[str], str]]:
+    if not level:
+        return []
+    return [
+        (re.compile(rf"(?<![安健完齐保周成自忘社城园])(全|我){level}(?![场域间份级民长别划内外县市区乡镇])"), r"\1{{ 本级 }}"),
+        (re.compile(rf"(?<![社城园镇地省市县区]){level}(委|政府)(?!员)"), r"{{ 本级 }}\1"),
+    ]
+
+
+def annotate(frag: Fragment, level: str = "") -> Fragment:
+    """*frag* with certain cut names restored, self-references of the source's *level* made
+    ``{{ 本级 }}`` and a truncated tail trimmed."""
+    evidence: list[str] = []
+    own = _own(level)
+
+    def fix(text: str) -> str:
+        for rx, slot in own:
+            text = rx.sub(slot, text)
+        for rx, full in _CUTS:
+            for m in rx.finditer(text):
+                note = f"{m.group(0)} → {m.expand(full)} (a name cut by the web copy)"
+                if note not in evidence:
+                    evidence.append(note)
+            text = rx.sub(full, text)
+        return text
+
+    frag = replace(
+        frag,
+        heading=fix(frag.heading),
+        text=fix(frag.text),
+        subpoints=tuple(Subpoint(fix(s.lead), fix(s.text)) for s in frag.subpoints),
+        tail=fix(frag.tail),
+    )
+    if evidence:
+        frag = replace(frag, restored=tuple(dict.fromkeys([*frag.restored, *evidence])))
+    if "{{ 本级 }}" in frag.full_text and "本级" not in frag.slots:
+        frag = replace(frag, slots=(*frag.slots, "本级"))
+    return _trim(frag)
+
+
+def _trim(frag: Fragment) -> Fragment:
+    """Cut a last paragraph that stops mid-sentence back to its last whole sentence."""
+    if frag.kind != "point":
+        return frag
+    if frag.tail:
+        field_name, last = "tail", frag.tail
+    elif frag.subpoints:
+        field_name, last = "subpoints", frag.subpoints[-1].text
+    else:
+        field_name, last = "text", frag.text
+    stripped = last.rstrip()
+    if not stripped or stripped[-1] in _END or "{" in stripped[-3:]:
+        return frag
+    m = _LAST_SENTENCE.match(stripped)
+    if not m:
+        return frag
+    kept = m.group(1)
+    if field_name == "subpoints":
+        subs = (*frag.subpoints[:-1], Subpoint(frag.subpoints[-1].lead, kept))
+        return replace(frag, subpoints=subs, review=True)
+    if field_name == "tail":
+        return replace(frag, tail=kept, review=True)
+    return replace(frag, text=kept, review=True)
