@@ -126,13 +126,15 @@ def test_role_styles(
         assert style.paragraph_format.line_spacing == Pt(28.95)
 
 
-def test_body_text_is_condensed_to_28_characters_a_line(tmp_path: Path) -> None:
+def test_body_text_is_scaled_to_28_characters_a_line(tmp_path: Path) -> None:
     doc = opened(write(tmp_path, small_draft()))
-    body = rpr_of(doc.styles["讲话正文"])
-    pitch_pt = 16 + int(attr(body, "w:spacing", "w:val") or 0) / 20
     line_pt = (210 - 28 - 26) / 25.4 * 72
-    assert int(line_pt // pitch_pt) == 28
-    assert attr(rpr_of(doc.styles["讲话标题"]), "w:spacing", "w:val") == "0"
+    for name in ("讲话正文", "讲话称呼", "Heading 1", "Heading 2"):
+        rpr = rpr_of(doc.styles[name])
+        pitch_pt = 16 * int(attr(rpr, "w:w", "w:val") or 100) / 100
+        assert int(line_pt // pitch_pt) == 28, name
+        assert attr(rpr, "w:spacing", "w:val") == "0", name  # condensed spacing loses punctuation
+    assert attr(rpr_of(doc.styles["讲话标题"]), "w:w", "w:val") == "100"
 
 
 def test_headings_have_outline_levels_and_are_not_blue_or_bold(tmp_path: Path) -> None:
@@ -378,11 +380,13 @@ def test_failed_save_leaves_the_old_file_and_no_temp_file(
     out = tmp_path / "讲话稿.docx"
     out.write_bytes(b"old draft")
 
-    def broken_save(self: object, target: str) -> None:
-        Path(target).write_bytes(b"half")
+    real = Path.write_bytes
+
+    def broken_write(self: Path, data: bytes) -> int:
+        real(self, b"half")
         raise OSError("disk full")
 
-    monkeypatch.setattr(docx.document.Document, "save", broken_save)
+    monkeypatch.setattr(Path, "write_bytes", broken_write)
     with pytest.raises(OutputError) as err:
         write_docx(small_draft(), out)
     assert str(err.value) == f"{out}: cannot write here (disk full) — choose another path"
