@@ -189,7 +189,8 @@ def refuse_inputs(path: Path, inputs: list[tuple[str, Path]]) -> None:
         except (OSError, RuntimeError):
             continue
         if same:
+            shown = str(path) if not path.is_absolute() else display_path(path)  # the link's own name
             raise OutputError(
-                f"{display_path(path)}: is the {what} '{display_path(inp)}' — writing the draft "
+                f"{shown}: is the {what} '{display_path(inp)}' — writing the draft "
                 "there would destroy it; give -o another file"
             )

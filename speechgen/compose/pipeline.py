@@ -271,7 +271,7 @@ def compose(
     r = Renderer(values, brief.blanks)
     ctx = _skeleton_context(brief, sel, template, r, warnings, title_src)
     draft = render_skeleton(template, ctx)
-    draft = replace(draft, speaker=brief.speaker, date=brief.date, meta={})
+    draft = replace(draft, speaker=brief.speaker, date=brief.date, meta={"meeting": brief.meeting} if brief.meeting else {})
     warnings += _provenance_warnings(brief, sel)
     return Composed(draft, _summary(draft, brief, sel, r, warnings, rate))
 

@@ -142,7 +142,7 @@ def _read_reference(path: Path, shown: str) -> bytes:
 
 
 def _mb(size: int) -> str:
-    return f"{size / 1024 / 1024:,.0f} MB"
+    return f"{size // (1024 * 1024):,} MB"
 
 
 def _too_big() -> str:

@@ -316,14 +316,31 @@ def set_font_table(document: Any) -> None:
 
 
 def _font_roots(document: Any) -> list[Any]:
-    """The XML that names fonts: styles, body, headers and footers."""
-    roots = [document.styles.element, document.element]
+    """The XML that names fonts: the styles in use, body, headers and footers."""
+    roots = [document.element]
     for section in document.sections:
         for part in (section.header, section.footer, section.even_page_header, section.even_page_footer,
                      section.first_page_header, section.first_page_footer):  # fmt: skip
             if not part.is_linked_to_previous:
                 roots.append(part._element)
-    return roots
+    styles = document.styles.element
+    by_id = {s.get(qn("w:styleId")): s for s in styles.findall(qn("w:style"))}
+    wanted = [s.get(qn("w:styleId")) for s in by_id.values() if s.get(qn("w:default")) == "1"]
+    for root in roots:
+        wanted += [el.get(qn("w:val")) for tag in ("w:pStyle", "w:rStyle") for el in root.iter(qn(tag))]
+    seen: set[str] = set()
+    while wanted:  # the styles used, and the styles they are based on or linked to
+        sid = wanted.pop()
+        if sid in seen or sid not in by_id:
+            continue
+        seen.add(sid)
+        for tag in ("w:basedOn", "w:link", "w:next"):
+            ref = by_id[sid].find(qn(tag))
+            if ref is not None:
+                wanted.append(ref.get(qn("w:val")))
+    roots += [by_id[sid] for sid in seen]
+    defaults = styles.find(qn("w:docDefaults"))
+    return roots + ([defaults] if defaults is not None else [])
 
 
 def _font_entry(name: str) -> Any:

@@ -154,6 +154,15 @@ def test_full_pages_have_22_lines_of_28_characters(example: Rendered) -> None:
         assert max(ems(w.text) for w in lines) >= 27.5
 
 
+def test_the_official_fonts_are_stood_in_for_by_their_free_faces(example: Rendered) -> None:
+    """speechgen/data/fonts.conf in force: Song/Ming, Hei and Kai faces, not one fallback."""
+    fonts = subprocess.run(["pdffonts", str(example.pdf)], capture_output=True, text=True, check=True).stdout
+    assert "NotoSerifCJK" in fonts  # 仿宋_GB2312, 方正小标宋简体, 宋体
+    assert "NotoSansCJK" in fonts  # 黑体 (the level-1 headings)
+    assert "UKai" in fonts or not shutil.which("fc-list") or "UKai" not in subprocess.run(
+        ["fc-list"], capture_output=True, text=True).stdout  # 楷体_GB2312 where installed
+
+
 def test_page_numbers_odd_right_even_left_on_every_page(example: Rendered) -> None:
     for page in range(1, example.pages + 1):
         footer = [w for w in page_words(example.pdf, page) if w.y0 > BOTTOM]
