@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Callable
@@ -15,6 +16,13 @@ def check_target(path: Path) -> None:
     """Fail early, with a fix, when *path* cannot be written."""
     shown = display_path(path)
     parent = path.parent if str(path.parent) else Path(".")
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OutputError(
+                f"{shown}: is a symbolic link that loops — remove it (rm '{shown}') or give -o another file"
+            ) from None
     if path.is_dir():
         raise OutputError(f"{shown}: is a folder — give a file name such as {shown}/讲话稿.docx")
     if parent.exists() and not parent.is_dir():
@@ -71,3 +79,118 @@ def atomic_write_text(path: Path, text: str) -> None:
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write *data* to *path* atomically."""
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+# --------------------------------------------------------------------------- protection
+# An output is replaced only when it is what speechgen last wrote there: its SHA-256 is
+# kept beside it in a hidden file (.讲话稿.docx.speechgen). A file edited since, or one
+# speechgen never wrote, is refused unless --force, which first copies it to 讲话稿.docx~.
+
+_STAMP_SUFFIX = ".speechgen"
+
+
+def stamp_path(path: Path) -> Path:
+    """The hidden file beside *path* holding the SHA-256 of what speechgen wrote there."""
+    return path.with_name(f".{path.name}{_STAMP_SUFFIX}")
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def written_by_us(path: Path) -> bool | None:
+    """True when *path* is byte-identical to what speechgen last wrote; None when never written."""
+    try:
+        stamp = stamp_path(path).read_text(encoding="ascii").split()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if len(stamp) != 2 or stamp[0] != "sha256":
+        return None
+    try:
+        return _sha256(path) == stamp[1]
+    except OSError:
+        return False
+
+
+def protect(path: Path, force: bool) -> Path | None:
+    """Refuse to replace a file the writer may have edited; with *force*, back it up first.
+
+    Returns:
+        The backup made (``讲话稿.docx~``, then ``讲话稿.docx.~1~``, …), or None.
+
+    Raises:
+        OutputError: *path* exists, is not what speechgen last wrote there, and not *force*.
+    """
+    if not path.is_file():
+        return None
+    state = written_by_us(path)
+    if state:
+        return None
+    shown = display_path(path)
+    backup = _backup_name(path)
+    if not force:
+        why = "was not written by speechgen" if state is None else "changed since speechgen wrote it"
+        raise OutputError(
+            f"{shown}: {why} (edited by hand?) — give -o another file, or use --force to "
+            f"replace it (the old file is kept as {display_path(backup)})"
+        )
+    try:
+        import shutil
+
+        shutil.copy2(path, backup)
+    except OSError as exc:
+        raise _cannot_write(backup, exc) from None
+    return backup
+
+
+def _backup_name(path: Path) -> Path:
+    first = path.with_name(path.name + "~")
+    if not first.exists():
+        return first
+    n = 1
+    while path.with_name(f"{path.name}.~{n}~").exists():
+        n += 1
+    return path.with_name(f"{path.name}.~{n}~")
+
+
+def stamp(path: Path) -> None:
+    """Record that *path* is what speechgen wrote (after a successful write)."""
+    target = stamp_path(path)
+    try:
+        atomic_write(target, lambda tmp: tmp.write_text(f"sha256 {_sha256(path)}\n", encoding="ascii"))
+    except OutputError:
+        target.unlink(missing_ok=True)  # no stamp: the next run refuses rather than overwrites
+        raise
+
+
+def refuse_inputs(path: Path, inputs: list[tuple[str, Path]]) -> None:
+    """Refuse an output that is one of the run's inputs (same resolved path or same inode).
+
+    Args:
+        path: the output about to be written.
+        inputs: (what, path) of every file the run reads: ("brief", b.yaml), …
+    """
+    try:
+        out = path.resolve()
+        out_stat = os.stat(path) if path.exists() else None
+    except (OSError, RuntimeError):
+        return  # check_target names a path that cannot be resolved
+    for what, inp in inputs:
+        try:
+            same = inp.resolve() == out or (
+                out_stat is not None and os.path.samefile(path, inp)
+            )
+        except (OSError, RuntimeError):
+            continue
+        if same:
+            shown = str(path) if not path.is_absolute() else display_path(path)  # the link's own name
+            raise OutputError(
+                f"{shown}: is the {what} '{display_path(inp)}' — writing the draft "
+                "there would destroy it; give -o another file"
+            )

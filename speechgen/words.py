@@ -62,3 +62,8 @@ def keywords(text: str, top: int = 8) -> list[str]:
 
     return [str(w) for w in jieba.analyse.extract_tags(text, topK=top)]
 
+
+
+def split(text: str) -> list[str]:
+    """jieba's words of *text*, punctuation and space kept: joined, they give *text* back."""
+    return [str(w) for w in _jieba().lcut(text)]

@@ -303,6 +303,30 @@ RateOpt = Annotated[
 ReferenceOpt = Annotated[
     Path | None, typer.Option("--reference-docx", help="Your office's .docx whose styles and page setup to use.")
 ]
+ForceOpt = Annotated[
+    bool,
+    typer.Option("--force", help="Replace an output edited since speechgen wrote it (the old one is kept as NAME~)."),
+]
+
+
+def _inputs(brief: Path, library: list[Path] | None, templates: list[Path] | None) -> list[tuple[str, Path]]:
+    """Every file compose reads, so that -o can never name one of them."""
+    from speechgen.compose import template_dirs
+
+    found: list[tuple[str, Path]] = [("brief", brief)]
+    for d in _dirs(library):
+        found += [("fragment library file", p) for p in sorted(d.rglob("*.y*ml"))]
+    for d in template_dirs(templates):
+        found += [("template file", p) for p in sorted(d.glob("*")) if p.suffix in (".j2", ".yaml", ".yml")]
+    return found
+
+
+def _wrote(output: Path, backup: Path | None, summary: str) -> None:
+    from speechgen.userfiles import display_path
+
+    typer.echo(f"Wrote {display_path(output)}: {summary}")
+    if backup is not None:
+        typer.echo(f"Kept the old {display_path(output)} as {display_path(backup)}")
 
 
 def _check_format(output: Path) -> None:
@@ -334,7 +358,7 @@ def _compose(brief: Path, library: list[Path] | None, templates: list[Path] | No
 @_gate
 def compose_cmd(
     brief: BriefArg,
-    output: Annotated[Path, typer.Option("--output", "-o", help="The draft to write: .docx, .md or .txt.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The draft to write: .docx, .md, .txt or .pdf.")],
     library: LibraryOpt = None,
     templates: TemplatesOpt = None,
     allow_blanks: AllowBlanksOpt = False,
@@ -345,20 +369,21 @@ def compose_cmd(
     no_comments: Annotated[
         bool, typer.Option("--no-comments", help="Leave the lint findings out of the Word draft's comments.")
     ] = False,
+    force: ForceOpt = False,
 ) -> None:
-    """Compose a speech draft from a brief and write it as .docx, .md or .txt.
+    """Compose a speech draft from a brief and write it as .docx, .md, .txt or .pdf.
 
     Example: speechgen compose examples/推进会.yaml -o 讲话稿.docx
     """
     from speechgen.compose import format_summary
     from speechgen.export import export
-    from speechgen.userfiles import display_path
 
     _check_format(output)
     result = _compose(brief, library, templates, allow_blanks, rate, strict=strict, any_date=any_date,
                       comments=not no_comments)
-    export(result.draft, output, reference_docx=reference_docx)
-    typer.echo(f"Wrote {display_path(output)}: {format_summary(result.summary)}")
+    inputs = _inputs(brief, library, templates)
+    backup = export(result.draft, output, reference_docx=reference_docx, force=force, inputs=inputs)
+    _wrote(output, backup, format_summary(result.summary))
 
 
 @app.command("check")
@@ -387,13 +412,16 @@ def check_cmd(
 @_gate
 def export_cmd(
     draft: Annotated[Path, typer.Argument(metavar="DRAFT", help="A Markdown draft (.md), e.g. one you edited.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write: .docx, .md or .txt.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write: .docx, .md, .txt or .pdf.")],
     reference_docx: ReferenceOpt = None,
+    rate: RateOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Export a (hand-edited) Markdown draft again, e.g. to Word.
 
     Example: speechgen export 讲话稿.md -o 讲话稿.docx
     """
+    from speechgen.compose import draft_summary, format_summary
     from speechgen.draft import from_markdown
     from speechgen.export import export
     from speechgen.userfiles import display_path, read_user_text
@@ -405,8 +433,10 @@ def export_cmd(
         )
     text = read_user_text(draft, "draft", folder="give the .md file")
     _check_format(output)
-    export(from_markdown(text, shown), output, reference_docx=reference_docx)
-    typer.echo(f"Wrote {display_path(output)}")
+    parsed = from_markdown(text, shown)
+    inputs = [("draft being exported", draft)]
+    backup = export(parsed, output, reference_docx=reference_docx, force=force, inputs=inputs)
+    _wrote(output, backup, format_summary(draft_summary(parsed, rate)))
 
 
 @brief_app.command("init")

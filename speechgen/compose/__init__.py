@@ -15,6 +15,7 @@ from speechgen.compose.pipeline import (
     Summary,
     compose,
     compose_file,
+    draft_summary,
     format_summary,
     missing_slots_message,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "brief_text",
     "compose",
     "compose_file",
+    "draft_summary",
     "format_summary",
     "missing_slots_message",
     "template_dirs",

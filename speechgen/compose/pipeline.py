@@ -484,9 +484,10 @@ def format_summary(summary: Summary) -> str:
     n = len(summary.blanks)
     lines.append(f"Blanks left: {n}" + (" — fill them in the draft (highlighted in Word)" if n else ""))
     for b in summary.blanks:
-        kind = "slot" if b.kind == "slot" else f"blank {b.kind}"
+        kind = "slot" if b.kind == "slot" else f"blank {b.kind}".rstrip()
         lines.append(f"  {b.where}  {b.fragment}  {kind}: …{b.context}…")
-    lines.append("Fragments used:")
+    if summary.used:
+        lines.append("Fragments used:")
     width = max((len(u.where) for u in summary.used), default=0)
     for u in summary.used:
         year = f" ({u.year})" if u.year else ""
@@ -499,3 +500,28 @@ def format_summary(summary: Summary) -> str:
                      "(line numbers of the .md draft; see docs/lint.md)")
         lines += [f"  {f.line}: {f.rule}: «{f.text}» — {f.message}" for f in summary.findings]
     return "\n".join(lines)
+
+
+def draft_summary(draft: Draft, rate: int | None = None) -> Summary:
+    """The summary of a draft read back from Markdown (``export``): size, time and blanks.
+
+    A blank's place is 标题, 开场 (before the first point) or 第N点; its fragment is the
+    block's source when known. No fragments or warnings: the draft is the writer's now.
+    """
+    from speechgen.compose.brief import DEFAULT_RATE
+    from speechgen.numerals import chinese
+
+    blanks: list[BlankInfo] = []
+    point = 0
+    for block in draft.blocks:
+        if block.kind == "heading1":
+            point += 1
+        where = "标题" if block.kind == "title" else f"第{chinese(point)}点" if point else "开场"
+        text = block.text
+        for m in MARK_RE.finditer(text):
+            context = text[max(0, m.start() - 8) : m.end() + 8]
+            mark = m.group(0)[1:-1]
+            kind = mark.split("：")[0] if "：" in mark else "" if "＿" in mark else "slot"
+            blanks.append(BlankInfo(where, block.source or "-", m.group(0), kind, context))
+    chars = sum(1 for b in draft.body for ch in b.text if not ch.isspace())
+    return Summary(point, chars, rate or DEFAULT_RATE, tuple(blanks), (), ())

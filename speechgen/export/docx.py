@@ -17,9 +17,12 @@ from typing import Any
 
 from speechgen.draft import Block, Draft, Span, spans_of
 from speechgen.errors import OutputError
-from speechgen.output import atomic_write, check_target
+from speechgen.output import atomic_write_bytes, check_target
 from speechgen.userfiles import display_path
 
+#: The most a --reference-docx may hold, packed and unpacked: an office template is a few
+#: hundred kilobytes; a zip that expands to gigabytes is an attack, not a template.
+MAX_REFERENCE_BYTES = 50 * 1024 * 1024
 _WORDML = b"application/vnd.openxmlformats-officedocument.wordprocessingml."
 _CORE_REL = b"/2006/relationships/metadata/core-properties"
 #: member -> (bytes python-docx cannot read, what it can)
@@ -54,9 +57,15 @@ def write_docx(draft: Draft, path: Path, reference_docx: Path | None = None) -> 
     section = document.sections[-1]
     if reference_docx is None or not section._sectPr.findall(_qn("w:footerReference")):
         lay.add_page_numbers(document, section, styles["page"])
-    _write_body(document, draft, styles)
+    paragraphs = _write_body(document, draft, styles)
+    _add_notes(document, draft, paragraphs)
     _set_properties(document, draft)
-    atomic_write(path, lambda tmp: document.save(str(tmp)))
+    lay.set_font_table(document)
+    # Saved in memory, then written in one go: a zip file left half-written by a full disk
+    # would otherwise print a ZipFile.__del__ traceback after the error message.
+    buffer = io.BytesIO()
+    document.save(buffer)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def _blank() -> Any:
@@ -81,16 +90,7 @@ def _open_reference(path: Path) -> Any:
         raise OutputError(
             f"{shown}: is a folder — give a Word document (.docx) as --reference-docx"
         )
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise OutputError(
-            f"{shown}: reference document not found — check the path given to --reference-docx"
-        ) from None
-    except PermissionError:
-        raise OutputError(
-            f"{shown}: cannot read it (permission denied) — give a readable .docx"
-        ) from None
+    data = _read_reference(path, shown)
     try:
         document = docx.Document(io.BytesIO(_as_document(data)))
     except (
@@ -108,6 +108,46 @@ def _open_reference(path: Path) -> Any:
         ) from None
     _empty_body(document)
     return document
+
+
+def _read_reference(path: Path, shown: str) -> bytes:
+    """The bytes of a regular file of sane size whose zip directory promises a sane size."""
+    import stat
+
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise OutputError(
+                f"{shown}: not a regular file (a device, pipe or socket) — give a Word document (.docx)"
+            )
+        if info.st_size > MAX_REFERENCE_BYTES:
+            raise OutputError(f"{shown}: {_mb(info.st_size)} — {_too_big()}")
+        data = path.read_bytes()  # a regular file of a known, bounded size
+    except FileNotFoundError:
+        raise OutputError(
+            f"{shown}: reference document not found — check the path given to --reference-docx"
+        ) from None
+    except PermissionError:
+        raise OutputError(
+            f"{shown}: cannot read it (permission denied) — give a readable .docx"
+        ) from None
+    except OSError as exc:
+        raise OutputError(f"{shown}: cannot read it ({exc.strerror or exc}) — give a readable .docx") from None
+    if zipfile.is_zipfile(io.BytesIO(data)):
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            unpacked = sum(i.file_size for i in z.infolist())
+        if unpacked > MAX_REFERENCE_BYTES:
+            raise OutputError(f"{shown}: unpacks to {_mb(unpacked)} — {_too_big()}")
+    return data
+
+
+def _mb(size: int) -> str:
+    return f"{size // (1024 * 1024):,} MB"
+
+
+def _too_big() -> str:
+    limit = _mb(MAX_REFERENCE_BYTES)
+    return f"a reference document holds styles and page setup, not over {limit}; give a smaller .docx"
 
 
 def _as_document(data: bytes) -> bytes:
@@ -191,23 +231,54 @@ def _chain(styles: dict[str, Any]) -> None:
         styles[kind].next_paragraph_style = styles["paragraph"]
 
 
-def _write_body(document: Any, draft: Draft, styles: dict[str, Any]) -> None:
-    """Title, byline (speaker, date line), an empty line, then the blocks in order."""
-    title = next((b for b in draft.blocks if b.kind == "title"), None)
-    _paragraph(document, styles["title"], title.spans if title else spans_of(draft.title))
+def _write_body(document: Any, draft: Draft, styles: dict[str, Any]) -> dict[int, Any]:
+    """Title, byline (speaker, date line), an empty line, then the blocks in order.
+
+    Each paragraph of a block is remembered by the block's index, for the notes.
+    """
+    from speechgen.export.titles import title_lines
+
+    at = next((i for i, b in enumerate(draft.blocks) if b.kind == "title"), None)
+    spans = draft.blocks[at].spans if at is not None else spans_of(draft.title)
+    lines = title_lines("".join(s.text for s in spans))
+    title = _paragraph(document, styles["title"], _broken(spans, lines))
+    paragraphs: dict[int, Any] = {at: title} if at is not None else {}
     for line in (draft.speaker, draft.date_line):
         if line:
             _paragraph(document, styles["byline"], spans_of(line))
     _paragraph(document, styles["paragraph"], ())
-    for block in draft.body:
-        _paragraph(document, styles[_kind(block)], block.spans)
+    for i, block in enumerate(draft.blocks):
+        if block.kind != "title":
+            paragraphs[i] = _paragraph(document, styles[_kind(block)], block.spans)
+    return paragraphs
+
+
+def _broken(spans: tuple[Span, ...], lines: list[str]) -> tuple[Span, ...]:
+    """*spans* with a line break ("\n") where each title line ends."""
+    if len(lines) < 2:
+        return spans
+    cuts, pos = set(), 0
+    for line in lines[:-1]:
+        pos += len(line)
+        cuts.add(pos)
+    out: list[Span] = []
+    pos = 0
+    for span in spans:
+        piece = ""
+        for ch in span.text:
+            if pos in cuts and (piece or out):
+                piece += "\n"
+            piece += ch
+            pos += 1
+        out.append(Span(piece, span.style))
+    return tuple(out)
 
 
 def _kind(block: Block) -> str:
     return block.kind if block.kind in ("salutation", "heading1", "heading2") else "paragraph"
 
 
-def _paragraph(document: Any, style: Any, spans: tuple[Span, ...]) -> None:
+def _paragraph(document: Any, style: Any, spans: tuple[Span, ...]) -> Any:
     """One paragraph in *style*: bold runs for leads, yellow-highlighted runs for blanks."""
     from docx.enum.text import WD_COLOR_INDEX
 
@@ -216,11 +287,62 @@ def _paragraph(document: Any, style: Any, spans: tuple[Span, ...]) -> None:
     # the document for the default one on each paragraph (a third of the export's time).
     paragraph._p.style = style.style_id
     for span in spans:
-        run = paragraph.add_run(span.text)
+        run = paragraph.add_run(span.text)  # "\n" becomes a line break (w:br)
         if span.style == "bold":
             run.bold = True
         elif span.style == "mark":
             run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+    return paragraph
+
+
+def _add_notes(document: Any, draft: Draft, paragraphs: dict[int, Any]) -> None:
+    """Each :class:`~speechgen.draft.Note` as a Word comment anchored on its words."""
+    for note in draft.notes:
+        paragraph = paragraphs.get(note.block)
+        if paragraph is None:  # a note on no block of this draft: on the title, not lost
+            paragraph = document.paragraphs[0]
+        runs = _anchor(paragraph, note.text)
+        text = f"{note.message}（{note.rule}）" if note.rule else note.message
+        author = note.author or "speechgen"
+        document.add_comment(runs, text=text, author=author, initials=author[:2])
+
+
+def _anchor(paragraph: Any, words: str) -> list[Any]:
+    """The runs covering the first occurrence of *words* in *paragraph*, split out of their
+    neighbours; the whole paragraph when the words are not there (edited, or empty)."""
+    runs = list(paragraph.runs)
+    text = "".join(r.text for r in runs)
+    start = text.find(words) if words else -1
+    if start < 0 or not runs:
+        return runs[:1] + runs[-1:] if runs else [paragraph.add_run("")]
+    end = start + len(words)
+    first = _split_at(paragraph, start)
+    last = _split_at(paragraph, end)
+    ordered = list(paragraph.runs)
+    begin = ordered[first]
+    stop = ordered[last - 1]
+    return [begin, stop]
+
+
+def _split_at(paragraph: Any, offset: int) -> int:
+    """Split the run holding character *offset* there; the index of the run starting at it."""
+    import copy
+
+    pos = 0
+    for i, run in enumerate(paragraph.runs):
+        n = len(run.text)
+        if offset == pos:
+            return i
+        if pos < offset < pos + n:
+            cut = offset - pos
+            twin = copy.deepcopy(run._r)
+            run._r.addnext(twin)
+            head, tail = run.text[:cut], run.text[cut:]
+            run.text = head
+            paragraph.runs[i + 1].text = tail
+            return i + 1
+        pos += n
+    return len(paragraph.runs)
 
 
 def _set_properties(document: Any, draft: Draft) -> None:
@@ -236,5 +358,16 @@ def _set_properties(document: Any, draft: Draft) -> None:
     props.language = "zh-CN"
     props.comments = ""
     props.subject = draft.meta.get("meeting", "")
-    props.keywords = ""
+    props.keywords = "; ".join(_keywords(draft))
     props.category = "讲话稿"
+
+
+def _keywords(draft: Draft) -> list[str]:
+    """The meeting, then the speech's own TF-IDF keywords (jieba), for Windows search."""
+    from speechgen.draft import MARK_RE
+    from speechgen.words import keywords
+
+    text = MARK_RE.sub("", "\n".join(b.text for b in draft.blocks))
+    meeting = draft.meta.get("meeting", "")
+    found = [w for w in keywords(text, 6) if w != meeting] if text.strip() else []
+    return ([meeting] if meeting else []) + found[:5]

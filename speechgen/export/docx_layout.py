@@ -25,9 +25,11 @@ FOOTER_MM = 22
 HEADER_MM = 15
 #: Fixed line pitch in twentieths of a point: 28.95 pt, so 22 lines fill the 225 mm text height.
 LINE_TWIPS = 579
-#: Character spacing of 16 pt text, in twentieths of a point: 28 characters of 15.75 pt fit
-#: the 156 mm (442.2 pt) line, where 28 x 16 pt = 448 pt would not.
-CONDENSE_TWIPS = -5
+#: Horizontal scale of 16 pt text, in percent: 28 characters of 15.68 pt fit the 156 mm
+#: (442.2 pt) line, where 28 x 16 pt = 448 pt would not. Scaling, not condensed character
+#: spacing: LibreOffice drops a punctuation mark hung at the end of a justified line when
+#: the spacing is condensed (docs/word.md).
+SCALE_PERCENT = 98
 #: Text size of the body (三号).
 BODY_PT = 16.0
 
@@ -69,18 +71,18 @@ class Role:
     keep_next: bool = False
     snap: bool = True  # snap to the document grid (28 characters a line)
     exact: bool = True  # fixed line pitch LINE_TWIPS; else single spacing
-    condense: int = 0  # character spacing in twentieths of a point (w:spacing in w:rPr)
+    scale: int = 100  # horizontal scale of the characters in percent (w:w in w:rPr)
 
 
 #: The roles of a manuscript, keyed by Block.kind (plus byline, page and base).
 ROLES: dict[str, Role] = {
-    "base": Role("Normal", "仿宋_GB2312", BODY_PT, "both", condense=CONDENSE_TWIPS),
+    "base": Role("Normal", "仿宋_GB2312", BODY_PT, "both", scale=SCALE_PERCENT),
     "title": Role("讲话标题", "方正小标宋简体", 22, "center", keep_next=True, snap=False),
     "byline": Role("讲话署名", "楷体_GB2312", BODY_PT, "center", keep_next=True),
-    "salutation": Role("讲话称呼", "仿宋_GB2312", BODY_PT, "both", condense=CONDENSE_TWIPS),
-    "paragraph": Role("讲话正文", "仿宋_GB2312", BODY_PT, "both", 2, condense=CONDENSE_TWIPS),
+    "salutation": Role("讲话称呼", "仿宋_GB2312", BODY_PT, "both", scale=SCALE_PERCENT),
+    "paragraph": Role("讲话正文", "仿宋_GB2312", BODY_PT, "both", 2, scale=SCALE_PERCENT),
     "heading1": Role(
-        "Heading 1", "黑体", BODY_PT, "both", 2, outline=0, keep_next=True, condense=CONDENSE_TWIPS
+        "Heading 1", "黑体", BODY_PT, "both", 2, outline=0, keep_next=True, scale=SCALE_PERCENT
     ),
     "heading2": Role(
         "Heading 2",
@@ -90,7 +92,7 @@ ROLES: dict[str, Role] = {
         2,
         outline=1,
         keep_next=True,
-        condense=CONDENSE_TWIPS,
+        scale=SCALE_PERCENT,
     ),  # fmt: skip
     "page": Role("讲话页码", "宋体", 14, "right", snap=False, exact=False),
 }
@@ -133,7 +135,8 @@ def format_run_properties(rpr: Any, role: Role) -> None:
     set_child(rpr, "w:b", _RPR_SEQ, val="0")
     drop_child(rpr, "w:bCs")
     drop_child(rpr, "w:color")  # auto: built-in headings are blue
-    set_child(rpr, "w:spacing", _RPR_SEQ, val=str(role.condense))  # explicit 0: no inheriting
+    set_child(rpr, "w:spacing", _RPR_SEQ, val="0")  # explicit 0 and 100 %: no inheriting
+    set_child(rpr, "w:w", _RPR_SEQ, val=str(role.scale))
     set_child(rpr, "w:sz", _RPR_SEQ, val=half_points)
     set_child(rpr, "w:szCs", _RPR_SEQ, val=half_points)
     set_child(rpr, "w:lang", _RPR_SEQ, val="en-US", eastAsia="zh-CN", bidi="ar-SA")
@@ -265,3 +268,98 @@ def _field(paragraph: Any, instruction: str, shown: str) -> None:
             char = OxmlElement("w:fldChar")
             char.set(qn("w:fldCharType"), kind)
             run.append(char)
+
+
+#: What word/fontTable.xml says of each manuscript font: the name Word falls back to when
+#: the machine lacks it (w:altName: plain Windows has 仿宋, 楷体, 黑体, 宋体), the GB2312
+#: charset (134 = 0x86), the family and the PANOSE of the Windows face.
+FONTS: dict[str, tuple[str, str, str]] = {
+    "仿宋_GB2312": ("仿宋", "modern", "02010609030101010101"),
+    "楷体_GB2312": ("楷体", "modern", "02010609030101010101"),
+    "方正小标宋简体": ("宋体", "script", "02000000000000000000"),
+    "黑体": ("SimHei", "modern", "02010609060101010101"),
+    "宋体": ("SimSun", "auto", "02010600030101010101"),
+}
+_RFONT_ATTRS = ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs")
+
+
+def set_font_table(document: Any) -> None:
+    """word/fontTable.xml lists the fonts the document uses, with their fallbacks.
+
+    python-docx's template lists Japanese and Western defaults (MS Mincho, Calibri …) that the
+    draft never uses; a font of a --reference-docx keeps its own entry.
+    """
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from lxml import etree
+
+    part = next((r.target_part for r in document.part.rels.values() if r.reltype == RT.FONT_TABLE), None)
+    if part is None:
+        return
+    old = etree.fromstring(part.blob)
+    kept = {f.get(qn("w:name")): f for f in old.findall(qn("w:font"))}
+    used: list[str] = []
+    for root in _font_roots(document):
+        for rfonts in root.iter(qn("w:rFonts")):
+            for attr in _RFONT_ATTRS:
+                name = rfonts.get(qn(attr))
+                if name and name not in used:
+                    used.append(name)
+    for font in list(old):
+        old.remove(font)
+    for name in used:
+        old.append(kept[name] if name in kept and name not in FONTS else _font_entry(name))
+    xml = etree.tostring(old, xml_declaration=True, encoding="UTF-8", standalone=True)
+    if hasattr(part, "_element"):
+        part._element = etree.fromstring(xml)
+    else:
+        part._blob = xml
+
+
+def _font_roots(document: Any) -> list[Any]:
+    """The XML that names fonts: the styles in use, body, headers and footers."""
+    roots = [document.element]
+    for section in document.sections:
+        for part in (section.header, section.footer, section.even_page_header, section.even_page_footer,
+                     section.first_page_header, section.first_page_footer):  # fmt: skip
+            if not part.is_linked_to_previous:
+                roots.append(part._element)
+    styles = document.styles.element
+    by_id = {s.get(qn("w:styleId")): s for s in styles.findall(qn("w:style"))}
+    wanted = [s.get(qn("w:styleId")) for s in by_id.values() if s.get(qn("w:default")) == "1"]
+    for root in roots:
+        wanted += [el.get(qn("w:val")) for tag in ("w:pStyle", "w:rStyle") for el in root.iter(qn(tag))]
+    seen: set[str] = set()
+    while wanted:  # the styles used, and the styles they are based on or linked to
+        sid = wanted.pop()
+        if sid in seen or sid not in by_id:
+            continue
+        seen.add(sid)
+        for tag in ("w:basedOn", "w:link", "w:next"):
+            ref = by_id[sid].find(qn(tag))
+            if ref is not None:
+                wanted.append(ref.get(qn("w:val")))
+    roots += [by_id[sid] for sid in seen]
+    defaults = styles.find(qn("w:docDefaults"))
+    return roots + ([defaults] if defaults is not None else [])
+
+
+def _font_entry(name: str) -> Any:
+    font = OxmlElement("w:font")
+    font.set(qn("w:name"), name)
+    alt, family, panose = FONTS.get(name, ("", "auto", ""))
+    if alt:
+        _child(font, "w:altName", alt)
+    if panose:
+        _child(font, "w:panose1", panose)
+    if name in FONTS:
+        _child(font, "w:charset", "86")
+    _child(font, "w:family", family)
+    _child(font, "w:pitch", "variable" if family == "script" else "fixed" if name in FONTS else "default")
+    return font
+
+
+def _child(parent: Any, tag: str, value: str) -> None:
+    """Append ``<tag w:val="value"/>`` to *parent*."""
+    child = OxmlElement(tag)
+    child.set(qn("w:val"), value)
+    parent.append(child)

@@ -150,10 +150,11 @@ def test_missing_slots_fail_with_the_whole_list_and_leave_the_old_file(here: Pat
         "(or run with --allow-blanks to leave visible blanks)\n"
     )
     assert Path("x.md").read_text(encoding="utf-8") == "old"
-    code, out, err = run("compose", "b.yaml", "-o", "x.md", "--allow-blanks")
+    code, out, err = run("compose", "b.yaml", "-o", "x.md", "--allow-blanks", "--force")  # x.md is not ours
     assert code == 0, err
     assert "【本级】" in Path("x.md").read_text(encoding="utf-8")
     assert "  第一点  s004.point.3  slot: …" in out
+    assert Path("x.md~").read_text(encoding="utf-8") == "old"
 
 
 def test_check_writes_nothing_and_reports(here: Path) -> None:
@@ -175,8 +176,8 @@ def test_check_writes_nothing_and_reports(here: Path) -> None:
 
 def test_output_and_input_mistakes(here: Path) -> None:
     Path("b.yaml").write_text(BRIEF.format(extra=", 本级: 市"), encoding="utf-8")
-    assert run("compose", "b.yaml", "-o", "x.pdf")[2] == (
-        "Error: x.pdf: unknown output format '.pdf' — end the file name with .docx, .md, .txt\n"
+    assert run("compose", "b.yaml", "-o", "x.odt")[2] == (
+        "Error: x.odt: unknown output format '.odt' — end the file name with .docx, .md, .txt, .pdf\n"
     )
     assert run("compose", "nope.yaml", "-o", "x.md")[2] == (
         "Error: nope.yaml: no such file — check the path (speechgen brief init writes one)\n"
@@ -188,7 +189,7 @@ def test_output_and_input_mistakes(here: Path) -> None:
     assert run("compose", "b.yaml", "-o", "d")[2] == (
         "Error: d: is a folder — give a file name such as d/讲话稿.docx\n"
     )
-    assert not Path("x.pdf").exists()
+    assert not Path("x.odt").exists()
 
 
 def test_export_re_exports_a_hand_edited_markdown_draft(here: Path) -> None:
@@ -197,7 +198,8 @@ def test_export_re_exports_a_hand_edited_markdown_draft(here: Path) -> None:
     md = Path("d.md").read_text(encoding="utf-8").replace("坚持从严确保", "坚持从严从实确保")
     Path("d.md").write_text(md, encoding="utf-8")
     code, out, err = run("export", "d.md", "-o", "d.txt")
-    assert (code, out) == (0, "Wrote d.txt\n"), err
+    # the summary compose prints, of the edited draft (2 more characters)
+    assert (code, out) == (0, "Wrote d.txt: 1 point, 289 字, about 1 minute at 220 字/分钟\nBlanks left: 0\n"), err
     assert "　　一、坚持从严从实确保主题教育高质量\n" in Path("d.txt").read_text(encoding="utf-8")
     assert run("export", "d.md", "-o", "d.docx")[0] == 0
     assert Path("d.docx").stat().st_size > 0

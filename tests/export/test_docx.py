@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -126,13 +128,15 @@ def test_role_styles(
         assert style.paragraph_format.line_spacing == Pt(28.95)
 
 
-def test_body_text_is_condensed_to_28_characters_a_line(tmp_path: Path) -> None:
+def test_body_text_is_scaled_to_28_characters_a_line(tmp_path: Path) -> None:
     doc = opened(write(tmp_path, small_draft()))
-    body = rpr_of(doc.styles["讲话正文"])
-    pitch_pt = 16 + int(attr(body, "w:spacing", "w:val") or 0) / 20
     line_pt = (210 - 28 - 26) / 25.4 * 72
-    assert int(line_pt // pitch_pt) == 28
-    assert attr(rpr_of(doc.styles["讲话标题"]), "w:spacing", "w:val") == "0"
+    for name in ("讲话正文", "讲话称呼", "Heading 1", "Heading 2"):
+        rpr = rpr_of(doc.styles[name])
+        pitch_pt = 16 * int(attr(rpr, "w:w", "w:val") or 100) / 100
+        assert int(line_pt // pitch_pt) == 28, name
+        assert attr(rpr, "w:spacing", "w:val") == "0", name  # condensed spacing loses punctuation
+    assert attr(rpr_of(doc.styles["讲话标题"]), "w:w", "w:val") == "100"
 
 
 def test_headings_have_outline_levels_and_are_not_blue_or_bold(tmp_path: Path) -> None:
@@ -378,11 +382,13 @@ def test_failed_save_leaves_the_old_file_and_no_temp_file(
     out = tmp_path / "讲话稿.docx"
     out.write_bytes(b"old draft")
 
-    def broken_save(self: object, target: str) -> None:
-        Path(target).write_bytes(b"half")
+    real = Path.write_bytes
+
+    def broken_write(self: Path, data: bytes) -> int:
+        real(self, b"half")
         raise OSError("disk full")
 
-    monkeypatch.setattr(docx.document.Document, "save", broken_save)
+    monkeypatch.setattr(Path, "write_bytes", broken_write)
     with pytest.raises(OutputError) as err:
         write_docx(small_draft(), out)
     assert str(err.value) == f"{out}: cannot write here (disk full) — choose another path"
@@ -605,3 +611,135 @@ def test_reference_without_section_properties_gets_the_manuscript_page(tmp_path:
     assert abs(section.top_margin - Mm(37)) < Mm(0.1)
     assert section.footer.paragraphs[0].text == "— 1 —"
     assert doc.styles["讲话正文"].font.size == Pt(14)  # the styles are still the template's
+
+
+# ------------------------------------------------------------------------------ issue 12 details
+
+
+def test_font_table_lists_the_fonts_used_with_their_fallbacks(tmp_path: Path) -> None:
+    from lxml import etree
+
+    out = write(tmp_path, small_draft())
+    xml = etree.fromstring(zipfile.ZipFile(out).read("word/fontTable.xml"))
+    fonts = {
+        f.get(qn("w:name")): (f.find(qn("w:altName")).get(qn("w:val")), f.find(qn("w:charset")).get(qn("w:val")))
+        for f in xml.findall(qn("w:font"))
+    }
+    assert fonts == {
+        "仿宋_GB2312": ("仿宋", "86"),
+        "楷体_GB2312": ("楷体", "86"),
+        "方正小标宋简体": ("宋体", "86"),
+        "黑体": ("SimHei", "86"),
+        "宋体": ("SimSun", "86"),
+    }
+
+
+def test_long_title_breaks_between_words_into_balanced_lines(tmp_path: Path) -> None:
+    from speechgen.export.titles import title_lines
+
+    title = "在【市名】学习贯彻习近平新时代中国特色社会主义思想主题教育动员部署会上的讲话"
+    lines = title_lines(title)
+    assert "".join(lines) == title
+    assert lines == ["在【市名】学习贯彻习近平", "新时代中国特色社会主义思想", "主题教育动员部署会上的讲话"]
+    assert title_lines("在临江市第二批主题教育工作领导小组第一次会议上的讲话") == [
+        "在临江市第二批主题教育工作", "领导小组第一次会议上的讲话",
+    ]  # fmt: skip
+    # a blank is never split, a line never starts with 的 or ends with 在
+    for t in ("在【＿＿】【＿＿】【＿＿】【＿＿】【＿＿】会议上的讲话", "在" + "全市" * 9 + "会上的讲话"):
+        got = title_lines(t)
+        assert "".join(got) == t and all(len(x) <= 20 for x in got)
+        assert all(x.count("【") == x.count("】") and not x.startswith("的") for x in got)
+    draft = Draft(title, (paragraph(title, "title"),))
+    para = opened(write(tmp_path, draft)).paragraphs[0]
+    assert para.text == "\n".join(lines)  # w:br between the lines, one paragraph
+    assert [r.font.highlight_color for r in para.runs][0] is None
+    assert any(r.text == "【市名】" and r.font.highlight_color == WD_COLOR_INDEX.YELLOW for r in para.runs)
+
+
+def test_core_properties_carry_meeting_keywords_and_speaker(tmp_path: Path) -> None:
+    draft = from_markdown(FIXTURE.read_text(encoding="utf-8"), FIXTURE.name)
+    draft = Draft(draft.title, draft.blocks, "李华", draft.date, meta={"meeting": "推进会"})
+    props = opened(write(tmp_path, draft)).core_properties
+    assert props.subject == "推进会"
+    assert props.author == props.last_modified_by == "李华"
+    words = props.keywords.split("; ")
+    assert words[0] == "推进会" and len(words) == 6
+    text = "".join(b.text for b in draft.blocks)
+    assert all(w in text for w in words[1:])
+
+
+def test_notes_become_comments_anchored_on_their_words(tmp_path: Path) -> None:
+    from speechgen.draft import Note
+
+    notes = (
+        Note(2, "我们召开", "会议名称要写全", "name"),
+        Note(5, "不在这里", "找不到的话挂在整段上"),
+        Note(99, "", "没有这一块：挂在标题上", author="审稿人"),
+    )
+    base = small_draft()
+    draft = Draft(base.title, base.blocks, base.speaker, base.date, notes=notes)
+    doc = opened(write(tmp_path, draft))
+    comments = list(doc.comments)
+    assert [(c.author, c.text) for c in comments] == [
+        ("speechgen", "会议名称要写全（name）"),
+        ("speechgen", "找不到的话挂在整段上"),
+        ("审稿人", "没有这一块：挂在标题上"),
+    ]
+    xml = doc.paragraphs[5]._p.xml  # block 2, after the byline and the empty line
+    start, end = xml.index("commentRangeStart"), xml.index("commentRangeEnd")
+    assert "我们召开" in xml[start:end] and "今天，" not in xml[start:end] and "【" not in xml[start:end]
+    assert doc.paragraphs[5].text == "今天，我们召开【数量：＿＿】次会议。"  # the text is unchanged
+    whole = doc.paragraphs[8]._p.xml  # block 5, the level-2 heading: the whole paragraph
+    assert whole.index("commentRangeStart") < whole.index("（一）") < whole.index("commentRangeEnd")
+    assert "commentRangeStart" in doc.paragraphs[0]._p.xml
+    assert [p.text for p in doc.paragraphs] == [p.text for p in opened(write(tmp_path, base, "x.docx")).paragraphs]
+
+
+def test_pdf_output_through_libreoffice(tmp_path: Path) -> None:
+    import shutil
+
+    if shutil.which("soffice") is None and not os.environ.get("CI"):
+        pytest.skip("LibreOffice (soffice) is not installed — apt-get install libreoffice-writer")
+    out = tmp_path / "讲话稿.pdf"
+    export(small_draft(), out)
+    assert out.read_bytes().startswith(b"%PDF")
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert "".join(text.split()).startswith("在【市名】第二批主题教育推进会上的讲话张建国（2023年9月26日）同志们：")
+    info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.M)
+
+
+def test_pdf_without_libreoffice_names_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import speechgen.export.pdf
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(speechgen.export.pdf.shutil, "which", lambda _name: None)
+    with pytest.raises(OutputError) as err:
+        export(small_draft(), Path("讲话稿.pdf"))
+    assert str(err.value) == (
+        "讲话稿.pdf: writing PDF needs LibreOffice, which is not installed — install the package "
+        "libreoffice-writer (apt-get install libreoffice-writer), or write .docx and print it from Word"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_pdf_when_libreoffice_fails_or_hangs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import speechgen.export.pdf
+
+    monkeypatch.chdir(tmp_path)
+    fake = tmp_path / "soffice"
+    fake.write_text("#!/bin/sh\necho 'Error: source file could not be loaded' >&2\nexit 1\n", encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setattr(speechgen.export.pdf.shutil, "which", lambda name: str(fake) if name == "soffice" else None)
+    with pytest.raises(OutputError) as err:
+        export(small_draft(), Path("讲话稿.pdf"))
+    assert str(err.value) == (
+        "讲话稿.pdf: LibreOffice made no PDF (Error: source file could not be loaded) "
+        "— write .docx and convert it in LibreOffice or Word"
+    )
+    fake.write_text("#!/bin/sh\nexec sleep 30\n", encoding="utf-8")
+    monkeypatch.setattr(speechgen.export.pdf, "TIMEOUT_S", 1)
+    with pytest.raises(OutputError) as err:
+        export(small_draft(), Path("讲话稿.pdf"))
+    assert str(err.value) == "讲话稿.pdf: LibreOffice took over 1 s to render the PDF — try again, or write .docx"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["soffice"]
