@@ -61,7 +61,7 @@ def display_path(path: Path | str) -> str:
     p = Path(path)
     try:
         return str(p.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # outside the working folder, or a link that loops
         return str(p)
 
 
@@ -76,6 +76,17 @@ def size_text(n: int) -> str:
 
 _SPECIAL = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
             (stat.S_ISSOCK, "a socket"))
+
+
+def special_kind(path: Path) -> str:
+    """What *path* is when it is neither a regular file nor a folder ('' otherwise, or when missing)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return "a symbolic link that loops back on itself" if exc.errno == errno.ELOOP else ""
+    except ValueError:
+        return ""
+    return next((name for test, name in _SPECIAL if test(mode)), "")
 
 
 def check_file(
@@ -136,30 +147,46 @@ def read_speech(path: Path, shown: str) -> bytes:
     check_file(path, "speech", MAX_SPEECH, error=IngestError, shown=shown)
     data = read_checked(path, "speech", MAX_SPEECH, IngestError, shown)
     if path.suffix.lower() == ".docx":
-        check_unzipped(data, shown, MAX_UNZIPPED, IngestError)
+        check_unzipped(data, shown, MAX_UNZIPPED, IngestError,
+                       "not a valid .docx (corrupt or not a Word file) — re-save it from Word")
     return data
 
 
-def check_unzipped(data: bytes, shown: str, limit: int, error: type[SpeechgenError]) -> None:
-    """Fail when the zip archive *data* declares more than *limit* bytes unpacked.
+def check_unzipped(data: bytes, shown: str, limit: int, error: type[SpeechgenError], corrupt: str = "") -> None:
+    """Fail when the zip archive *data* unpacks to more than *limit* bytes.
 
-    The sizes are read from the zip directory, before anything is unpacked; Python's
-    zipfile never unpacks more than an entry declares. A damaged archive passes: its
-    reader reports it.
+    The sizes in the zip directory are summed first, before anything is unpacked. A
+    directory can lie, and Python's zipfile unpacks a whole entry at once when asked to
+    read it whole, so each entry is then unpacked a megabyte at a time and counted (and
+    checked against its CRC), nothing kept. A damaged archive passes unless *corrupt*
+    (the message for it) is given: its reader reports it.
     """
     import io
     import zipfile
+    import zlib
+
+    def too_big(total: int) -> SpeechgenError:
+        return error(f"{shown}: unpacks to {size_text(total)}, more than a Word document may hold "
+                     f"({size_text(limit)}) — is it really a speech?")
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            total = sum(max(info.file_size, 0) for info in archive.infolist())
-    except Exception:  # noqa: BLE001 - not a zip, or a damaged one: the .docx reader says so
-        return
-    if total > limit:
-        raise error(
-            f"{shown}: unpacks to {size_text(total)}, more than a Word document may hold "
-            f"({size_text(limit)}) — is it really a speech?"
-        )
+            infos = archive.infolist()
+            declared = sum(max(info.file_size, 0) for info in infos)
+            if declared > limit:
+                raise too_big(declared)
+            total = 0
+            for info in infos:
+                with archive.open(info) as member:
+                    while chunk := member.read(1 << 20):
+                        total += len(chunk)
+                        if total > limit:
+                            raise too_big(total)
+    except SpeechgenError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, KeyError):
+        if corrupt:
+            raise error(f"{shown}: {corrupt}") from None
 
 
 def read_user_text(
