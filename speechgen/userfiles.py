@@ -254,7 +254,9 @@ def parse_yaml(text: str, shown: str) -> Any:
         return yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader
     except yaml.reader.ReaderError as exc:
         raise SpeechgenError(_reader_problem(exc, text, shown)) from None
-    except ValueError:  # an integer past Python's digit limit
+    except ValueError as exc:  # an integer past Python's digit limit
+        if "digits" not in str(exc):
+            raise SpeechgenError(f"{shown}: YAML error: {exc}") from None
         raise SpeechgenError(too_many_digits(text, shown)) from None
     except RecursionError:
         raise SpeechgenError(f"{shown}: lists or mappings nested too deeply to read — a few levels are enough") from None
