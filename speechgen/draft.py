@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from speechgen.errors import SpeechgenError
+from speechgen.errors import BAD_CHARS, SpeechgenError, bad_char
 
 BlockKind = Literal["title", "salutation", "heading1", "heading2", "paragraph"]
 SpanStyle = Literal["plain", "bold", "mark"]
@@ -198,6 +198,10 @@ def read_markdown(text: str, name: str = "draft.md") -> tuple[Draft, list[int]]:
     ``<!-- fragment: ID -->`` sets the provenance of the blocks after it;
     ``<!-- lint: ignore RULE … -->`` silences those rules on the next block.
     """
+    bad = BAD_CHARS.search(text)
+    if bad:  # a NUL or ESC breaks the Word writer, a lone surrogate every writer
+        line = text.count("\n", 0, bad.start()) + 1
+        raise SpeechgenError(f"{name}:{line}: {bad_char(bad.group(0))}")
     meta, body, offset = _front_matter(text, name)
     title = ""
     blocks: list[Block] = []

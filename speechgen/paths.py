@@ -25,7 +25,10 @@ def library_dirs(extra: list[Path] | None = None, *, shipped_library: bool = Tru
     seen: set[Path] = set()
     out: list[Path] = []
     for d in dirs:
-        key = d.resolve()
+        try:
+            key = d.resolve()
+        except (OSError, RuntimeError):  # a link that loops: reported when the folder is read
+            key = d.absolute()
         if key not in seen:
             seen.add(key)
             out.append(d)

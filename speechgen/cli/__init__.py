@@ -36,7 +36,11 @@ _state = {"debug": False}
 
 
 def _err(message: str) -> None:
-    typer.echo(message, err=True)
+    from speechgen.errors import escape_invisible
+
+    # A zero-width space or a bidi override in a name would hide in the terminal, or
+    # reorder the line: every invisible character is shown as \u200b.
+    typer.echo(escape_invisible(message), err=True)
 
 
 def _gate(func: F) -> F:
@@ -500,6 +504,14 @@ def lint_cmd(
 
 def main() -> None:
     """Entry point of the ``speechgen`` console script."""
+    import sys
+
+    for arg in sys.argv[1:]:
+        if any("\udc80" <= ch <= "\udcff" for ch in arg):  # bytes that were not UTF-8 (surrogateescape)
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            _err(f"Error: the argument '{shown}' is not UTF-8 text — speechgen reads names, words and "
+                 "paths as UTF-8; retype it or rename the file")
+            raise SystemExit(2)
     app(prog_name="speechgen")
 
 

@@ -162,6 +162,9 @@ def _date(c: _Checker) -> dt.date | None:
     value = c.data.get("date")
     if value is None or value == "":
         return None
+    if isinstance(value, (list, dict, bool)):
+        c.at(c.line("date"), f"'date' must be a date such as 2024-03-15, not {_kind(value)}")
+        return None
     date = parse_date(value)
     if date is None:
         c.at(c.line("date"), f"date '{value}' is not a date — write it as YYYY-MM-DD, e.g. 2024-03-15")
@@ -258,7 +261,14 @@ def _point(c: _Checker, raw: Any, line: int, n: int) -> PointSpec | None:
         if raw.get("subpoints") is not None:
             subs = _ints(c, key_lines(raw).get("subpoints", line), f"points item {n}: subpoints", raw["subpoints"])
         heading = raw.get("heading")
-        spec = PointSpec(line, id=str(value).strip(), subpoints=subs, heading=str(heading or "").strip())
+        hline = key_lines(raw).get("heading", line)
+        if isinstance(heading, (list, dict)):
+            c.at(hline, f"points item {n}: heading must be text, not {_kind(heading)} — write it on one line")
+            heading = ""
+        heading = str(heading or "").strip()
+        for problem in plain_text_problems(heading, "a heading"):
+            c.at(hline, f"points item {n}: heading: {problem}")
+        spec = PointSpec(line, id=str(value).strip(), subpoints=subs, heading=heading)
     return spec if ok else None
 
 
@@ -297,9 +307,9 @@ def _blanks(c: _Checker) -> tuple[dict[str, dict[int, str]], dict[str, int]]:
     for fid, fills in raw.items():
         line = key_lines(raw).get(fid, c.line("blanks"))
         lines[str(fid)] = line
-        values = fills if isinstance(fills, list) else list(fills.values()) if isinstance(fills, dict) else []
+        values = fills.values() if isinstance(fills, dict) else fills if isinstance(fills, list) else []
         if any(isinstance(v, (list, dict)) for v in values):
-            c.at(line, f"blanks of '{fid}' must be plain values (三, 5), not lists or mappings")
+            c.at(line, f"blanks of '{fid}': each value must be text, not a list or mapping — write [三, 五]")
         elif isinstance(fills, list):
             out[str(fid)] = {i: str(v) for i, v in enumerate(fills, 1) if v is not None}
         elif isinstance(fills, dict) and all(isinstance(k, int) and k >= 1 for k in fills):
@@ -382,10 +392,13 @@ def parse_brief(text: str, shown: str = "brief.yaml") -> tuple[Brief, list[str]]
     template = c.text("template", required=True)
     blanks, blank_lines = _blanks(c)
     rate = _rate(c)
+    title = c.text("title")
+    for problem in plain_text_problems(title, "a title"):
+        c.at(c.line("title"), f"title: {problem}")
     brief = Brief(
         path=shown,
         template=template,
-        title=c.text("title"),
+        title=title,
         meeting=c.text("meeting") or template,
         speaker=c.text("speaker"),
         date=_date(c),
@@ -403,6 +416,15 @@ def parse_brief(text: str, shown: str = "brief.yaml") -> tuple[Brief, list[str]]
         lint_ignore=_lint(c),
     )
     return brief, sorted(c.problems, key=line_of)
+
+
+def plain_text_problems(text: str, what: str) -> list[str]:
+    """What is wrong with a title or heading: like a fragment text it holds only text,
+    ``{{ slot }}``, blanks and ``{% if %}`` — no filters, calls or loops to build huge text."""
+    from speechgen.library.textcheck import jinja_names
+
+    # A syntax error is reported where the title is used, with its own fix (check_title).
+    return [p for p in jinja_names(text, what)[1] if not p.startswith("Jinja syntax error")]
 
 
 def line_of(problem: str) -> int:

@@ -204,10 +204,11 @@ def title_where(brief: Brief, template: Template) -> str:
 def check_title(source: str, where: str) -> None:
     """Fail with the place it was written when the title is not valid Jinja."""
     from jinja2 import TemplateSyntaxError
-    from jinja2.sandbox import SandboxedEnvironment
+
+    from speechgen.compose.sandbox import sandbox
 
     try:
-        SandboxedEnvironment().parse(source)
+        sandbox()().parse(source)
     except TemplateSyntaxError as exc:
         raise TemplateError(f"{where}: title: {exc.message} — write a slot as {{{{ 市名 }}}}") from None
 

@@ -8,14 +8,14 @@ dialect of :mod:`speechgen.draft`, read back as the one Draft.
 
 from __future__ import annotations
 
-import functools
-import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from speechgen.compose.sandbox import NESTED, limit_error_class, sandbox
 from speechgen.compose.selection import Pick
-from speechgen.compose.templates import Template
+from speechgen.compose.templates import Template, inside
 from speechgen.draft import MARK_RE, Draft, from_markdown
 from speechgen.errors import SpeechgenError, TemplateError
 from speechgen.paths import shipped
@@ -40,38 +40,6 @@ class BlankInfo:
     kind: str  # the blank type (数量, 人名, …) or "slot"
     context: str  # a few characters either side
 
-
-
-#: The most characters or items one ``*`` may build in a fragment or template: far more
-#: than any speech, far less than would exhaust memory (``{{ "x" * 10**10 }}``).
-MAX_BUILT = 1_000_000
-
-
-@functools.lru_cache(maxsize=1)
-def sandbox() -> Any:
-    """Jinja's SandboxedEnvironment, which also refuses a ``*`` or ``**`` that builds something huge."""
-    from jinja2.exceptions import SecurityError
-    from jinja2.sandbox import SandboxedEnvironment
-
-    class Sandbox(SandboxedEnvironment):
-        intercepted_binops = frozenset({"*", "**"})
-
-        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-            if too_big(operator, left, right):
-                what = "a number over 2**64" if operator == "**" else f"text or a list over {MAX_BUILT:,} long"
-                raise SecurityError(f"'{operator}' would build {what}")
-            return super().call_binop(context, operator, left, right)
-
-    return Sandbox
-
-
-def too_big(operator: str, left: Any, right: Any) -> bool:
-    """True when ``left <operator> right`` would build more than :data:`MAX_BUILT`."""
-    numbers = [x for x in (left, right) if isinstance(x, (int, float)) and not isinstance(x, bool)]
-    if operator == "**":
-        return len(numbers) == 2 and abs(left) > 1 and abs(right) * math.log2(abs(left)) > 64
-    sized = [x for x in (left, right) if isinstance(x, (str, list, tuple))]
-    return bool(sized and numbers) and len(sized[0]) * numbers[0] > MAX_BUILT
 
 
 def cn(n: int) -> str:
@@ -121,12 +89,13 @@ def template_names(source: str, shown: str = "template") -> set[str]:
         TemplateError: naming *shown* and the line, when the text is not valid Jinja.
     """
     from jinja2 import TemplateSyntaxError, meta
-    from jinja2.sandbox import SandboxedEnvironment
 
     try:
-        return set(meta.find_undeclared_variables(SandboxedEnvironment().parse(source)))
+        return set(meta.find_undeclared_variables(sandbox()().parse(source)))
     except TemplateSyntaxError as exc:
         raise TemplateError(f"{shown}:{exc.lineno}: template syntax error: {exc.message} — fix the template") from None
+    except RecursionError:  # the code generator behind find_undeclared_variables
+        raise TemplateError(f"{shown}:1: template syntax error: {NESTED} — fix the template") from None
 
 
 # --------------------------------------------------------------------------- rendering
@@ -171,7 +140,7 @@ class Renderer:
 
         try:
             out = self.env.from_string(text).render(**self.values, blank=blank)
-        except JinjaError as exc:
+        except JinjaError as exc:  # the sandbox said no, a limit was reached, a syntax error
             raise TemplateError(f"{shown or owner}: cannot fill the text ({exc}) — fix the {what}") from None
         except RENDER_FAILURES as exc:  # {{ 1/0 }}, range(10**9): the text's fault, not ours
             raise TemplateError(f"{shown or owner}: cannot fill the text ({failure(exc)}) — fix the {what}") from None
@@ -257,10 +226,46 @@ def template_line(exc: BaseException) -> int:
     return line
 
 
+def folder_loader() -> Any:
+    """A Jinja loader for template folders that only reads what lies inside them.
+
+    ``{% include %}``, ``{% extends %}`` and ``{% import %}`` name a file in one of the
+    folders; a symbolic link there pointing anywhere else (``/etc/passwd``) is refused,
+    and so is anything but an ordinary file of sane size (a FIFO would hang the render).
+    """
+    import os
+    import posixpath
+
+    from jinja2 import FileSystemLoader, TemplateNotFound
+    from jinja2.loaders import split_template_path
+
+    from speechgen.userfiles import MAX_TEMPLATE, check_file, read_checked
+
+    class FolderLoader(FileSystemLoader):
+        def get_source(self, environment: Any, template: str) -> tuple[str, str, Any]:
+            pieces = split_template_path(template)
+            roots = [os.path.realpath(p) for p in self.searchpath]
+            for folder in self.searchpath:
+                path = posixpath.join(folder, *pieces)
+                if not os.path.lexists(path):
+                    continue
+                inside(Path(path), roots)
+                check_file(Path(path), "template", MAX_TEMPLATE, error=TemplateError)
+                try:
+                    text = read_checked(Path(path), "template", MAX_TEMPLATE, TemplateError).decode("utf-8-sig")
+                except UnicodeDecodeError:
+                    raise TemplateError(f"{display_path(path)}: not UTF-8 text — save the template as UTF-8") from None
+                except OSError as exc:
+                    raise TemplateError(f"{display_path(path)}: cannot read the template ({exc.strerror})") from None
+                return text, os.path.normpath(path), lambda: True
+            raise TemplateNotFound(template)
+
+    return FolderLoader
+
+
 def render_skeleton(template: Template, ctx: dict[str, Any]) -> Draft:
     """Render the template into the Markdown dialect and read it back as a Draft."""
     from jinja2 import (
-        FileSystemLoader,
         StrictUndefined,
         TemplateNotFound,
         TemplateSyntaxError,
@@ -269,7 +274,7 @@ def render_skeleton(template: Template, ctx: dict[str, Any]) -> Draft:
     from jinja2 import TemplateError as JinjaError
 
     env = sandbox()(
-        loader=FileSystemLoader([str(template.path.parent), str(shipped("templates"))]),
+        loader=folder_loader()([str(template.path.parent), str(shipped("templates"))]),
         undefined=StrictUndefined,
         autoescape=False,
         trim_blocks=True,
@@ -277,10 +282,9 @@ def render_skeleton(template: Template, ctx: dict[str, Any]) -> Draft:
     )
     try:
         md = env.from_string(template.source).render(**ctx)
-    except TemplateSyntaxError as exc:
-        raise TemplateError(
-            f"{template.shown}:{exc.lineno}: template syntax error: {exc.message} — fix the template"
-        ) from None
+    except TemplateSyntaxError as exc:  # in the template or in a part it includes
+        shown = display_path(exc.filename) if exc.filename and exc.filename != "<template>" else template.shown
+        raise TemplateError(f"{shown}:{exc.lineno}: template syntax error: {exc.message} — fix the template") from None
     except UndefinedError as exc:
         raise TemplateError(
             f"{template.shown}: {exc.message} — template variables: {', '.join(SKELETON_NAMES)}"
@@ -291,7 +295,8 @@ def render_skeleton(template: Template, ctx: dict[str, Any]) -> Draft:
             f"({display_path(template.path.parent)})"
         ) from None
     except JinjaError as exc:  # SecurityError and the like: the sandbox said no
-        fix = "fix the template" if " would build " in str(exc) else "a template may only use the variables given to it"
+        limit = isinstance(exc, limit_error_class()) or " would build " in str(exc)
+        fix = "fix the template" if limit else "a template may only use the variables given to it"
         raise TemplateError(f"{template.shown}: {exc} — {fix}") from None
     except RENDER_FAILURES as exc:
         line = template_line(exc)

@@ -17,6 +17,7 @@ from typing import Any
 
 from speechgen.errors import IngestError
 from speechgen.ingest.noise import strip_noise
+from speechgen.userfiles import read_speech
 
 #: Watermark sentences pasted into speeches by the sites they were copied from.
 DEFAULT_JUNK: tuple[str, ...] = (
@@ -115,7 +116,7 @@ def read_source(path: Path, name: str | None = None) -> str:
     """
     shown = name or str(path)
     try:
-        data = path.read_bytes()
+        data = read_speech(path, shown)  # a regular file of sane size; a .docx no zip bomb
     except OSError as exc:
         raise IngestError(f"{shown}: cannot read ({exc.strerror})") from None
     if path.suffix.lower() == ".docx":

@@ -8,6 +8,7 @@ ingest would write (hand corrections) is kept unless ``force`` is set.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from speechgen.ingest.segment import Speech, split_speeches
 from speechgen.ingest.slots import Restorer, has_raw_token
 from speechgen.ingest.variants import link_variants
 from speechgen.model import Fragment
-from speechgen.userfiles import display_path
+from speechgen.userfiles import MAX_SMALL, check_file, display_path
 
 SUFFIXES = (".txt", ".docx")
 #: From how many files on a progress bar is shown.
@@ -89,7 +90,7 @@ def find_sources(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
             if not inside:
                 problems.append(f"{display_path(p)}/: no .txt or .docx speeches found — check the folder")
             found.update(dict.fromkeys(inside))
-        elif p.is_file():
+        elif p.is_file() or os.path.lexists(p):  # a FIFO or a looping link: named when read
             found[p] = None
         else:
             problems.append(f"{display_path(p)}: no such file or folder — check the path")
@@ -360,6 +361,7 @@ def read_junk(path: Path) -> list[str]:
         IngestError: the file is missing or a line is not a valid regular expression.
     """
     shown = display_path(path)
+    check_file(path, "junk list", MAX_SMALL, missing="check the --junk path", error=IngestError)
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except FileNotFoundError:

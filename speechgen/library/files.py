@@ -9,10 +9,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from speechgen.errors import LibraryError, SpeechgenError, did_you_mean, raise_problems
+from speechgen.errors import (
+    LibraryError,
+    SpeechgenError,
+    bad_char,
+    char_name,
+    did_you_mean,
+    invisible,
+    raise_problems,
+)
 from speechgen.library.textcheck import jinja_names
 from speechgen.model import KINDS, Fragment, Source, Subpoint, Variant
-from speechgen.userfiles import display_path, parse_yaml
+from speechgen.userfiles import (
+    MAX_FRAGMENT_FILE,
+    check_file,
+    display_path,
+    parse_yaml,
+    read_checked,
+    special_kind,
+)
 
 #: Names a fragment text may call that are not slots.
 TEXT_FUNCTIONS = frozenset({"blank"})
@@ -123,7 +138,8 @@ def _shape_problems(raw: dict[str, Any]) -> list[str]:
     variants = raw.get("variants")
     if variants is not None and not (
         isinstance(variants, list)
-        and all(isinstance(v, dict) and isinstance(v.get("similarity", 1.0), (int, float)) for v in variants)
+        and all(isinstance(v, dict) and isinstance(v.get("similarity", 1.0), (int, float))
+                and not any(isinstance(v.get(k), (list, dict)) for k in ("source", "id")) for v in variants)
     ):
         out.append("'variants' must be a list of {source: …, id: …, similarity: 0.97}")
     return out
@@ -138,8 +154,13 @@ def check_fragment(raw: Any, where: str) -> list[str]:
     if not isinstance(fid, str) or not fid.strip():
         out.append(f"{where}: fragment without an id — add 'id: <source>.<kind>.<n>'")
         fid = "?"
+    elif invisible(fid):
+        out.append(f"{where}: fragment id '{fid}' holds the invisible character "
+                   f"{', '.join(char_name(ch) for ch in invisible(fid))} — remove it")
     kind = raw.get("kind")
-    if kind not in KINDS:
+    if isinstance(kind, (list, dict)):
+        out.append(f"{where}: fragment '{fid}': 'kind' must be one word — one of: {', '.join(KINDS)}")
+    elif kind not in KINDS:
         hint = did_you_mean(str(kind), KINDS) or f" — use one of: {', '.join(KINDS)}"
         out.append(f"{where}: fragment '{fid}' has unknown kind '{kind}'{hint}")
     has_body = bool(raw.get("text")) or bool(raw.get("subpoints"))
@@ -158,6 +179,9 @@ def check_fragment(raw: Any, where: str) -> list[str]:
     used: set[str] = set()
     for part in parts:
         if isinstance(part, (list, dict)):  # reported above; str() of shared aliases can explode
+            continue
+        if bad_char(str(part or "")):
+            out.append(f"{where}: fragment '{fid}': its text {bad_char(str(part))}")
             continue
         names, problems = jinja_names(str(part or ""))
         used |= names
@@ -191,7 +215,8 @@ def parse_library_file(path: Path) -> LibraryFile:
     """Read and validate one fragment file; problems are collected, not raised."""
     shown = display_path(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        check_file(path, "fragment file", MAX_FRAGMENT_FILE, shown=shown)
+        text = read_checked(path, "fragment file", MAX_FRAGMENT_FILE, SpeechgenError, shown).decode("utf-8-sig")
         data = parse_yaml(text, shown)
     except UnicodeDecodeError:
         return LibraryFile(shown, Source(), (), (f"{shown}: not UTF-8 text — save it as UTF-8",))
@@ -220,6 +245,16 @@ def parse_library_file(path: Path) -> LibraryFile:
     return LibraryFile(shown, source, tuple(frags), tuple(problems))
 
 
+def check_dirs(dirs: Iterable[Path]) -> None:
+    """Fail when a library path is a FIFO, a device or a symbolic link that loops."""
+    for d in dirs:
+        kind = special_kind(d)
+        if kind:
+            raise LibraryError(
+                f"{display_path(d)}: is {kind}, not a folder or a fragment file — check --library / SPEECHGEN_LIBRARY"
+            )
+
+
 def find_library_files(dirs: Iterable[Path]) -> list[Path]:
     """Every ``*.yaml``/``*.yml`` file under *dirs*, sorted, each once."""
     found: dict[Path, None] = {}
@@ -228,6 +263,7 @@ def find_library_files(dirs: Iterable[Path]) -> list[Path]:
             found[d] = None
             continue
         if not d.is_dir():
+            check_dirs([d])
             raise LibraryError(
                 f"{display_path(d)}: library folder does not exist — check --library / SPEECHGEN_LIBRARY"
             )

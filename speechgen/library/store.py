@@ -15,6 +15,7 @@ from typing import Protocol
 from speechgen.library.files import (
     Filters,
     Library,
+    check_dirs,
     duplicate_problems,
     find_library_files,
     parse_library_file,
@@ -77,6 +78,7 @@ class Store(Protocol):
 
 def open_store(dirs: list[Path]) -> Store:
     """The library of *dirs*, validated (every problem raised at once), ready to read."""
+    check_dirs(dirs)  # before the cache names its database after them: a looping link crashes resolve()
     return Index(dirs)
 
 

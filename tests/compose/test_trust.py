@@ -75,7 +75,7 @@ def test_lint_ignore_in_the_brief() -> None:
         "brief.yaml:5: length must be minutes or characters, e.g. 20分钟 or 5000字, not '二十分钟'",
     ]
     _, problems = parse_brief(BASE + "points: [a]\nblanks: {a: [[1]]}\n", "brief.yaml")
-    assert problems == ["brief.yaml:4: blanks of 'a' must be plain values (三, 5), not lists or mappings"]
+    assert problems == ["brief.yaml:4: blanks of 'a': each value must be text, not a list or mapping — write [三, 五]"]
 
 
 @pytest.mark.parametrize("example", ["推进会", "动员部署会", "领导小组会议"])
