@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 from speechgen.errors import SpeechgenError
 from speechgen.web import compose_views, ingest_views, library_views
 from speechgen.web.config import WebConfig
-from speechgen.web.pages import STATIC, render
+from speechgen.web.pages import STATIC, render, warm
 from speechgen.web.security import CsrfError, Guard, add_headers
 
 log = logging.getLogger("speechgen.web")
@@ -81,4 +81,5 @@ def create_app(config: WebConfig) -> Starlette:
         },
     )
     app.state.config = config
+    warm()
     return app

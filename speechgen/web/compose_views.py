@@ -76,23 +76,31 @@ def _field_keys(form: BriefForm, outcome: Outcome) -> list[str]:
     return keys
 
 
-def _context(request: Request, form: BriefForm, store: Any, outcome: Outcome | None = None) -> dict[str, Any]:
-    from speechgen.compose.templates import available
-
-    cfg = _cfg(request)
-    outcome = outcome or run_compose(form, cfg, store)
+def _preview_context(form: BriefForm, outcome: Outcome) -> dict[str, Any]:
+    """What the preview pane and the fields' messages need (all a refresh sends back)."""
     composed = outcome.composed
     return {
         "form": form,
         "o": outcome,
-        "templates": list(available(cfg.tdirs)),
-        "points": _points_view(form, store),
         "preview": draft_html(composed.draft, outcome.findings) if composed else None,
         "summary": composed.summary if composed else None,
         "errors": outcome.placed.fields,
         "field_keys": _field_keys(form, outcome),
         "dom_id": dom_id,
         "slot_names": "|".join(s.name for s in outcome.slots),
+    }
+
+
+def _context(request: Request, form: BriefForm, store: Any, outcome: Outcome | None = None) -> dict[str, Any]:
+    """Everything the whole compose page shows."""
+    from speechgen.compose.templates import available
+
+    cfg = _cfg(request)
+    outcome = outcome or run_compose(form, cfg, store)
+    return {
+        **_preview_context(form, outcome),
+        "templates": list(available(cfg.tdirs)),
+        "points": _points_view(form, store),
         **_choices(store),
     }
 
@@ -120,7 +128,7 @@ async def compose_preview(request: Request) -> Response:
     check_csrf(request, form_data)
     form = BriefForm.from_form(form_data)
     store = open_store(_cfg(request).dirs)
-    ctx = _context(request, form, store)
+    ctx = _preview_context(form, run_compose(form, _cfg(request), store))
     ctx["vars_changed"] = form_data.get("slot_names", "") != ctx["slot_names"]
     return render(request, "_preview.html", **ctx)
 

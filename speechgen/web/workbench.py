@@ -72,12 +72,19 @@ def run_compose(form: BriefForm, cfg: WebConfig, store: Any) -> Outcome:
     text, where = form.to_yaml()
     out = Outcome(form, text, where)
     brief: Brief | None = None
+    if not form.points:  # a new page: the brief's own check says what is missing, no draft yet
+        try:
+            raise_problems(SHOWN, parse_brief(text, SHOWN)[1])
+        except SpeechgenError as exc:
+            out.error = str(exc)
+            out.placed = place_errors(out.error, where)
+        return out
     try:
         brief, out.composed = compose_text(text, cfg, allow_blanks=form.allow_blanks)
     except SpeechgenError as exc:
         out.error = str(exc)
         out.placed = place_errors(out.error, where)
-        if not form.allow_blanks:
+        if not form.allow_blanks and out.placed.slots:  # only missing slots can be left as marks
             with contextlib.suppress(SpeechgenError):  # else nothing to preview; the message says why
                 brief, out.composed = compose_text(text, cfg, allow_blanks=True)
     if out.composed is not None and brief is not None:

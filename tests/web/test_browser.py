@@ -42,7 +42,8 @@ def test_compose_flow_downloads_what_the_cli_composes(page, user_library: Path, 
     with Server(config) as server:
         page.goto(server.url + "/library")
         page.get_by_placeholder("输入关键词").fill("调查研究")
-        expect(page.locator("#results .count")).to_contain_text("“调查研究”")
+        # the first search of a fresh server loads jieba's dictionary: give it time
+        expect(page.locator("#results .count")).to_contain_text("“调查研究”", timeout=60000)
         shot(page, "library")
 
         page.goto(server.url + "/compose")
