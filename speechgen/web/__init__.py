@@ -69,6 +69,8 @@ def serve(config: WebConfig, port: int, open_browser: bool = False, echo: Callab
     echo(f"speechgen serve: {url}")
     if config.token:
         echo("access token required on this address (it is in the link above); keep it private")
+        if config.host in ("0.0.0.0", "::"):
+            echo(f"from other computers: the same link with this computer's name or address for {url.split('/')[2].rsplit(':', 1)[0]}")
     if config.upload_dir is not None:
         echo(f"uploads are ingested into {config.upload_dir}")
     echo("press Ctrl+C to stop")

@@ -21,6 +21,10 @@ from speechgen.web.security import CsrfError, Guard, add_headers
 log = logging.getLogger("speechgen.web")
 
 
+async def favicon(request: Request) -> Response:
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 async def home(request: Request) -> Response:
     return RedirectResponse("/library", status_code=303)
 
@@ -57,6 +61,7 @@ def create_app(config: WebConfig) -> Starlette:
     """The workbench for *config*; every route calls the same library functions as the CLI."""
     routes = [
         Route("/", home),
+        Route("/favicon.ico", favicon),
         Route("/library", library_views.library_page),
         Route("/library/results", library_views.library_results),
         Route("/library/fragment/{fid}", library_views.fragment_page),

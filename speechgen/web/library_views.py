@@ -14,7 +14,7 @@ from speechgen.library import Filters, open_store
 from speechgen.model import KINDS, Fragment
 from speechgen.web.config import WebConfig
 from speechgen.web.pages import render
-from speechgen.web.present import slots_html, snippet
+from speechgen.web.present import inline_slots, slots_html, snippet
 
 LIST_LIMIT = 60  # fragments listed without a query; search shows its best hits
 SEARCH_LIMIT = 30
@@ -116,7 +116,8 @@ async def fragment_page(request: Request) -> Response:
     except SpeechgenError as exc:
         return render(request, "error.html", status=404, title="没有这个片段", message=str(exc))
     variants = store.library().variants_of(frag)
-    subpoints = [{"lead": sp.lead, "text": slots_html(sp.text)} for sp in frag.subpoints]
+    subpoints = [{"lead": inline_slots(sp.lead), "text": inline_slots(" ".join(sp.text.split("\n")))}
+                 for sp in frag.subpoints]
     return render(
         request, "fragment.html", f=frag, heading=slots_html(frag.heading), text=slots_html(frag.text),
         subpoints=subpoints, tail=slots_html(frag.tail), variants=variants,

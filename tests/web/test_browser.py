@@ -5,12 +5,13 @@ Each flow saves screenshots under tests/artifacts/ for a reviewer.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-from webtools import SPEECH, Server, browser, page, shot, user_library  # noqa: F401 (fixtures)
+from webtools import SPEECH, Server, browser, page, shot, user_library, watch_console  # noqa: F401 (fixtures)
 
 try:
     from playwright.sync_api import expect
@@ -39,6 +40,7 @@ def _docx_text(path: Path) -> list[str]:
 
 def test_compose_flow_downloads_what_the_cli_composes(page, user_library: Path, tmp_path: Path) -> None:
     config = web_config("127.0.0.1", [user_library], [], None)
+    problems = watch_console(page)
     with Server(config) as server:
         page.goto(server.url + "/library")
         page.get_by_placeholder("输入关键词").fill("调查研究")
@@ -49,9 +51,12 @@ def test_compose_flow_downloads_what_the_cli_composes(page, user_library: Path, 
         page.goto(server.url + "/compose")
         page.get_by_label("搜索要点").fill("调查研究")
         for i in range(3):  # the best hit not chosen yet (nor a near-duplicate of one chosen)
-            page.locator("#search-results button.add").first.click()
-            page.locator("#points .point-row").nth(i).wait_for()
-            expect(page.locator("#search-results .taken").nth(i)).to_be_attached()  # the list followed
+            button = page.locator("#search-results button.add").first
+            fid = json.loads(button.get_attribute("hx-vals") or "{}")["fid"]
+            button.click()
+            expect(page.locator("#points .point-row")).to_have_count(i + 1)
+            hit = page.locator("#search-results .hit", has=page.locator(f"code:text-is('{fid}')"))
+            expect(hit.locator(".taken")).to_have_text("已选用")  # the results followed the choice
         assert page.locator("#points .point-row").count() == 3
 
         page.locator("input[name=date]").fill("2024-03-15")
@@ -81,6 +86,7 @@ def test_compose_flow_downloads_what_the_cli_composes(page, user_library: Path, 
         brief = tmp_path / "简报.yaml"
         dl.value.save_as(brief)
 
+    assert problems == [], "\n".join(problems)
     web_paras = _docx_text(docx)
     cli_paras = _cli_docx_text(brief, user_library, tmp_path / "cli.docx")
     assert web_paras == cli_paras
@@ -90,6 +96,7 @@ def test_compose_flow_downloads_what_the_cli_composes(page, user_library: Path, 
 
 def test_empty_city_shows_the_cli_message_beside_the_field(page, user_library: Path) -> None:
     config = web_config("127.0.0.1", [user_library], [], None)
+    problems = watch_console(page)
     with Server(config) as server:
         page.goto(server.url + "/compose?start=推进会")
         page.locator("#points .point-row").first.wait_for()
@@ -103,12 +110,14 @@ def test_empty_city_shows_the_cli_message_beside_the_field(page, user_library: P
         box_msg = message.bounding_box()
         assert box_field and box_msg and 0 <= box_msg["y"] - (box_field["y"] + box_field["height"]) < 60
         shot(page, "compose-missing-city")
+    assert problems == [], "\n".join(problems)
 
 
 def test_uploaded_speech_points_appear_in_search(page, user_library: Path, tmp_path: Path) -> None:
     speech = tmp_path / "海绵城市推进会讲话.txt"
     speech.write_text(SPEECH, encoding="utf-8")
     config = web_config("127.0.0.1", [user_library], [], None)
+    problems = watch_console(page)
     with Server(config) as server:
         page.goto(server.url + "/ingest")
         page.locator("input[type=file][name=files]").set_input_files(str(speech))
@@ -125,6 +134,7 @@ def test_uploaded_speech_points_appear_in_search(page, user_library: Path, tmp_p
         assert any("雨水花园" in t for t in titles)
         shot(page, "library-search")
     assert list(user_library.glob("web-*.yaml"))
+    assert problems == [], "\n".join(problems)
 
 
 def test_non_loopback_host_without_token_is_refused(page, user_library: Path) -> None:

@@ -148,6 +148,15 @@ def page(browser: object) -> Iterator[object]:
     context.close()
 
 
+def watch_console(page: object) -> list[str]:
+    """Console errors and warnings of *page* (a CSP violation, an htmx swap without target)."""
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"{m.text} at {m.location}")  # type: ignore[attr-defined]
+            if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))  # type: ignore[attr-defined]
+    return problems
+
+
 def shot(page: object, name: str) -> Path:
     """Save a screenshot under tests/artifacts/ (ignored by git) for a reviewer to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
