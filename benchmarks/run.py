@@ -321,6 +321,27 @@ def bench_distinct(table: Table, env: dict[str, str], repeat: int) -> None:
               float(speeds["lcut"]), "jieba.lcut", ">= 0.5x", higher_is_better=True)
 
 
+def bench_web(table: Table, env: dict[str, str], repeat: int) -> None:
+    """speechgen serve, server-side (benchmarks/web_preview.py): first page and preview refresh."""
+    import json
+
+    try:
+        import starlette  # noqa: F401
+    except ImportError:
+        table.note("web", "skipped: the web extra is not installed (pip install '.[test,web]')")
+        return
+    out = subprocess.run([PY, str(ROOT / "benchmarks" / "web_preview.py"), "--repeat", str(max(20, repeat * 8))],
+                         env=env, check=True, capture_output=True, text=True)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    table.add("serve: first page /library (fresh process)", r["first_library"], "s", target="<= 0.300 s")
+    table.add("serve: first page /compose", r["first_compose"], "s", target="<= 0.300 s")
+    table.add(f"serve: preview refresh p50 (n={r['n']})", r["p50"], "s", r["compose_p50"],
+              "compose() alone, p50", "<= 0.100 s")
+    table.add("serve: preview refresh p95", r["p95"], "s", target="<= 0.250 s")
+    table.note("  preview round trip p50 (test client)", f"{r['trip_p50']:.3f} s")
+    table.note("  import of the web app", f"{r['import']:.3f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes: check that the script works")
@@ -329,8 +350,8 @@ def main() -> None:
     ap.add_argument("--library", type=Path, default=None,
                     help="a library built by an earlier run (build_library) to measure instead of building one")
     ap.add_argument("--megabytes", type=float, default=0, help="ingest corpus size (default 5)")
-    ap.add_argument("--only", default="start,compose,ingest,distinct,scaling,library",
-                    help="comma-separated parts to run (default: all of start,compose,ingest,distinct,scaling,library)")
+    ap.add_argument("--only", default="start,compose,ingest,distinct,scaling,library,web",
+                    help="comma-separated parts to run (default: all of start,compose,ingest,distinct,scaling,library,web)")
     args = ap.parse_args()
     global LIBRARY
     LIBRARY = args.library.resolve() if args.library else None
@@ -358,6 +379,8 @@ def main() -> None:
             bench_scaling(table, env, work, *((10, 50) if args.quick else (200, 1000)))
         if "library" in parts:
             bench_library(table, env, work, total, max(3, repeat // 2))
+        if "web" in parts:
+            bench_web(table, env, repeat)
         table.print()
         cpu = sum(c for _, c in CPU)
         print(f"\nCPU time of all measured runs: {cpu:.1f} s; load average at the end: "

@@ -36,7 +36,8 @@ STAGES = {
     "compose": {"library", "lint"},  # compose lints the draft it wrote (issue #11)
     "export": set(),
     "lint": {"library"},
-    "cli": {"library", "ingest", "compose", "export", "lint", "db"},
+    # cli's `serve` imports web lazily (inside the command), so --help never pays for it
+    "cli": {"library", "ingest", "compose", "export", "lint", "db", "web"},
     "web": {"library", "ingest", "compose", "export", "lint", "db"},
     "db": {"library", "ingest"},
 }

@@ -502,6 +502,35 @@ def lint_cmd(
         raise typer.Exit(1)
 
 
+# --------------------------------------------------------------------------- serve
+# (section owned by the web work: speechgen/web/)
+
+
+@app.command("serve")
+@_gate
+def serve_cmd(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; anything but loopback needs a token.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8765,
+    library: LibraryOpt = None,
+    templates: TemplatesOpt = None,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the workbench in the browser.")] = False,
+    token: Annotated[
+        str | None, typer.Option("--token", help="Access token to require (made up and printed for a non-loopback --host).")
+    ] = None,
+) -> None:
+    """Start the writer's workbench in the browser: library, compose with live preview, ingest.
+
+    Example: speechgen serve --library 我的素材库/ --open
+    """
+    try:
+        from speechgen.web import serve, web_config
+    except ImportError as exc:
+        raise SpeechgenError(
+            f"serve needs the web extra ({exc.name} is missing) — pip install 'speechgen[web]'"
+        ) from None
+    serve(web_config(host, list(library or []), list(templates or []), token), port, open_browser, typer.echo)
+
+
 def main() -> None:
     """Entry point of the ``speechgen`` console script."""
     import sys
