@@ -213,7 +213,8 @@ def check_title(source: str, where: str) -> None:
 # --------------------------------------------------------------------------- compose
 
 
-def prepare(brief: Brief, problems: list[str], dirs: list[Path], tdirs: list[Path]) -> tuple[Template, Selection, dict[str, Any]]:
+def prepare(brief: Brief, problems: list[str], dirs: list[Path], tdirs: list[Path],
+            store: Any = None) -> tuple[Template, Selection, dict[str, Any]]:
     """Template and selection for *brief*; raises once with every problem (the brief's included)."""
     from speechgen.library import open_store
 
@@ -226,7 +227,7 @@ def prepare(brief: Brief, problems: list[str], dirs: list[Path], tdirs: list[Pat
             if not str(exc).startswith("unknown template"):
                 raise
             problems.append(f"{brief.where('template')}: {unknown_template(brief.template, tdirs)}")
-    index = open_store(dirs)
+    index = open_store(dirs) if store is None else store
     lib = index.library()
     sel = select(brief, index, lib, template)
     by_id = {f.id: f for f in lib.fragments}
@@ -244,6 +245,7 @@ def compose(
     problems: list[str] | None = None,
     allow_blanks: bool = False,
     rate: int | None = None,
+    store: Any = None,
 ) -> Composed:
     """Compose the draft *brief* asks for from the library folders *dirs*.
 
@@ -254,12 +256,14 @@ def compose(
         problems: problems already found in the brief, reported with the rest.
         allow_blanks: leave missing slots as visible marks 【市名】 instead of failing.
         rate: speaking rate in 字/分钟; the brief's ``speaking_rate`` otherwise.
+        store: the library to draw on (e.g. ``open_store(dirs, database=…)``); default
+            ``open_store(dirs)``.
 
     Raises:
         BriefError: listing every problem, or every slot without a value.
     """
     tdirs = template_dirs(None) if tdirs is None else tdirs
-    template, sel, by_id = prepare(brief, problems or [], dirs, tdirs)
+    template, sel, by_id = prepare(brief, problems or [], dirs, tdirs, store)
     warnings = list(sel.warnings) + _blank_problems(brief, sel, by_id)[1]
     values = slot_values(brief, len(sel.points))
     title_src = brief.title or template.title
@@ -328,12 +332,13 @@ def compose_file(
     *,
     allow_blanks: bool = False,
     rate: int | None = None,
+    store: Any = None,
 ) -> Composed:
     """Read the brief at *path* and compose it (see :func:`compose`)."""
     brief, problems = load_brief(path)
     if not brief.template and not brief.points:
         raise_problems(brief.path, problems)
-    return compose(brief, dirs, tdirs, problems=problems, allow_blanks=allow_blanks, rate=rate)
+    return compose(brief, dirs, tdirs, problems=problems, allow_blanks=allow_blanks, rate=rate, store=store)
 
 
 def speaking_time(minutes: float) -> str:
