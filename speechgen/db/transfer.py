@@ -173,8 +173,8 @@ def _import_batch(conn: Any, collection: str, batch: list[tuple[Path, str, str, 
             problems.append(f"{shown}: not UTF-8 text — save it as UTF-8")
             continue
         lf, raw = parse_library_text(text, shown)
-        if lf.problems:
-            problems += lf.problems
+        problems += lf.problems
+        if not isinstance(raw, dict) or not isinstance(raw.get("fragments"), list):
             continue
         top = {k: (None if k == "fragments" else v) for k, v in raw.items()}
         src = lf.source
@@ -185,7 +185,9 @@ def _import_batch(conn: Any, collection: str, batch: list[tuple[Path, str, str, 
             "year = EXCLUDED.year, sfile = EXCLUDED.sfile, sha = EXCLUDED.sha RETURNING id",
             (collection, rel, _header(text), _json(top), src.meeting, src.year, src.file, sha),
         ).fetchone()[0]
-        for ord_, (frag, entry) in enumerate(zip(lf.fragments, raw["fragments"], strict=True)):
+        entries = {str(e.get("id")): e for e in raw["fragments"] if isinstance(e, dict)}
+        for ord_, frag in enumerate(lf.fragments):
+            entry = entries[frag.id]
             if frag.id in seen:
                 problems.append(f"{frag.path}:{frag.line}: duplicate id '{frag.id}' (first defined at "
                                 f"{seen[frag.id]}) — rename one of them")
