@@ -302,7 +302,12 @@ def ingest_to_db(url: str, paths: list[Path], collection: str, **options: Any) -
             fr.outputs = [_rename(o, shown, collection) for o in fr.outputs]
         report.problems = [_rename(p, shown, collection) for p in report.problems]
         if changed and not options.get("dry_run"):
-            import_dir(url, work, collection, only=changed)
+            try:
+                import_dir(url, work, collection, only=changed)
+            except SpeechgenError as exc:
+                exc.args = (_rename(str(exc.args[0]), shown, collection), *exc.args[1:])
+                exc.problems = [_rename(p, shown, collection) for p in exc.problems]
+                raise
         return report
 
 

@@ -15,6 +15,7 @@ the library, then searches, sees one snapshot even while an ingest commits.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -87,6 +88,9 @@ def _psycopg() -> Any:
         raise DatabaseError(
             "--database needs the PostgreSQL driver — install it with: pip install 'speechgen[postgres]'"
         ) from None
+    # psycopg logs "error ignored terminating Copy" when the connection drops mid-COPY:
+    # the user gets one message from db_errors, not Python's last-resort log line too.
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())
     return psycopg
 
 
@@ -121,7 +125,8 @@ def connect(url: str, *, autocommit: bool = False) -> Any:
         )
     psycopg = _psycopg()
     with db_errors(url, "connecting"):
-        return psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
+        # application_name shows admins which sessions are speechgen's (pg_stat_activity)
+        return psycopg.connect(url, autocommit=autocommit, connect_timeout=10, application_name="speechgen")
 
 
 def schema_problem(conn: Any) -> str:
