@@ -187,8 +187,13 @@ def index_tokens(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=500_000)
 def _lexeme(word: str) -> str:
     return "'" + word.lower().replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+_MAX_POS = 16383  # PostgreSQL's largest position; later words share it
+_AT = {w: [f"{i}{w}" for i in range(_MAX_POS + 1)] for w in "AB"}
 
 
 def tsvector_of(raw: dict[str, Any]) -> str:
@@ -197,21 +202,20 @@ def tsvector_of(raw: dict[str, Any]) -> str:
     The rest is what the SQLite index holds besides the heading: text, tail, sub-points
     and tags. Positions run on from the heading through the body.
     """
-    head = str(raw.get("heading") or "")
-    body = "\n".join(
+    head = index_tokens(str(raw.get("heading") or ""))
+    body = index_tokens("\n".join(
         [str(raw.get("text") or ""), str(raw.get("tail") or "")]
         + [f"{s.get('lead', '')}{s.get('text', '')}" for s in raw.get("subpoints") or () if isinstance(s, dict)]
         + [str(t) for t in raw.get("tags") or ()]
-    )
+    ))
     positions: dict[str, list[str]] = {}
-    pos = 0
-    for weight, text in (("A", head), ("B", body)):
-        for word in index_tokens(text):
-            pos += 1
-            slot = positions.setdefault(word.lower(), [])
-            if len(slot) < 256:  # PostgreSQL keeps at most 256 positions a lexeme
-                slot.append(f"{min(pos, 16383)}{weight}")
-    return " ".join(f"{_lexeme(w)}:{','.join(p)}" for w, p in positions.items())
+    a, b = _AT["A"], _AT["B"]
+    for pos, word in enumerate(head, 1):
+        positions.setdefault(_lexeme(word), []).append(a[min(pos, _MAX_POS)])
+    for pos, word in enumerate(body, len(head) + 1):
+        positions.setdefault(_lexeme(word), []).append(b[min(pos, _MAX_POS)])
+    # PostgreSQL keeps at most 256 positions a lexeme
+    return " ".join(f"{w}:{','.join(p[:256])}" for w, p in positions.items())
 
 
 def _tsquote(word: str) -> str:
@@ -286,6 +290,16 @@ class PgStore:
     def close(self) -> None:
         """Close the connection."""
         self.conn.close()
+
+    def refresh(self) -> None:
+        """End this store's snapshot: the next read sees everything committed since.
+
+        A long-lived reader (``serve``) calls it between requests; one compose keeps one
+        snapshot (a held snapshot also holds back PostgreSQL's cleanup of old rows).
+        """
+        with self._errors("refreshing"):
+            self.conn.rollback()
+        self._sources.clear()
 
     def __repr__(self) -> str:
         return f"PgStore({mask_url(self.url)!r}, collections={self.collections!r})"

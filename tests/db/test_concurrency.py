@@ -102,6 +102,8 @@ def test_a_reader_sees_one_snapshot_while_an_import_commits(db: str, tmp_path: P
     assert len(reader.library()) == before  # the same snapshot for the whole compose
     assert all(not h.fragment.id.startswith("big") for h in reader.search("调查研究", limit=500))
     assert len(open_store([], database=db).library()) == before + 200  # a new reader sees the import
+    reader.refresh()  # and so does the old one once it starts a new snapshot
+    assert len(reader.library()) == before + 200
 
 
 def _wait_for(url: str, pattern: str, proc: subprocess.Popen, timeout: float = 60) -> None:
