@@ -342,6 +342,87 @@ def bench_web(table: Table, env: dict[str, str], repeat: int) -> None:
     table.note("  import of the web app", f"{r['import']:.3f} s")
 
 
+# --------------------------------------------------------------------------- db (PostgreSQL)
+
+
+def _pg_cluster(work: Path) -> tuple[str, list[str]]:
+    """A throwaway PostgreSQL cluster in *work* (as tests/db/pgfixtures.py): its URL and stop command."""
+    import glob
+    import socket
+
+    bindir = Path(shutil.which("pg_ctl") or "").parent if shutil.which("pg_ctl") else None
+    if bindir is None:
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), reverse=True)
+        if not found:
+            raise SystemExit("--only db needs PostgreSQL (apt-get install postgresql) or --database URL")
+        bindir = Path(found[0]).parent
+    owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    pg = work / "pg"
+    pg.mkdir()
+    if owner:  # the server runs as postgres: it must reach its folder inside ours
+        work.chmod(0o755)
+        shutil.chown(pg, "postgres", "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    subprocess.run([*owner, str(bindir / "initdb"), "-D", str(pg / "data"), "-U", "bench", "-A", "trust", "-E", "UTF8",
+                    "--locale=C.UTF-8"], check=True, capture_output=True)
+    subprocess.run([*owner, str(bindir / "pg_ctl"), "-D", str(pg / "data"), "-l", str(pg / "log"), "-w", "-o",
+                    f"-p {port} -k {pg} -c listen_addresses=127.0.0.1 -c shared_buffers=512MB", "start"],
+                   check=True, capture_output=True)
+    return (f"postgresql://bench@127.0.0.1:{port}/postgres",
+            [*owner, str(bindir / "pg_ctl"), "-D", str(pg / "data"), "-m", "fast", "stop"])
+
+
+def bench_db(table: Table, env: dict[str, str], work: Path, total: int, repeat: int, url: str) -> None:
+    """PostgreSQL: db import throughput, search p50/p95, a filtered list, 20 concurrent searches."""
+    import json
+
+    stop: list[str] = []
+    if not url:
+        url, stop = _pg_cluster(work)
+    try:
+        lib = work / "dblib"
+        n = build_library(lib, total)
+        subprocess.run(SPEECHGEN + ["db", "init", "--database", url], env=env, check=True, stdout=subprocess.DEVNULL)
+        t, rss = run_once(SPEECHGEN + ["db", "import", str(lib), "--database", url], env)
+        table.add(f"db import of {n:,} fragments", n / t, "fragments/s", None, "", ">= 5,000/s", True)
+        table.note("  peak memory of db import", f"{rss / 1024:.0f} MiB")
+        t2, _ = run_once(SPEECHGEN + ["db", "import", str(lib), "--database", url], env)
+        table.add("  the same import again (nothing changed)", t2, "s")
+        lst = SPEECHGEN + ["fragments", "list", "--kind", "point", "--year", "2023", "--json", "--database", url]
+        t_list, _ = median_run(lst, env, repeat)
+        rows = len(json.loads(subprocess.run(lst, env=env, check=True, capture_output=True, text=True).stdout))
+        table.add(f"fragments list --kind point --year 2023 ({rows:,} rows, --json)", t_list, "s", None, "", "< 0.5 s")
+        code = (
+            "import json, statistics, sys, threading, time\n"
+            "from speechgen.library import open_store\n"
+            f"url = {url!r}\n"
+            f"qs = {QUERIES!r}\n"
+            "def run(store, queries, out):\n"
+            "    for q in queries:\n"
+            "        s = time.perf_counter(); store.search(q); out.append(time.perf_counter() - s)\n"
+            "st = open_store([], database=url); st.search('预热')\n"
+            "one = []; run(st, qs * 4, one); one.sort()\n"
+            "stores = [open_store([], database=url) for _ in range(20)]\n"
+            "for s in stores: s.search('预热')\n"
+            "many = []\n"
+            "ths = [threading.Thread(target=run, args=(s, qs[i % len(qs):] + qs[:i % len(qs)], many)) for i, s in enumerate(stores)]\n"
+            "[t.start() for t in ths]; [t.join() for t in ths]; many.sort()\n"
+            "p = lambda ts, f: ts[max(0, int(len(ts) * f) - 1)]\n"
+            "print(json.dumps([statistics.median(one), p(one, .95), statistics.median(many), p(many, .95)]))\n"
+        )
+        out = subprocess.run([PY, "-c", code], env=env, check=True, capture_output=True, text=True)
+        p50, p95, c50, c95 = json.loads(out.stdout.strip().splitlines()[-1])
+        table.add(f"  search p50 ({len(QUERIES) * 4} queries, in-process)", p50 * 1000, "ms", None, "", "< 50 ms")
+        table.add("  search p95", p95 * 1000, "ms", None, "", "< 200 ms")
+        table.add("  20 concurrent searchers: p50", c50 * 1000, "ms")
+        table.add("  20 concurrent searchers: p95", c95 * 1000, "ms", None, "", "< 300 ms")
+    finally:
+        if stop:
+            subprocess.run(stop, capture_output=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes: check that the script works")
@@ -351,7 +432,9 @@ def main() -> None:
                     help="a library built by an earlier run (build_library) to measure instead of building one")
     ap.add_argument("--megabytes", type=float, default=0, help="ingest corpus size (default 5)")
     ap.add_argument("--only", default="start,compose,ingest,distinct,scaling,library,web",
-                    help="comma-separated parts to run (default: all of start,compose,ingest,distinct,scaling,library,web)")
+                    help="comma-separated parts to run (default: all of start,compose,ingest,distinct,scaling,"
+                         "library,web; db: PostgreSQL, run only when asked)")
+    ap.add_argument("--database", default="", help="for db: an empty PostgreSQL database (default: a throwaway cluster)")
     args = ap.parse_args()
     global LIBRARY
     LIBRARY = args.library.resolve() if args.library else None
@@ -381,6 +464,8 @@ def main() -> None:
             bench_library(table, env, work, total, max(3, repeat // 2))
         if "web" in parts:
             bench_web(table, env, repeat)
+        if "db" in parts:
+            bench_db(table, env, work, total, max(3, repeat // 2), args.database)
         table.print()
         cpu = sum(c for _, c in CPU)
         print(f"\nCPU time of all measured runs: {cpu:.1f} s; load average at the end: "

@@ -19,6 +19,7 @@ def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     monkeypatch.delenv("SPEECHGEN_LIBRARY", raising=False)
     monkeypatch.delenv("SPEECHGEN_NO_CACHE", raising=False)
     monkeypatch.delenv("SPEECHGEN_DEBUG", raising=False)
+    monkeypatch.delenv("SPEECHGEN_DATABASE", raising=False)
 
 
 # --------------------------------------------------------------------------- every .docx written

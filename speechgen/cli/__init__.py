@@ -29,8 +29,11 @@ app = typer.Typer(
 )
 fragments_app = typer.Typer(help="List, show and search the fragment library.", no_args_is_help=True)
 brief_app = typer.Typer(help="Start a brief.", no_args_is_help=True)
+db_app = typer.Typer(help="The shared office library in PostgreSQL: init, import, export, collections.",
+                     no_args_is_help=True)
 app.add_typer(fragments_app, name="fragments")
 app.add_typer(brief_app, name="brief")
+app.add_typer(db_app, name="db")
 
 _state = {"debug": False}
 
@@ -100,6 +103,31 @@ YearOpt = Annotated[int | None, typer.Option("--year", help="Only fragments from
 SourceOpt = Annotated[str, typer.Option("--source", help="Only fragments whose source file contains this.")]
 ReviewOpt = Annotated[bool, typer.Option("--needs-review", help="Only fragments flagged for review.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option("--database", help="Use the shared library in this PostgreSQL database "
+                 "(postgresql://user@host/db; default SPEECHGEN_DATABASE) instead of the folders."),
+]
+CollectionOpt = Annotated[
+    list[str] | None,
+    typer.Option("--collection", "-C", help="Only this collection (repeatable): a database collection, "
+                 "or a library folder by name."),
+]
+
+
+def _store(library: list[Path] | None, database: str | None = None, collection: list[str] | None = None) -> Any:
+    from speechgen.library import open_store
+
+    return open_store(_dirs(library), database=database, collections=list(collection or []))
+
+
+def _need_database(database: str | None) -> str:
+    from speechgen.library import database_url
+
+    url = database_url(database)
+    if not url:
+        raise SpeechgenError("no database — give --database postgresql://user@host/dbname or set SPEECHGEN_DATABASE")
+    return url
 
 
 def _dirs(library: list[Path] | None) -> list[Path]:
@@ -139,15 +167,16 @@ def fragments_list(
         typer.Option("--limit", "-n", min=0, help="Show at most this many (default: all; a page of 100 in a terminal; 0 = all)."),
     ] = None,
     offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")] = 0,
+    database: DatabaseOpt = None,
+    collection: CollectionOpt = None,
 ) -> None:
     """List the fragments of the library.
 
     Example: speechgen fragments list --kind point --tag 调查研究
     """
     from speechgen.cli.browse import PAGE, fragment_json, list_table
-    from speechgen.library import open_store
 
-    store = open_store(_dirs(library))
+    store = _store(library, database, collection)
     filters = _filters(kind, tag, meeting, year, source, needs_review)
     if as_json:  # streamed: the same text as json.dumps(list, indent=1), one fragment at a time
         _stream_json(fragment_json(f) for f in store.page(filters, limit or None, offset))
@@ -182,19 +211,22 @@ def fragments_show(
     fragment_id: Annotated[str, typer.Argument(metavar="ID", help="The fragment id, e.g. s000.point.1.")],
     library: LibraryOpt = None,
     as_json: JsonOpt = False,
+    database: DatabaseOpt = None,
+    collection: CollectionOpt = None,
 ) -> None:
     """Show one whole fragment: heading, text with placeholders marked, tags, slots, variants.
 
     Example: speechgen fragments show s000.point.1
     """
     from speechgen.cli.browse import fragment_json, show_fragment
-    from speechgen.library import open_store
 
-    store = open_store(_dirs(library))  # one fragment by id: never the whole library
+    store = _store(library, database, collection)  # one fragment by id: never the whole library
     frag = store.get(fragment_id)
     if as_json:
         data = fragment_json(frag)
         data["variants"] = [v.id for v in store.variants_of(frag)]
+        if hasattr(store, "version"):  # the database keeps an edit version (fragments edit --version)
+            data["version"] = store.version(fragment_id)
         typer.echo(json.dumps(data, ensure_ascii=False, indent=1))
         return
     show_fragment(frag, store.variants_of(frag))
@@ -213,15 +245,16 @@ def fragments_search(
     needs_review: ReviewOpt = False,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many hits to show.")] = 10,
     as_json: JsonOpt = False,
+    database: DatabaseOpt = None,
+    collection: CollectionOpt = None,
 ) -> None:
     """Search the library, best match first (BM25 over character pairs, headings first).
 
     Example: speechgen fragments search 调查研究 --kind point
     """
     from speechgen.cli.browse import fragment_json, search_table
-    from speechgen.library import open_store
 
-    index = open_store(_dirs(library))
+    index = _store(library, database, collection)
     hits = index.search(query, _filters(kind, tag, meeting, year, source, needs_review), limit)
     if as_json:
         rows = [dict(fragment_json(h.fragment), score=h.score) for h in hits]
@@ -232,15 +265,15 @@ def fragments_search(
 
 @fragments_app.command("slots")
 @_gate
-def fragments_slots(library: LibraryOpt = None, as_json: JsonOpt = False) -> None:
+def fragments_slots(library: LibraryOpt = None, as_json: JsonOpt = False, database: DatabaseOpt = None,
+                    collection: CollectionOpt = None) -> None:
     """List every named slot and blank type in the library, with the fragments using each.
 
     Example: speechgen fragments slots
     """
     from speechgen.cli.browse import slot_table, slot_usage
-    from speechgen.library import load_library
 
-    usage = slot_usage(load_library(_dirs(library)))
+    usage = slot_usage(_store(library, database, collection).library())
     if as_json:
         typer.echo(json.dumps(usage, ensure_ascii=False, indent=1))
         return
@@ -265,22 +298,34 @@ def ingest_cmd(
         Path | None, typer.Option("--junk", help="A file of extra watermark patterns, one regular expression a line.")
     ] = None,
     as_json: JsonOpt = False,
+    database: DatabaseOpt = None,
+    collection: Annotated[
+        str, typer.Option("--collection", "-C", help="With --database: the collection to write into (default: office).")
+    ] = "office",
 ) -> None:
     """Turn past speeches into tagged fragment files, one YAML file per speech.
 
     Example: speechgen ingest 讲话稿/ --out my-fragments/
     """
     from speechgen.ingest import ingest, print_report, read_junk
+    from speechgen.library import database_url
     from speechgen.paths import ingest_target
 
-    target = out if out is not None else ingest_target()
-    if target is None:
-        raise SpeechgenError(
-            "ingest: no library folder to write to — give --out DIR, or set SPEECHGEN_LIBRARY "
-            "to your own library folder"
-        )
     patterns = read_junk(junk) if junk is not None else []
-    report = ingest(paths, target, force=force, dry_run=dry_run, junk=patterns, progress=not as_json)
+    url = database_url(database) if out is None else ""
+    if url:  # --database (or SPEECHGEN_DATABASE without --out): straight into the database
+        from speechgen.db import ingest_to_db
+
+        report = ingest_to_db(url, paths, collection, force=force, dry_run=dry_run, junk=patterns,
+                              progress=not as_json)
+    else:
+        target = out if out is not None else ingest_target()
+        if target is None:
+            raise SpeechgenError(
+                "ingest: no library folder to write to — give --out DIR, or set SPEECHGEN_LIBRARY "
+                "to your own library folder"
+            )
+        report = ingest(paths, target, force=force, dry_run=dry_run, junk=patterns, progress=not as_json)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     else:
@@ -351,11 +396,13 @@ AnyDateOpt = Annotated[bool, typer.Option("--any-date", help="Allow a date outsi
 
 
 def _compose(brief: Path, library: list[Path] | None, templates: list[Path] | None, allow_blanks: bool,
-             rate: int | None, **options: bool) -> Any:
+             rate: int | None, database: str | None = None, collection: list[str] | None = None,
+             **options: bool) -> Any:
     from speechgen.compose import compose_file, template_dirs
 
+    store = _store(library, database, collection)
     return compose_file(brief, _dirs(library), template_dirs(templates), allow_blanks=allow_blanks, rate=rate,
-                        **options)
+                        store=store, **options)
 
 
 @app.command("compose")
@@ -374,6 +421,8 @@ def compose_cmd(
         bool, typer.Option("--no-comments", help="Leave the lint findings out of the Word draft's comments.")
     ] = False,
     force: ForceOpt = False,
+    database: DatabaseOpt = None,
+    collection: CollectionOpt = None,
 ) -> None:
     """Compose a speech draft from a brief and write it as .docx, .md, .txt or .pdf.
 
@@ -383,7 +432,7 @@ def compose_cmd(
     from speechgen.export import export
 
     _check_format(output)
-    result = _compose(brief, library, templates, allow_blanks, rate, strict=strict, any_date=any_date,
+    result = _compose(brief, library, templates, allow_blanks, rate, database, collection, strict=strict, any_date=any_date,
                       comments=not no_comments)
     inputs = _inputs(brief, library, templates)
     backup = export(result.draft, output, reference_docx=reference_docx, force=force, inputs=inputs)
@@ -400,6 +449,8 @@ def check_cmd(
     rate: RateOpt = None,
     strict: StrictOpt = False,
     any_date: AnyDateOpt = False,
+    database: DatabaseOpt = None,
+    collection: CollectionOpt = None,
 ) -> None:
     """Check a brief as compose would, without writing anything.
 
@@ -408,7 +459,7 @@ def check_cmd(
     from speechgen.compose import format_summary
     from speechgen.userfiles import display_path
 
-    result = _compose(brief, library, templates, allow_blanks, rate, strict=strict, any_date=any_date)
+    result = _compose(brief, library, templates, allow_blanks, rate, database, collection, strict=strict, any_date=any_date)
     typer.echo(f"{display_path(brief)}: OK — {format_summary(result.summary)}")
 
 
@@ -453,6 +504,8 @@ def brief_init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     library: LibraryOpt = None,
     templates: TemplatesOpt = None,
+    database: DatabaseOpt = None,
+    collection: CollectionOpt = None,
 ) -> None:
     """Write a commented brief listing the template's vars and the slots its points need.
 
@@ -464,7 +517,7 @@ def brief_init(
 
     if output is not None and output.exists() and not force:
         raise SpeechgenError(f"{display_path(output)}: already exists — use --force to overwrite it, or -o another.yaml")
-    text = brief_text(template, template_dirs(templates), _dirs(library))
+    text = brief_text(template, template_dirs(templates), _dirs(library), store=_store(library, database, collection))
     if output is None:
         typer.echo(text, nl=False)
         return
@@ -529,6 +582,129 @@ def serve_cmd(
             f"serve needs the web extra ({exc.name} is missing) — pip install 'speechgen[web]'"
         ) from None
     serve(web_config(host, list(library or []), list(templates or []), token), port, open_browser, typer.echo)
+
+
+# --------------------------------------------------------------------------- db
+# (section owned by the database work: speechgen/db/, speechgen/library/postgres.py)
+
+
+@fragments_app.command("edit")
+@_gate
+def fragments_edit(
+    fragment_id: Annotated[str, typer.Argument(metavar="ID", help="The fragment id, e.g. s000.point.1.")],
+    entry: Annotated[Path, typer.Argument(metavar="FILE", help="YAML of the new entry (id, kind, heading, text, …).")],
+    version: Annotated[int, typer.Option("--version", help="The version you edited (fragments show --json).")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Save an edited fragment in the database, refused if someone changed it since your version.
+
+    Example: speechgen fragments edit s000.point.1 point.yaml --version 3 --database postgresql://…
+    """
+    from speechgen.db import edit_fragment
+    from speechgen.userfiles import display_path, parse_yaml, read_user_text
+
+    shown = display_path(entry)
+    raw = parse_yaml(read_user_text(entry, "fragment entry"), shown)
+    if not isinstance(raw, dict):
+        raise SpeechgenError(f"{shown}: not a fragment entry — write it as a mapping: id:, kind:, text: …")
+    raw.setdefault("id", fragment_id)
+    if raw["id"] != fragment_id:
+        raise SpeechgenError(f"{shown}: the entry's id is '{raw['id']}', not '{fragment_id}' — ids cannot be changed by edit")
+    new = edit_fragment(_need_database(database), raw, version)
+    typer.echo(f"Saved {fragment_id}: now version {new}")
+
+
+@db_app.command("init")
+@_gate
+def db_init(database: DatabaseOpt = None) -> None:
+    """Create the schema in an empty database, or upgrade an older one.
+
+    Example: speechgen db init --database postgresql://speechgen@dbhost/speeches
+    """
+    from speechgen.db import init_db, mask_url
+
+    url = _need_database(database)
+    before, after = init_db(url)
+    if before == after:
+        typer.echo(f"{mask_url(url)}: schema up to date (version {after})")
+    elif before is None:
+        typer.echo(f"{mask_url(url)}: schema created (version {after})")
+    else:
+        typer.echo(f"{mask_url(url)}: schema upgraded from version {before} to {after}")
+
+
+@db_app.command("import")
+@_gate
+def db_import(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="A folder of fragment files.")],
+    database: DatabaseOpt = None,
+    collection: Annotated[str, typer.Option("--collection", "-C", help="The collection (default: the folder's name).")] = "",
+    read_only: Annotated[
+        bool | None, typer.Option("--read-only/--writable", help="Mark the collection shared read-only / writable.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a folder of fragment files into the database (all or nothing; unchanged files skipped).
+
+    Example: speechgen db import fragments/ --collection 办公室 --database postgresql://…
+    """
+    from speechgen.db import import_dir
+
+    report = import_dir(_need_database(database), folder, collection or None, read_only=read_only)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
+        return
+    rate = f", {report.fragments / report.seconds:,.0f} fragments/s" if report.fragments and report.seconds else ""
+    typer.echo(f"collection {report.collection}: {report.imported} files imported ({report.fragments:,} fragments), "
+               f"{report.unchanged} unchanged, in {report.seconds:.1f} s{rate}")
+
+
+@db_app.command("export")
+@_gate
+def db_export(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Where to write the fragment files.")],
+    database: DatabaseOpt = None,
+    collection: CollectionOpt = None,
+) -> None:
+    """Write the database back as fragment files, byte for byte as ingest writes them.
+
+    One --collection: its files go into DIR; otherwise DIR/<collection>/ for each.
+    Example: speechgen db export backup/ --database postgresql://…
+    """
+    from speechgen.db import export_dir
+    from speechgen.userfiles import display_path
+
+    written = export_dir(_need_database(database), folder, list(collection or []))
+    typer.echo(f"Wrote {len(written)} fragment files under {display_path(folder)}")
+
+
+@db_app.command("collections")
+@_gate
+def db_collections(database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
+    """List the collections: name, read-only, sources, fragments."""
+    from speechgen.db import list_collections
+
+    rows = list_collections(_need_database(database))
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    for r in rows:
+        flag = " (read-only)" if r["read_only"] else ""
+        typer.echo(f"{r['name']}{flag}: {r['sources']} sources, {r['fragments']} fragments")
+
+
+@db_app.command("collection")
+@_gate
+def db_collection(
+    name: Annotated[str, typer.Argument(help="The collection.")],
+    read_only: Annotated[bool, typer.Option("--read-only/--writable", help="Shared read-only, or writable.")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Mark a collection read-only (shared with other offices) or writable."""
+    from speechgen.db import set_read_only
+
+    set_read_only(_need_database(database), name, read_only)
+    typer.echo(f"collection {name}: {'read-only' if read_only else 'writable'}")
 
 
 def main() -> None:

@@ -216,7 +216,8 @@ def check_title(source: str, where: str) -> None:
 # --------------------------------------------------------------------------- compose
 
 
-def prepare(brief: Brief, problems: list[str], dirs: list[Path], tdirs: list[Path]) -> tuple[Template, Selection, dict[str, Any]]:
+def prepare(brief: Brief, problems: list[str], dirs: list[Path], tdirs: list[Path],
+            store: Any = None) -> tuple[Template, Selection, dict[str, Any]]:
     """Template and selection for *brief*; raises once with every problem (the brief's included)."""
     from speechgen.library import open_store
 
@@ -229,7 +230,7 @@ def prepare(brief: Brief, problems: list[str], dirs: list[Path], tdirs: list[Pat
             if not str(exc).startswith("unknown template"):
                 raise
             problems.append(f"{brief.where('template')}: {unknown_template(brief.template, tdirs)}")
-    index = open_store(dirs)
+    index = open_store(dirs) if store is None else store
     lib = index.library()
     sel = select(brief, index, lib, template)
     by_id = {f.id: f for f in lib.fragments}
@@ -250,6 +251,7 @@ def compose(
     strict: bool = False,
     any_date: bool = False,
     comments: bool = True,
+    store: Any = None,
 ) -> Composed:
     """Compose the draft *brief* asks for from the library folders *dirs*.
 
@@ -263,6 +265,8 @@ def compose(
         strict: a draft mixing campaigns is an error, not a warning.
         any_date: compose a date outside the span of the brief's campaign.
         comments: fill ``Draft.notes`` with the lint findings (Word comments).
+        store: the library to draw on (e.g. ``open_store(dirs, database=…)``); default
+            ``open_store(dirs)``.
 
     Raises:
         BriefError: listing every problem, or every slot without a value.
@@ -271,7 +275,7 @@ def compose(
     problems = list(problems or [])
     if not any_date:
         problems += campaign_date_problems(brief)
-    template, sel, by_id = prepare(brief, problems, dirs, tdirs)
+    template, sel, by_id = prepare(brief, problems, dirs, tdirs, store)
     warnings = list(sel.warnings) + _blank_problems(brief, sel, by_id)[1]
     if brief.length:
         sel = fit_length(sel, brief.length, warnings)
@@ -459,12 +463,14 @@ def compose_file(
     *,
     allow_blanks: bool = False,
     rate: int | None = None,
+    store: Any = None,
     **options: bool,
 ) -> Composed:
     """Read the brief at *path* and compose it (see :func:`compose`; *options*: strict, any_date, comments)."""
     brief, problems = load_brief(path)
     if not brief.template and not brief.points:
         raise_problems(brief.path, problems)
+    return compose(brief, dirs, tdirs, problems=problems, allow_blanks=allow_blanks, rate=rate, store=store)
     return compose(brief, dirs, tdirs, problems=problems, allow_blanks=allow_blanks, rate=rate, **options)
 
 

@@ -43,13 +43,13 @@ def _pad(text: str, width: int = 27) -> str:
     return text + " " * max(1, width - cols)
 
 
-def _selection(template: Template, dirs: list[Path]) -> Selection:
+def _selection(template: Template, dirs: list[Path], store: Any = None) -> Selection:
     from speechgen.library import open_store
 
     specs = [s for n, item in enumerate(template.points, 1) if (s := _spec(item, n))]
     brief = Brief(path="brief.yaml", template=template.name, meeting=template.name, points=tuple(specs),
                   opening=Choice("auto"), closing=Choice("auto"))
-    index = open_store(dirs)
+    index = open_store(dirs) if store is None else store
     return select(brief, index, index.library(), template)
 
 
@@ -64,10 +64,11 @@ def _point_lines(template: Template, sel: Selection) -> list[str]:
     return lines
 
 
-def brief_text(name: str, tdirs: list[Path], dirs: list[Path], today: dt.date | None = None) -> str:
-    """The text of a commented starter brief for template *name*."""
+def brief_text(name: str, tdirs: list[Path], dirs: list[Path], today: dt.date | None = None,
+               store: Any = None) -> str:
+    """The text of a commented starter brief for template *name* (from *store*, default the folders)."""
     template = load_template(name, tdirs)
-    sel = _selection(template, dirs)
+    sel = _selection(template, dirs, store)
     date = today or dt.date.today()
     others = ", ".join(n for n in available(tdirs) if n != name)
     probe = Brief(path="brief.yaml", template=name, meeting=template.name, date=date, speaker="x")

@@ -5,6 +5,7 @@ stored, filtered and searched.
   and ``Filters``;
 * :mod:`~speechgen.library.textcheck` — the whitelist of what a fragment's Jinja may do;
 * :mod:`~speechgen.library.sqlite` — the SQLite cache and full-text index of the files;
+* :mod:`~speechgen.library.postgres` — the same library in a shared PostgreSQL database;
 * :mod:`~speechgen.library.store` — the ``Store`` interface and :func:`open_store`.
 """
 
@@ -12,13 +13,14 @@ from __future__ import annotations
 
 from speechgen.library.files import Filters, Library, find_library_files, parse_library_file
 from speechgen.library.sqlite import Hit
-from speechgen.library.store import Store, load_library, open_store
+from speechgen.library.store import Store, database_url, load_library, open_store
 
 __all__ = [
     "Filters",
     "Hit",
     "Library",
     "Store",
+    "database_url",
     "find_library_files",
     "load_library",
     "open_store",

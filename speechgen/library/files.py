@@ -69,6 +69,11 @@ def _source(raw: Any) -> Source:
     )
 
 
+def source_of(raw: Any) -> Source:
+    """The :class:`Source` of a ``source:`` mapping as read from YAML (anything else: empty)."""
+    return _source(raw)
+
+
 def _strs(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -217,16 +222,25 @@ def parse_library_file(path: Path) -> LibraryFile:
     try:
         check_file(path, "fragment file", MAX_FRAGMENT_FILE, shown=shown)
         text = read_checked(path, "fragment file", MAX_FRAGMENT_FILE, SpeechgenError, shown).decode("utf-8-sig")
-        data = parse_yaml(text, shown)
     except UnicodeDecodeError:
         return LibraryFile(shown, Source(), (), (f"{shown}: not UTF-8 text — save it as UTF-8",))
     except SpeechgenError as exc:
         return LibraryFile(shown, Source(), (), (str(exc),))
     except OSError as exc:
         return LibraryFile(shown, Source(), (), (f"{shown}: cannot read ({exc.strerror})",))
+    return parse_library_text(text, shown)[0]
+
+
+def parse_library_text(text: str, shown: str) -> tuple[LibraryFile, Any]:
+    """Parse and validate the text of one fragment file named *shown*: the file, and the
+    YAML data as read (for stores that keep each entry as it was written)."""
+    try:
+        data = parse_yaml(text, shown)
+    except SpeechgenError as exc:
+        return LibraryFile(shown, Source(), (), (str(exc),)), None
     if not isinstance(data, dict) or not isinstance(data.get("fragments"), list):
         problem = f"{shown}: not a fragment file — it needs a 'fragments:' list (see docs/fragments.md)"
-        return LibraryFile(shown, Source(), (), (problem,))
+        return LibraryFile(shown, Source(), (), (problem,)), data
     source = _source(data.get("source"))
     lines = _id_lines(text)
     seen: dict[str, int] = {}
@@ -242,7 +256,7 @@ def parse_library_file(path: Path) -> LibraryFile:
         problems += found
         if not found:
             frags.append(fragment_from_dict(raw, source, shown, line))
-    return LibraryFile(shown, source, tuple(frags), tuple(problems))
+    return LibraryFile(shown, source, tuple(frags), tuple(problems)), data
 
 
 def check_dirs(dirs: Iterable[Path]) -> None:

@@ -2,16 +2,24 @@
 
 Compose, the command line and the web app read the library only through :class:`Store`:
 the fragments (all, or narrowed by :class:`~speechgen.library.files.Filters`), one
-fragment by id, and ranked search. Today's store is the YAML files of the library
-folders with their SQLite cache and full-text index (:mod:`speechgen.library.sqlite`).
+fragment by id, and ranked search. Two stores exist: the YAML files of the library
+folders with their SQLite cache and full-text index (:mod:`speechgen.library.sqlite`,
+the default), and a shared PostgreSQL database (:mod:`speechgen.library.postgres`),
+chosen by ``database=`` (``--database``) or ``SPEECHGEN_DATABASE``.
+
+A *collection* narrows either: in the database each source belongs to one (``db import
+DIR --collection NAME``, by default the folder's name); in the folder library a collection
+is a library folder, named by its last part (``fragments`` for the shipped one).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
+from speechgen.errors import LibraryError
 from speechgen.library.files import (
     Filters,
     Library,
@@ -24,7 +32,7 @@ from speechgen.library.files import (
 from speechgen.library.sqlite import Hit, Index
 from speechgen.model import Fragment
 
-__all__ = ["Store", "load_library", "open_store"]
+__all__ = ["Store", "collection_dirs", "database_url", "load_library", "open_store"]
 
 
 class Store(Protocol):
@@ -76,10 +84,43 @@ class Store(Protocol):
         ...
 
 
-def open_store(dirs: list[Path]) -> Store:
-    """The library of *dirs*, validated (every problem raised at once), ready to read."""
+def database_url(database: str | None = None) -> str:
+    """The database to use: *database* when given (``""`` means none), else ``SPEECHGEN_DATABASE``."""
+    if database is None:
+        database = os.environ.get("SPEECHGEN_DATABASE", "")
+    return database.strip()
+
+
+def open_store(dirs: list[Path], database: str | None = None, collections: list[str] | None = None) -> Store:
+    """The library, validated (every problem raised at once), ready to read.
+
+    Args:
+        dirs: the library folders (ignored when a database is used).
+        database: a ``postgresql://`` URL; None reads ``SPEECHGEN_DATABASE``, ``""`` means
+            the folders.
+        collections: only these collections (empty: all).
+    """
+    url = database_url(database)
+    if url:
+        from speechgen.library.postgres import PgStore
+
+        return PgStore(url, collections, dirs)
+    if collections:
+        dirs = collection_dirs(dirs, collections)
     check_dirs(dirs)  # before the cache names its database after them: a looping link crashes resolve()
     return Index(dirs)
+
+
+def collection_dirs(dirs: list[Path], collections: list[str]) -> list[Path]:
+    """The library folders named *collections* (a folder's collection is its last part)."""
+    names = {d.resolve().name: d for d in dirs}
+    unknown = [c for c in collections if c not in names]
+    if unknown:
+        from speechgen.errors import did_you_mean
+
+        hint = did_you_mean(unknown[0], names) or f" — the library folders are: {', '.join(names)}"
+        raise LibraryError(f"--collection: no library folder named '{unknown[0]}'{hint}")
+    return [d for d in dirs if d.resolve().name in collections]
 
 
 def load_library(dirs: list[Path], *, use_cache: bool = True) -> Library:

@@ -1,0 +1,115 @@
+"""The database schema and its migrations, recorded in a version table.
+
+``db init`` applies every migration the database has not had yet, in order, each in the
+transaction that records it, under an advisory lock so two ``db init`` at once do not
+race. A database holding speechgen's tables without the version table (a hand-made or
+foreign schema), or a schema newer than this speechgen, is refused with a message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from speechgen.library.postgres import (
+    SCHEMA_VERSION,
+    VERSION_TABLE,
+    DatabaseError,
+    connect,
+    db_errors,
+    mask_url,
+)
+
+#: (version, what it does, SQL). Never edit a released step: add the next one.
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "collections, sources, fragments with a weighted tsvector and a GIN index",
+        """
+        CREATE TABLE collections(
+            name text PRIMARY KEY);
+        CREATE TABLE sources(
+            id bigserial PRIMARY KEY,
+            collection text NOT NULL REFERENCES collections(name),
+            path text NOT NULL,          -- the file, relative to the collection's folder
+            header text NOT NULL,        -- its leading comment lines, as written
+            source text NOT NULL,        -- the source: mapping as ordered JSON
+            meeting text NOT NULL DEFAULT '',
+            year int,
+            sfile text NOT NULL DEFAULT '',
+            sha text NOT NULL,           -- of the file text last imported
+            UNIQUE (collection, path));
+        CREATE TABLE fragments(
+            id text PRIMARY KEY,         -- unique across the database, as across a library
+            source_id bigint NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+            ord int NOT NULL,
+            line int NOT NULL,
+            kind text NOT NULL,
+            review boolean NOT NULL,
+            tags text[] NOT NULL,
+            data text NOT NULL,          -- the entry as ordered JSON
+            tsv tsvector NOT NULL);
+        CREATE INDEX fragments_source ON fragments(source_id, ord);
+        CREATE INDEX fragments_kind ON fragments(kind);
+        CREATE INDEX fragments_tsv ON fragments USING gin(tsv);
+        CREATE INDEX sources_year ON sources(year);
+        """,
+    ),
+    (
+        2,
+        "edit versions on fragments; read-only collections",
+        """
+        ALTER TABLE fragments ADD COLUMN version int NOT NULL DEFAULT 1;
+        ALTER TABLE collections ADD COLUMN read_only boolean NOT NULL DEFAULT false;
+        """,
+    ),
+]
+
+assert MIGRATIONS[-1][0] == SCHEMA_VERSION
+
+#: Any number: the advisory lock ``db init`` holds while it migrates.
+_LOCK = 0x5EEC4_0001
+
+
+def current_version(conn: Any) -> int | None:
+    """The schema version of the database; None when it has no version table."""
+    if conn.execute("SELECT to_regclass(%s)", (VERSION_TABLE,)).fetchone()[0] is None:
+        return None
+    return int(conn.execute(f"SELECT coalesce(max(version), 0) FROM {VERSION_TABLE}").fetchone()[0])
+
+
+def init_db(url: str, *, upto: int = SCHEMA_VERSION) -> tuple[int | None, int]:
+    """Create or upgrade the schema; returns (version before, version after)."""
+    conn = connect(url)
+    try:
+        with db_errors(url, "creating the schema"), conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
+            before = current_version(conn)
+            if before is None:
+                foreign = conn.execute(
+                    "SELECT string_agg(tablename, ', ' ORDER BY tablename) FROM pg_tables "
+                    "WHERE schemaname = current_schema() AND tablename IN ('fragments', 'sources', 'collections')"
+                ).fetchone()[0]
+                if foreign:
+                    raise DatabaseError(
+                        f"database {mask_url(url)}: it already holds tables ({foreign}) that speechgen did "
+                        "not make (no version table) — refusing to change them; use an empty database"
+                    )
+                conn.execute(
+                    f"CREATE TABLE {VERSION_TABLE}(version int PRIMARY KEY, description text NOT NULL, "
+                    "applied_at timestamptz NOT NULL DEFAULT now())"
+                )
+            have = before or 0
+            if have > SCHEMA_VERSION:
+                raise DatabaseError(
+                    f"database {mask_url(url)}: schema version {have} is newer than this speechgen knows "
+                    f"({SCHEMA_VERSION}) — upgrade speechgen; nothing was changed"
+                )
+            for version, what, sql in MIGRATIONS:
+                if have < version <= upto:
+                    conn.execute(sql)
+                    conn.execute(f"INSERT INTO {VERSION_TABLE}(version, description) VALUES (%s, %s)",
+                                 (version, what))
+                    have = version
+        return before, have
+    finally:
+        conn.close()

@@ -1,0 +1,385 @@
+"""Fragment files ↔ the database: ``db import``, ``db export``, ``ingest --database``, edits.
+
+* **import** validates every file first-to-last and writes nothing unless all are valid;
+  the whole import is one transaction (a kill -9 or a dropped connection leaves the
+  database as it was). A file whose text is unchanged since the last import is skipped,
+  so importing twice changes nothing. Rows go in with COPY.
+* **export** writes each source back as ingest writes it: its leading comments, then
+  :func:`speechgen.ingest.pipeline.dump` of the mapping as read — the same bytes.
+* **ingest --database** exports the collection to a temporary folder, runs the ordinary
+  ingest there (so evidence, variants and "exists and differs" work as with folders) and
+  imports only the files ingest wrote.
+* **edit** replaces one fragment if its version is still the one the writer read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from speechgen.errors import SpeechgenError
+from speechgen.library.files import (
+    check_fragment,
+    find_library_files,
+    parse_library_text,
+    raise_library_problems,
+)
+from speechgen.library.postgres import (
+    DatabaseError,
+    connect,
+    db_errors,
+    mask_url,
+    schema_problem,
+    shown_path,
+    tsvector_of,
+)
+from speechgen.userfiles import display_path
+
+#: Files parsed, tokenised and copied at a time (bounds memory on a large import).
+BATCH = 200
+
+
+@dataclass
+class ImportReport:
+    """What ``db import`` did."""
+
+    collection: str
+    files: int = 0
+    imported: int = 0
+    unchanged: int = 0
+    fragments: int = 0
+    seconds: float = 0.0
+    paths: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return dict(self.__dict__)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _header(text: str) -> str:
+    """The leading comment lines of a file, as written."""
+    out = []
+    for line in text.splitlines(keepends=True):
+        if not line.startswith("#"):
+            break
+        out.append(line)
+    return "".join(out)
+
+
+def _open(url: str) -> Any:
+    conn = connect(url)
+    with db_errors(url, "opening the database"):
+        problem = schema_problem(conn)
+        conn.rollback()
+    if problem:
+        conn.close()
+        raise DatabaseError(f"database {mask_url(url)}: {problem}")
+    return conn
+
+
+def _collection(conn: Any, name: str, read_only: bool | None) -> None:
+    """Make sure collection *name* exists and may be written; set its flag when given."""
+    conn.execute("INSERT INTO collections(name) VALUES (%s) ON CONFLICT DO NOTHING", (name,))
+    ro = conn.execute("SELECT read_only FROM collections WHERE name = %s FOR UPDATE", (name,)).fetchone()[0]
+    if read_only is None and ro:
+        raise DatabaseError(
+            f"collection '{name}' is read-only — import into it with --read-only (admins updating a "
+            "shared collection), or run 'speechgen db collection {name} --writable' first".replace("{name}", name)
+        )
+    if read_only is not None and read_only != ro:
+        conn.execute("UPDATE collections SET read_only = %s WHERE name = %s", (read_only, name))
+
+
+def import_dir(
+    url: str,
+    folder: Path,
+    collection: str | None = None,
+    *,
+    read_only: bool | None = None,
+    only: Iterable[Path] | None = None,
+) -> ImportReport:
+    """Import the fragment files under *folder* into *collection* (default: the folder's name).
+
+    Args:
+        only: import just these files of *folder* (ingest --database: what it wrote).
+        read_only: set the collection read-only (True) or writable (False); None keeps it
+            and refuses a read-only collection.
+
+    Raises:
+        LibraryError: listing every problem in the files (nothing is written).
+        DatabaseError: the database refused or dropped (nothing is written).
+    """
+    start = time.perf_counter()
+    name = collection or folder.resolve().name
+    files = list(only) if only is not None else find_library_files([folder])
+    report = ImportReport(name, files=len(files))
+    base = folder if folder.is_dir() else folder.parent
+    conn = _open(url)
+    try:
+        with db_errors(url, f"importing {display_path(folder)}"), conn.transaction():
+            _collection(conn, name, read_only)
+            known = dict(conn.execute("SELECT path, sha FROM sources WHERE collection = %s", (name,)).fetchall())
+            todo = []
+            for p in files:
+                data = p.read_bytes()
+                rel = p.resolve().relative_to(base.resolve()).as_posix()
+                sha = hashlib.sha256(data).hexdigest()
+                if known.get(rel) == sha:
+                    report.unchanged += 1
+                else:
+                    todo.append((p, rel, sha, data))
+            problems: list[str] = []
+            seen: dict[str, str] = {}
+            for i in range(0, len(todo), BATCH):
+                problems += _import_batch(conn, name, todo[i : i + BATCH], seen, report)
+            if problems:
+                raise_library_problems(problems)  # rolls the transaction back
+    finally:
+        conn.close()
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _import_batch(conn: Any, collection: str, batch: list[tuple[Path, str, str, bytes]], seen: dict[str, str],
+                  report: ImportReport) -> list[str]:
+    problems: list[str] = []
+    rows: list[tuple[Any, ...]] = []
+    olds: dict[str, tuple[str, int]] = {}
+    rels = [rel for _, rel, _, _ in batch]
+    for fid, data, version in conn.execute(
+        "SELECT f.id, f.data, f.version FROM fragments f JOIN sources s ON s.id = f.source_id "
+        "WHERE s.collection = %s AND s.path = ANY(%s)", (collection, rels)
+    ):
+        olds[fid] = (data, version)
+    conn.execute(
+        "DELETE FROM fragments f USING sources s WHERE s.id = f.source_id AND s.collection = %s AND s.path = ANY(%s)",
+        (collection, rels),
+    )
+    for path, rel, sha, data in batch:
+        shown = display_path(path)
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            problems.append(f"{shown}: not UTF-8 text — save it as UTF-8")
+            continue
+        lf, raw = parse_library_text(text, shown)
+        problems += lf.problems
+        if not isinstance(raw, dict) or not isinstance(raw.get("fragments"), list):
+            continue
+        top = {k: (None if k == "fragments" else v) for k, v in raw.items()}
+        src = lf.source
+        sid = conn.execute(
+            "INSERT INTO sources(collection, path, header, source, meeting, year, sfile, sha) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (collection, path) DO UPDATE SET "
+            "header = EXCLUDED.header, source = EXCLUDED.source, meeting = EXCLUDED.meeting, "
+            "year = EXCLUDED.year, sfile = EXCLUDED.sfile, sha = EXCLUDED.sha RETURNING id",
+            (collection, rel, _header(text), _json(top), src.meeting, src.year, src.file, sha),
+        ).fetchone()[0]
+        entries = {str(e.get("id")): e for e in raw["fragments"] if isinstance(e, dict)}
+        for ord_, frag in enumerate(lf.fragments):
+            entry = entries[frag.id]
+            if frag.id in seen:
+                problems.append(f"{frag.path}:{frag.line}: duplicate id '{frag.id}' (first defined at "
+                                f"{seen[frag.id]}) — rename one of them")
+                continue
+            seen[frag.id] = f"{frag.path}:{frag.line}"
+            js = _json(entry)
+            old = olds.get(frag.id)
+            version = 1 if old is None else old[1] + (old[0] != js)
+            rows.append((frag.id, sid, ord_, frag.line, frag.kind, frag.review, list(frag.tags), js,
+                         tsvector_of(entry), version))
+        report.imported += 1
+        report.paths.append(rel)
+    ids = [r[0] for r in rows]
+    for fid, coll, path in conn.execute(
+        "SELECT f.id, s.collection, s.path FROM fragments f JOIN sources s ON s.id = f.source_id WHERE f.id = ANY(%s)",
+        (ids,),
+    ):
+        problems.append(f"{seen[fid]}: duplicate id '{fid}' (already in the database at "
+                        f"{shown_path(coll, path)}) — rename one of them")
+    if problems:
+        return problems
+    with conn.cursor().copy(
+        "COPY fragments(id, source_id, ord, line, kind, review, tags, data, tsv, version) FROM STDIN"
+    ) as copy:
+        for row in rows:
+            copy.write_row(row)
+    report.fragments += len(rows)
+    return problems
+
+
+# --------------------------------------------------------------------------- export
+
+
+def export_dir(url: str, out: Path, collections: list[str] | None = None) -> list[Path]:
+    """Write every source (of *collections*) as a fragment file under *out*.
+
+    With exactly one collection named, its files go straight into *out*; otherwise each
+    collection gets its own folder ``out/<collection>/``. Reads one snapshot.
+    """
+    from speechgen.ingest.pipeline import dump
+    from speechgen.output import atomic_write_bytes
+
+    conn = _open(url)
+    written: list[Path] = []
+    flat = bool(collections) and len(collections or []) == 1
+    try:
+        with db_errors(url, "exporting"):
+            conn.isolation_level = _isolation()
+            conn.read_only = True
+            where, params = ("WHERE s.collection = ANY(%s)", [collections]) if collections else ("", [])
+            sources = conn.execute(
+                f"SELECT s.id, s.collection, s.path, s.header, s.source FROM sources s {where} ORDER BY s.id",
+                params,
+            ).fetchall()
+            frags: dict[int, list[str]] = {sid: [] for sid, *_ in sources}
+            with conn.cursor(name="export") as cur:
+                cur.execute(
+                    f"SELECT f.source_id, f.data FROM fragments f JOIN sources s ON s.id = f.source_id {where} "
+                    "ORDER BY f.source_id, f.ord", params)
+                for sid, data in cur:
+                    frags[sid].append(data)
+            conn.rollback()
+        for sid, coll, path, header, top in sources:
+            mapping = json.loads(top)
+            mapping["fragments"] = [json.loads(d) for d in frags[sid]]
+            target = (out / path) if flat else (out / coll / path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(target, (header + dump(mapping)).encode("utf-8"))
+            written.append(target)
+    finally:
+        conn.close()
+    return written
+
+
+def _isolation() -> Any:
+    import psycopg
+
+    return psycopg.IsolationLevel.REPEATABLE_READ
+
+
+# --------------------------------------------------------------------------- ingest
+
+
+def ingest_to_db(url: str, paths: list[Path], collection: str, **options: Any) -> Any:
+    """``ingest`` into *collection* of the database; the same report as into a folder.
+
+    The collection is exported to a temporary folder, ingest runs there as it would on
+    the writer's own folder, and only the files it wrote are imported (one transaction),
+    so a concurrent ingest of other speeches is never overwritten.
+    """
+    from speechgen.ingest import ingest
+
+    with tempfile.TemporaryDirectory(prefix="speechgen-ingest-") as tmp:
+        work = Path(tmp) / collection
+        work.mkdir()
+        conn = _open(url)
+        try:
+            with db_errors(url, "reading the collection"):
+                exists = conn.execute("SELECT read_only FROM collections WHERE name = %s", (collection,)).fetchone()
+        finally:
+            conn.close()
+        if exists and exists[0]:
+            raise DatabaseError(f"collection '{collection}' is read-only — ingest into your own collection "
+                                "with --collection NAME")
+        if exists:
+            export_dir(url, work, [collection])
+        before = {p: p.read_bytes() for p in find_library_files([work])}
+        report = ingest(paths, work, **options)
+        changed = [p for p in find_library_files([work]) if before.get(p) != p.read_bytes()]
+        shown = display_path(work)
+        for fr in report.files:
+            fr.outputs = [_rename(o, shown, collection) for o in fr.outputs]
+        report.problems = [_rename(p, shown, collection) for p in report.problems]
+        if changed and not options.get("dry_run"):
+            try:
+                import_dir(url, work, collection, only=changed)
+            except SpeechgenError as exc:
+                exc.args = (_rename(str(exc.args[0]), shown, collection), *exc.args[1:])
+                exc.problems = [_rename(p, shown, collection) for p in exc.problems]
+                raise
+        return report
+
+
+def _rename(text: str, tmp: str, collection: str) -> str:
+    return text.replace(tmp + "/", f"{collection}/").replace(tmp, collection)
+
+
+# --------------------------------------------------------------------------- edits and collections
+
+
+def edit_fragment(url: str, raw: Any, expected_version: int) -> int:
+    """Replace the fragment ``raw['id']`` with *raw* if it is still at *expected_version*.
+
+    Returns the new version. Raises a SpeechgenError naming the fragment when the entry is
+    invalid, unknown, in a read-only collection, or was changed since that version.
+    """
+    fid = raw.get("id") if isinstance(raw, dict) else None
+    problems = check_fragment(raw, f"fragment {fid or '?'}")
+    if problems:
+        raise SpeechgenError(f"{len(problems)} problem(s) in the edited fragment:", problems)
+    assert isinstance(raw, dict)
+    conn = _open(url)
+    try:
+        with db_errors(url, f"saving fragment {fid}"), conn.transaction():
+            row = conn.execute(
+                "SELECT f.version, c.read_only, s.collection FROM fragments f JOIN sources s ON s.id = f.source_id "
+                "JOIN collections c ON c.name = s.collection WHERE f.id = %s FOR UPDATE OF f", (fid,)
+            ).fetchone()
+            if row is None:
+                raise SpeechgenError(f"unknown fragment id '{fid}' — run 'speechgen fragments list --database …'")
+            version, ro, coll = row
+            if ro:
+                raise SpeechgenError(f"fragment '{fid}' is in the read-only collection '{coll}' — it cannot be edited")
+            if version != expected_version:
+                raise SpeechgenError(
+                    f"fragment '{fid}' was changed by someone else since you read it (it is at version "
+                    f"{version}, your edit started from version {expected_version}) — nothing was saved; "
+                    f"show it again, redo your change on version {version} and save with --version {version}"
+                )
+            conn.execute(
+                "UPDATE fragments SET data = %s, kind = %s, review = %s, tags = %s, tsv = %s, "
+                "version = version + 1 WHERE id = %s",
+                (_json(raw), raw["kind"], bool(raw.get("review", False)),
+                 [str(t) for t in raw.get("tags") or ()], tsvector_of(raw), fid),
+            )
+        return int(version) + 1
+    finally:
+        conn.close()
+
+
+def set_read_only(url: str, collection: str, read_only: bool) -> None:
+    """Mark *collection* read-only (shared) or writable."""
+    conn = _open(url)
+    try:
+        with db_errors(url, "changing a collection"), conn.transaction():
+            cur = conn.execute("UPDATE collections SET read_only = %s WHERE name = %s", (read_only, collection))
+            if cur.rowcount == 0:
+                raise SpeechgenError(f"no collection '{collection}' — 'speechgen db collections' lists them")
+    finally:
+        conn.close()
+
+
+def list_collections(url: str) -> list[dict[str, Any]]:
+    """Every collection: name, read_only, sources, fragments."""
+    conn = _open(url)
+    try:
+        with db_errors(url, "listing collections"):
+            rows = conn.execute(
+                "SELECT c.name, c.read_only, count(DISTINCT s.id), count(f.id) FROM collections c "
+                "LEFT JOIN sources s ON s.collection = c.name LEFT JOIN fragments f ON f.source_id = s.id "
+                "GROUP BY c.name, c.read_only ORDER BY c.name"
+            ).fetchall()
+    finally:
+        conn.close()
+    return [{"name": n, "read_only": ro, "sources": s, "fragments": f} for n, ro, s, f in rows]

@@ -1,0 +1,435 @@
+"""The library in a PostgreSQL database shared by an office (psycopg 3).
+
+The same :class:`~speechgen.library.store.Store` as the folder library: fragments, one
+by id, filtered, ranked search. Each fragment is kept as the entry was written (ordered
+JSON, so ``db export`` gives the file back byte for byte) next to columns for the filters
+and a ``tsvector`` for search. Writing (``db init/import/export``, ``ingest --database``,
+edits) lives in :mod:`speechgen.db`; this module only reads, plus the helpers both share:
+the schema version, the tokeniser, the tsvector of a fragment and connecting with every
+error turned into one clear message whose URL has its password masked.
+
+A store reads inside one REPEATABLE READ, read-only transaction: a compose that asks for
+the library, then searches, sees one snapshot even while an ingest commits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from speechgen.errors import SpeechgenError
+from speechgen.library.files import Filters, Library, fragment_from_dict, source_of
+from speechgen.library.sqlite import Hit
+from speechgen.model import Fragment, Source
+
+#: The schema this speechgen reads and writes; :mod:`speechgen.db.schema` migrates to it.
+SCHEMA_VERSION = 2
+VERSION_TABLE = "speechgen_schema"
+
+
+class DatabaseError(SpeechgenError):
+    """The database cannot be reached, is of another schema, or refused a change."""
+
+
+# --------------------------------------------------------------------------- credentials
+
+
+def mask_url(url: str) -> str:
+    """*url* with any password replaced by ``***`` (in the netloc and in ``password=``)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<database URL>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        user, _, host = netloc.rpartition("@")
+        if ":" in user:
+            user = user.split(":", 1)[0] + ":***"
+        netloc = f"{user}@{host}"
+    query = re.sub(r"(?i)(password=)[^&]*", r"\1***", parts.query)
+    masked = urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    return re.sub(r"(?i)(password\s*=\s*)\S+", r"\1***", masked)
+
+
+def _secrets(url: str) -> list[str]:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    found = [p for p in [parts.password or ""] if len(p) >= 3]
+    found += [m for m in re.findall(r"(?i)password=([^&\s]+)", url) if len(m) >= 3]
+    return found
+
+
+def scrub(text: str, url: str) -> str:
+    """*text* with the URL masked and its password removed wherever it appears."""
+    text = text.replace(url, mask_url(url))
+    for secret in _secrets(url):
+        text = text.replace(secret, "***")
+    return text
+
+
+def is_database_url(value: str) -> bool:
+    """True for ``postgresql://…`` / ``postgres://…``."""
+    return value.startswith(("postgresql://", "postgres://"))
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise DatabaseError(
+            "--database needs the PostgreSQL driver — install it with: pip install 'speechgen[postgres]'"
+        ) from None
+    # psycopg logs "error ignored terminating Copy" when the connection drops mid-COPY:
+    # the user gets one message from db_errors, not Python's last-resort log line too.
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())
+    return psycopg
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+@contextmanager
+def db_errors(url: str, doing: str) -> Iterator[None]:
+    """Turn any psycopg error met while *doing* into one DatabaseError, password masked."""
+    psycopg = _psycopg()
+    try:
+        yield
+    except psycopg.OperationalError as exc:
+        raise DatabaseError(
+            f"database {mask_url(url)}: {scrub(_first_line(exc), url)} while {doing} — "
+            "nothing was changed; check that the server is running and reachable, then run "
+            "the command again"
+        ) from None
+    except psycopg.Error as exc:
+        raise DatabaseError(
+            f"database {mask_url(url)}: {scrub(_first_line(exc), url)} while {doing}"
+        ) from None
+
+
+def connect(url: str, *, autocommit: bool = False) -> Any:
+    """A psycopg connection to *url* (password from the URL, ``PGPASSWORD`` or ``.pgpass``)."""
+    if not is_database_url(url):
+        raise DatabaseError(
+            f"--database: '{mask_url(url)}' is not a PostgreSQL URL — write postgresql://user@host/dbname"
+        )
+    psycopg = _psycopg()
+    with db_errors(url, "connecting"):
+        # application_name shows admins which sessions are speechgen's (pg_stat_activity)
+        return psycopg.connect(url, autocommit=autocommit, connect_timeout=10, application_name="speechgen")
+
+
+def schema_problem(conn: Any) -> str:
+    """Why this database cannot be used as it is ('' when its schema is current)."""
+    row = conn.execute("SELECT to_regclass(%s)", (VERSION_TABLE,)).fetchone()
+    if row[0] is None:
+        other = conn.execute(
+            "SELECT string_agg(tablename, ', ' ORDER BY tablename) FROM pg_tables "
+            "WHERE schemaname = current_schema() AND tablename IN ('fragments', 'sources', 'collections')"
+        ).fetchone()[0]
+        if other:
+            return (f"the database holds tables ({other}) without speechgen's version table — "
+                    "an old or foreign schema; use an empty database, or export and drop them")
+        return "the database has no speechgen schema yet — run 'speechgen db init --database …' first"
+    version = conn.execute(f"SELECT max(version) FROM {VERSION_TABLE}").fetchone()[0] or 0
+    if version < SCHEMA_VERSION:
+        return (f"the database schema is version {version}, this speechgen needs {SCHEMA_VERSION} — "
+                "run 'speechgen db init --database …' to upgrade it (back it up with pg_dump first)")
+    if version > SCHEMA_VERSION:
+        return (f"the database schema is version {version}, newer than this speechgen knows "
+                f"({SCHEMA_VERSION}) — upgrade speechgen")
+    return ""
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+def tokenise(text: str) -> list[str]:
+    """The one call into the project's tokeniser: the terms the SQLite index holds
+    (:func:`speechgen.library.terms.index_terms`, CJK bigrams), so both stores rank alike."""
+    from speechgen.library.terms import index_terms
+
+    return index_terms(text)
+
+
+_SENTENCE = re.compile(r"(?<=[。！？；\n])")
+
+
+@lru_cache(maxsize=200_000)
+def _sentence_tokens(sentence: str) -> tuple[str, ...]:
+    return tuple(tokenise(sentence))
+
+
+def index_tokens(text: str) -> list[str]:
+    """Search tokens of *text*, sentence by sentence with a cache (libraries repeat sentences).
+
+    jieba never joins words across 。！？； or a line break, so the tokens are those of the
+    whole text; only the work is shared between near-duplicate fragments.
+    """
+    out: list[str] = []
+    for sentence in _SENTENCE.split(text):
+        if sentence:
+            out += _sentence_tokens(sentence)
+    return out
+
+
+@lru_cache(maxsize=500_000)
+def _lexeme(word: str) -> str:
+    return "'" + word.lower().replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+_MAX_POS = 16383  # PostgreSQL's largest position; later words share it
+_AT = {w: [f"{i}{w}" for i in range(_MAX_POS + 1)] for w in "AB"}
+
+
+def tsvector_of(raw: dict[str, Any]) -> str:
+    """The tsvector (as text) of one fragment entry: heading words weight A, the rest B.
+
+    The rest is what the SQLite index holds besides the heading: text, tail, sub-points
+    and tags. Positions run on from the heading through the body.
+    """
+    head = index_tokens(str(raw.get("heading") or ""))
+    body = index_tokens("\n".join(
+        [str(raw.get("text") or ""), str(raw.get("tail") or "")]
+        + [f"{s.get('lead', '')}{s.get('text', '')}" for s in raw.get("subpoints") or () if isinstance(s, dict)]
+        + [str(t) for t in raw.get("tags") or ()]
+    ))
+    positions: dict[str, list[str]] = {}
+    a, b = _AT["A"], _AT["B"]
+    for pos, word in enumerate(head, 1):
+        positions.setdefault(_lexeme(word), []).append(a[min(pos, _MAX_POS)])
+    for pos, word in enumerate(body, len(head) + 1):
+        positions.setdefault(_lexeme(word), []).append(b[min(pos, _MAX_POS)])
+    # PostgreSQL keeps at most 256 positions a lexeme
+    return " ".join(f"{w}:{','.join(p[:256])}" for w, p in positions.items())
+
+
+def _tsquote(word: str) -> str:
+    return "'" + word.lower().replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def query_expression(query: str) -> tuple[list[str], str]:
+    """(words, tsquery text) of *query*: each run of it as a phrase of its terms in a row
+    (``'形式' <-> '式主' <-> '主义'``, the same phrases the SQLite store matches); OR-ed, and
+    :meth:`PgStore.search` puts the fragments holding every phrase first."""
+    from speechgen.library.terms import query_plan, query_words
+
+    clauses = ["(" + " <-> ".join(_tsquote(t) for t in phrase) + ")" for phrase in query_plan(query) if phrase]
+    return query_words(query), " | ".join(clauses)
+
+
+# --------------------------------------------------------------------------- the store
+
+#: ts_rank_cd normalisation 2: divide by the document length, as BM25 damps long texts (of 0, 1, 2,
+#: 4, 8 and their sums, 2 ranks closest to SQLite's bm25 on tests/db/test_search_parity.py: 89 %).
+RANK_NORMALISATION = 2
+
+_COLUMNS = "s.id, f.line, f.data"
+_FROM = "fragments f JOIN sources s ON s.id = f.source_id"
+_ORDER = "s.collection, s.path, f.ord"
+
+
+def shown_path(collection: str, path: str) -> str:
+    """How a fragment's file is named in messages: collection/relative path."""
+    return f"{collection}/{path}"
+
+
+def source_from_row(raw: str) -> Source:
+    """The :class:`Source` of a ``sources.source`` text: the file's top-level mapping as JSON."""
+    top = json.loads(raw) if raw else {}
+    return source_of(top.get("source") if isinstance(top, dict) else None)
+
+
+class PgStore:
+    """The library of a PostgreSQL database, optionally narrowed to some collections."""
+
+    def __init__(self, url: str, collections: list[str] | None = None, dirs: list[Path] | None = None) -> None:
+        self.url = url
+        self.dirs = list(dirs or [])
+        self.collections = list(collections or [])
+        self.conn = connect(url)
+        self._sources: dict[int, tuple[str, Source]] = {}
+        self._words: dict[str, tuple[list[str], str]] = {}
+        with self._errors("opening the library"):
+            problem = schema_problem(self.conn)
+            if problem:
+                raise DatabaseError(f"database {mask_url(url)}: {problem}")
+            self.conn.rollback()
+            self.conn.isolation_level = _psycopg().IsolationLevel.REPEATABLE_READ
+            self.conn.read_only = True
+            if self.collections:
+                known = {r[0] for r in self.conn.execute("SELECT name FROM collections")}
+                unknown = [c for c in self.collections if c not in known]
+                if unknown:
+                    from speechgen.errors import did_you_mean
+
+                    hint = did_you_mean(unknown[0], known) or (
+                        f" — the database has: {', '.join(sorted(known)) or 'none yet'}")
+                    raise DatabaseError(f"--collection: no collection '{unknown[0]}'{hint}")
+
+    def _errors(self, doing: str) -> Any:
+        return db_errors(self.url, doing)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    def refresh(self) -> None:
+        """End this store's snapshot: the next read sees everything committed since.
+
+        A long-lived reader (``serve``) calls it between requests; one compose keeps one
+        snapshot (a held snapshot also holds back PostgreSQL's cleanup of old rows).
+        """
+        with self._errors("refreshing"):
+            self.conn.rollback()
+        self._sources.clear()
+
+    def __repr__(self) -> str:
+        return f"PgStore({mask_url(self.url)!r}, collections={self.collections!r})"
+
+    # ------------------------------------------------------------------ reading
+    def _where(self, filters: Filters | None) -> tuple[str, list[Any]]:
+        sql, params = where_sql(filters)
+        if self.collections:
+            sql.append("s.collection = ANY(%s)")
+            params.append(self.collections)
+        return " AND ".join(sql) or "TRUE", params
+
+    def _source(self, sid: int) -> tuple[str, Source]:
+        if sid not in self._sources:
+            for row in self.conn.execute("SELECT id, collection, path, source FROM sources"):
+                self._sources[row[0]] = (shown_path(row[1], row[2]), source_from_row(row[3]))
+        return self._sources[sid]
+
+    def _fragment(self, sid: int, line: int, data: str) -> Fragment:
+        shown, source = self._source(sid)
+        return fragment_from_dict(json.loads(data), source, shown, line)
+
+    def _rows(self, sql: str, params: list[Any], doing: str) -> list[Any]:
+        with self._errors(doing):
+            return self.conn.execute(sql, params).fetchall()
+
+    def library(self) -> Library:
+        """Every fragment (of the chosen collections), in collection, file and entry order."""
+        where, params = self._where(None)
+        rows = self._rows(f"SELECT {_COLUMNS} FROM {_FROM} WHERE {where} ORDER BY {_ORDER}", params,
+                          "reading the library")
+        return Library((self._fragment(*r) for r in rows), self.dirs)
+
+    def get(self, fid: str) -> Fragment:
+        """One fragment by id; a did-you-mean error when there is none."""
+        where, params = self._where(None)
+        rows = self._rows(f"SELECT {_COLUMNS} FROM {_FROM} WHERE f.id = %s AND {where}", [fid, *params],
+                          "reading a fragment")
+        if not rows:
+            return self.library().get(fid)  # raises with the did-you-mean
+        return self._fragment(*rows[0])
+
+    def has(self, fid: str) -> bool:
+        """True when *fid* is in the chosen collections."""
+        where, params = self._where(None)
+        return bool(self._rows(f"SELECT 1 FROM {_FROM} WHERE f.id = %s AND {where} LIMIT 1", [fid, *params],
+                               "reading a fragment"))
+
+    def variants_of(self, frag: Fragment) -> list[Fragment]:
+        """Every fragment in *frag*'s family of near-duplicates (see Library.variants_of)."""
+        return self.library().variants_of(frag)
+
+    def page(self, filters: Filters, limit: int | None = None, offset: int = 0) -> Iterator[Fragment]:
+        """Fragments passing *filters*, in library order, *offset* skipped, at most *limit*."""
+        where, params = self._where(filters)
+        sql = f"SELECT {_COLUMNS} FROM {_FROM} WHERE {where} ORDER BY {_ORDER}"
+        if limit is not None:
+            sql += " LIMIT %s"
+            params = [*params, limit]
+        if offset:
+            sql += " OFFSET %s"
+            params = [*params, offset]
+        for r in self._rows(sql, params, "listing fragments"):
+            yield self._fragment(*r)
+
+    def count(self, filters: Filters) -> int:
+        """How many fragments pass *filters*."""
+        where, params = self._where(filters)
+        return int(self._rows(f"SELECT count(*) FROM {_FROM} WHERE {where}", params, "counting fragments")[0][0])
+
+    def version(self, fid: str) -> int:
+        """The edit version of fragment *fid* (``fragments edit --version`` checks it)."""
+        rows = self._rows("SELECT version FROM fragments WHERE id = %s", [fid], "reading a version")
+        if not rows:
+            self.get(fid)
+        return int(rows[0][0])
+
+    def select(self, filters: Filters) -> list[Fragment]:
+        """Fragments passing *filters*, in library order; the filtering happens in SQL."""
+        where, params = self._where(filters)
+        rows = self._rows(f"SELECT {_COLUMNS} FROM {_FROM} WHERE {where} ORDER BY {_ORDER}", params,
+                          "listing fragments")
+        return [self._fragment(*r) for r in rows]
+
+    # ------------------------------------------------------------------ search
+    def _query(self, query: str) -> tuple[list[str], str]:
+        if query not in self._words:
+            self._words[query] = query_expression(query)
+        return self._words[query]
+
+    def query_tokens(self, query: str) -> list[str]:
+        """The words of *query* as search sees them (for marking them in snippets)."""
+        return self._query(query)[0]
+
+    def search(self, query: str, filters: Filters | None = None, limit: int = 10) -> list[Hit]:
+        """Fragments ranked by ts_rank_cd (headings weigh more); exact-phrase matches first."""
+        words, expr = self._query(query)
+        if not words:
+            return []
+        where, params = self._where(filters)
+        rows = self._rows(
+            f"SELECT {_COLUMNS}, ts_rank_cd(f.tsv, q, {RANK_NORMALISATION}) AS r "
+            f"FROM {_FROM}, CAST(%s AS tsquery) q WHERE f.tsv @@ q AND {where} "
+            f"ORDER BY r DESC, {_ORDER} LIMIT %s",
+            [expr, *params, max(limit * 20, 200)],
+            "searching",
+        )
+        phrase = "".join(query.split())
+        hits = [Hit(self._fragment(sid, line, data), float(rank)) for sid, line, data, rank in rows]
+        # as the SQLite store: the exact query first, then fragments holding every word, then rank
+        hits.sort(key=lambda h: (phrase not in h.fragment.full_text,
+                                 -sum(w.lower() in h.fragment.full_text.lower() for w in words), -h.score))
+        return hits[:limit]
+
+
+def where_sql(filters: Filters | None) -> tuple[list[str], list[Any]]:
+    """SQL conditions over fragments f JOIN sources s: the same rules as Filters.match."""
+    if filters is None:
+        return [], []
+    sql: list[str] = []
+    params: list[Any] = []
+    if filters.kind:
+        sql.append("f.kind = %s")
+        params.append(filters.kind)
+    if filters.tag:
+        sql.append("%s = ANY(f.tags)")
+        params.append(filters.tag)
+    if filters.meeting:
+        sql.append("strpos(s.meeting, %s) > 0")
+        params.append(filters.meeting)
+    if filters.year is not None:
+        sql.append("s.year = %s")
+        params.append(filters.year)
+    if filters.source:
+        sql.append("(strpos(s.sfile, %s) > 0 OR strpos(s.collection || '/' || s.path, %s) > 0)")
+        params += [filters.source, filters.source]
+    if filters.needs_review:
+        sql.append("f.review")
+    return sql, params
+

@@ -1,0 +1,367 @@
+"""The PostgreSQL store against a real server: schema, import/export, same results as the
+folder library, collections, edits, ingest --database, errors with masked passwords."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, ROOT, SEEDS
+from pgfixtures import PASSWORD, db, empty_db, pg_cluster  # noqa: F401
+from typer.testing import CliRunner
+
+from speechgen.cli import app
+from speechgen.db import export_dir, import_dir, init_db
+from speechgen.errors import SpeechgenError
+from speechgen.library import Filters, open_store
+from speechgen.library.postgres import DatabaseError, mask_url
+
+SHIPPED = ROOT / "fragments"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def ingested(tmp: Path) -> Path:
+    """The seed speeches ingested into a fresh folder, as `speechgen ingest` writes them."""
+    from speechgen.ingest import ingest
+
+    out = tmp / "office"
+    report = ingest([SEEDS], out)
+    assert not report.problems
+    return out
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def test_init_creates_the_schema_and_is_idempotent(empty_db: str) -> None:  # noqa: F811
+    code, out, err = run("db", "init", "--database", empty_db)
+    assert code == 0, err
+    assert "schema created (version 2)" in out
+    code, out, _ = run("db", "init", "--database", empty_db)
+    assert code == 0 and "up to date (version 2)" in out
+    assert PASSWORD not in out
+
+
+def test_an_old_schema_is_upgraded_keeping_its_data(empty_db: str) -> None:  # noqa: F811
+    import psycopg
+
+    init_db(empty_db, upto=1)
+    with psycopg.connect(empty_db) as conn:
+        conn.execute("INSERT INTO collections VALUES ('old')")
+    code, _, err = run("fragments", "list", "--database", empty_db)
+    assert code == 2
+    assert "schema is version 1, this speechgen needs 2" in err and "speechgen db init" in err
+    code, out, _ = run("db", "init", "--database", empty_db)
+    assert code == 0 and "upgraded from version 1 to 2" in out
+    with psycopg.connect(empty_db) as conn:
+        assert conn.execute("SELECT name, read_only FROM collections").fetchall() == [("old", False)]
+
+
+def test_a_foreign_or_newer_schema_is_refused(empty_db: str) -> None:  # noqa: F811
+    import psycopg
+
+    with psycopg.connect(empty_db) as conn:
+        conn.execute("CREATE TABLE fragments(id text)")
+    code, _, err = run("db", "init", "--database", empty_db)
+    assert code == 2 and "not make (no version table)" in err
+    code, _, err = run("fragments", "list", "--database", empty_db)
+    assert code == 2 and "without speechgen's version table" in err
+    with psycopg.connect(empty_db) as conn:
+        conn.execute("DROP TABLE fragments")
+    init_db(empty_db)
+    with psycopg.connect(empty_db) as conn:
+        conn.execute("INSERT INTO speechgen_schema VALUES (99, 'future')")
+    code, _, err = run("db", "init", "--database", empty_db)
+    assert code == 2 and "newer than this speechgen knows" in err
+
+
+def test_a_database_without_schema_says_to_run_init(empty_db: str) -> None:  # noqa: F811
+    code, _, err = run("fragments", "search", "调查研究", "--database", empty_db)
+    assert code == 2
+    assert "no speechgen schema yet — run 'speechgen db init" in err
+
+
+# --------------------------------------------------------------------------- import / export
+
+
+def test_export_gives_back_the_bytes_ingest_wrote(db: str, tmp_path: Path) -> None:  # noqa: F811
+    lib = ingested(tmp_path)
+    code, out, err = run("db", "import", str(lib), "--database", db)
+    assert code == 0, err
+    assert "collection office: 6 files imported" in out
+    code, out, err = run("db", "export", str(tmp_path / "back"), "--database", db, "--collection", "office")
+    assert code == 0, err
+    mine = sorted(p.name for p in lib.iterdir())
+    assert sorted(p.name for p in (tmp_path / "back").iterdir()) == mine
+    for name in mine:
+        assert (tmp_path / "back" / name).read_bytes() == (lib / name).read_bytes(), name
+    # without --collection each collection gets its folder
+    export_dir(db, tmp_path / "all")
+    assert (tmp_path / "all" / "office" / mine[0]).read_bytes() == (lib / mine[0]).read_bytes()
+
+
+def test_import_is_idempotent(db: str) -> None:  # noqa: F811
+    import psycopg
+
+    first = import_dir(db, SHIPPED)
+    assert (first.imported, first.fragments) == (6, 38)
+    with psycopg.connect(db) as conn:
+        before = conn.execute("SELECT id, data, version, tsv::text FROM fragments ORDER BY id").fetchall()
+    again = import_dir(db, SHIPPED)
+    assert (again.imported, again.unchanged, again.fragments) == (0, 6, 0)
+    with psycopg.connect(db) as conn:
+        assert conn.execute("SELECT id, data, version, tsv::text FROM fragments ORDER BY id").fetchall() == before
+        assert conn.execute("SELECT count(*) FROM sources").fetchone()[0] == 6
+
+
+def test_a_changed_file_is_reimported_and_its_fragments_versioned(db: str, tmp_path: Path) -> None:  # noqa: F811
+    lib = tmp_path / "lib"
+    shutil.copytree(SHIPPED, lib)
+    import_dir(db, lib)
+    f = lib / "000_6e77d68632e4004c.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace("我们专门举办这样一个培训会", "我们专门举办这次培训会"), encoding="utf-8")
+    report = import_dir(db, lib)
+    assert (report.imported, report.unchanged) == (1, 5)
+    store = open_store([], database=db)
+    assert store.version("s000.opening.1") == 2  # its text changed
+    assert store.version("s000.point.1") == 1  # unchanged entries keep their version
+    assert "这次培训会" in store.get("s000.opening.1").text
+
+
+def test_a_broken_library_imports_nothing_and_lists_every_problem(db: str, tmp_path: Path) -> None:  # noqa: F811
+    import psycopg
+
+    lib = tmp_path / "lib"
+    shutil.copytree(SHIPPED, lib)
+    (lib / "bad.yaml").write_text(
+        "fragments:\n  - id: b.1\n    kind: piont\n    text: x\n  - id: s000.point.1\n    kind: point\n"
+        "    heading: h\n    text: 重复\n", encoding="utf-8")
+    code, _, err = run("db", "import", str(lib), "--database", db)
+    assert code == 2
+    assert "unknown kind 'piont'" in err and "duplicate id 's000.point.1'" in err
+    with psycopg.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM fragments").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM sources").fetchone()[0] == 0
+
+
+def test_an_id_already_in_another_collection_is_refused(db: str, tmp_path: Path) -> None:  # noqa: F811
+    import_dir(db, SHIPPED)
+    code, _, err = run("db", "import", str(SHIPPED), "--collection", "copy", "--database", db)
+    assert code == 2
+    assert "already in the database at fragments/000_6e77d68632e4004c.yaml" in err
+
+
+# --------------------------------------------------------------------------- same results
+
+
+def _frag(f: object) -> dict:
+    from speechgen.model import Fragment
+
+    assert isinstance(f, Fragment)
+    return {**f.to_dict(), "source": f.source, "line": f.line}
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [Filters(), Filters(kind="point"), Filters(tag="调查研究"), Filters(meeting="推进会"), Filters(year=2023),
+     Filters(year=2019, kind="point"), Filters(source="003_"), Filters(needs_review=True), Filters(kind="closing", meeting="会")],
+)
+def test_select_gives_what_the_folder_library_gives(db: str, filters: Filters) -> None:  # noqa: F811
+    import_dir(db, SHIPPED)
+    pg = open_store([], database=db)
+    lite = open_store([SHIPPED], database="")
+    assert [_frag(f) for f in pg.select(filters)] == [_frag(f) for f in lite.select(filters)]
+
+
+def test_library_get_and_search_filters_match(db: str) -> None:  # noqa: F811
+    import_dir(db, SHIPPED)
+    pg = open_store([], database=db)
+    lite = open_store([SHIPPED], database="")
+    assert [_frag(f) for f in pg.library().fragments] == [_frag(f) for f in lite.library().fragments]
+    assert _frag(pg.get("s002.point.3")) == _frag(lite.get("s002.point.3"))
+    with pytest.raises(SpeechgenError, match="did you mean 's000.point.1'"):
+        pg.get("s000.piont.1")
+    hits = pg.search("调查研究", Filters(kind="point"), limit=50)
+    assert hits and all(h.fragment.kind == "point" for h in hits)
+    assert {h.fragment.id for h in hits} == {h.fragment.id for h in lite.search("调查研究", Filters(kind="point"), 50)}
+    assert pg.query_tokens("大兴调查研究") == lite.query_tokens("大兴调查研究")
+
+
+def test_the_commands_print_the_same_on_either_store(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    import_dir(db, SHIPPED)
+    for args in (
+        ["fragments", "list", "--kind", "point", "--json"],
+        ["fragments", "search", "调查研究", "--json", "-n", "100"],
+        ["fragments", "slots", "--json"],
+    ):
+        code_a, files, err = run(*args)
+        assert code_a == 0, err
+        code_b, database, err = run(*args, "--database", db)
+        assert code_b == 0, err
+        strip = [{k: v for k, v in d.items() if k not in ("path", "score")} for d in json.loads(files)] \
+            if args[1] != "slots" else json.loads(files)
+        strip_db = [{k: v for k, v in d.items() if k not in ("path", "score")} for d in json.loads(database)] \
+            if args[1] != "slots" else json.loads(database)
+        if args[1] == "search":  # the same hits; how alike they rank: test_search_parity.py
+            strip, strip_db = (sorted(x, key=lambda d: d["id"]) for x in (strip, strip_db))
+        assert strip_db == strip, args
+    code, shown, _ = run("fragments", "show", "s000.point.1", "--json", "--database", db)
+    assert code == 0 and json.loads(shown)["version"] == 1
+    # compose and check: the same draft from the database as from the folders
+    for brief in sorted(EXAMPLES.glob("*.yaml")):
+        a, b = tmp_path / f"{brief.stem}.files.md", tmp_path / f"{brief.stem}.db.md"
+        assert run("compose", str(brief), "-o", str(a))[0] == 0
+        code, _, err = run("compose", str(brief), "-o", str(b), "--database", db)
+        assert code == 0, err
+        assert a.read_text(encoding="utf-8") == b.read_text(encoding="utf-8"), brief.name
+        code, out, err = run("check", str(brief), "--database", db)
+        assert code == 0 and "OK" in out, err
+    monkeypatch.setenv("SPEECHGEN_DATABASE", db)  # the environment chooses the database too
+    code, out, _ = run("brief", "init", "--template", "推进会")
+    assert code == 0 and "# today: s" in out
+
+
+# --------------------------------------------------------------------------- collections
+
+
+def test_collections_filter_and_compose_draws_on_several(db: str, tmp_path: Path) -> None:  # noqa: F811
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    for p in sorted(SHIPPED.glob("*.yaml")):
+        shutil.copy(p, (a if p.name < "002" else b) / p.name)
+    import_dir(db, a, "办公室")
+    import_dir(db, b, "省里", read_only=True)
+    code, out, _ = run("db", "collections", "--database", db)
+    assert "办公室: 3 sources" in out and "省里 (read-only): 3 sources" in out
+    ids = lambda *c: {f.id for f in open_store([], database=db, collections=list(c)).library().fragments}  # noqa: E731
+    assert all(i.startswith(("s000", "s001")) for i in ids("办公室"))
+    assert all(i.startswith(("s002", "s003", "s004")) for i in ids("省里"))
+    assert ids("办公室", "省里") == ids()
+    code, out, _ = run("fragments", "list", "--json", "--collection", "省里", "--database", db)
+    assert {d["id"][:4] for d in json.loads(out)} == {"s002", "s003", "s004"}
+    code, _, err = run("fragments", "list", "--collection", "省委", "--database", db)
+    assert code == 2 and "no collection '省委'" in err
+    # a brief naming points from both collections composes from both, not from one
+    brief = tmp_path / "b.yaml"
+    brief.write_text("template: 推进会\nmeeting: 推进会\ndate: 2024-03-01\nspeaker: 张三\n"
+                     "vars: {市名: 某市, 本级: 市, 上级: 省}\npoints: [s000.point.1, s004.point.2]\n", encoding="utf-8")
+    out_md = tmp_path / "x.md"
+    code, _, err = run("compose", str(brief), "-o", str(out_md), "--allow-blanks", "--database", db,
+                       "-C", "办公室", "-C", "省里")
+    assert code == 0, err
+    code, _, err = run("compose", str(brief), "-o", str(out_md), "--allow-blanks", "--database", db, "-C", "办公室")
+    assert code == 2 and "s004.point.2" in err
+    # the read-only collection cannot be written
+    code, _, err = run("db", "import", str(b), "--collection", "省里", "--database", db)
+    assert code == 2 and "read-only" in err
+    code, _, err = run("ingest", str(SEEDS / "004_e1ab214ab082fba0.txt"), "--database", db, "-C", "省里")
+    assert code == 2 and "read-only" in err
+
+
+def test_collections_in_the_folder_library_are_the_folders(tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "x.yaml").write_text("fragments:\n  - id: x.1\n    kind: opening\n    text: 同志们好。\n", encoding="utf-8")
+    store = open_store([SHIPPED, mine], database="", collections=["mine"])
+    assert [f.id for f in store.library().fragments] == ["x.1"]
+    code, _, err = run("fragments", "list", "-L", str(mine), "--collection", "mien")
+    assert code == 2 and "did you mean 'mine'" in err
+
+
+# --------------------------------------------------------------------------- edits
+
+
+def test_a_stale_edit_is_refused(db: str, tmp_path: Path) -> None:  # noqa: F811
+    import yaml
+
+    import_dir(db, SHIPPED)
+    code, out, _ = run("fragments", "show", "s000.closing.1", "--json", "--database", db)
+    seen = json.loads(out)["version"]
+    entry = open_store([], database=db).get("s000.closing.1").to_dict()
+    mine, theirs = tmp_path / "mine.yaml", tmp_path / "theirs.yaml"
+    theirs.write_text(yaml.safe_dump({**entry, "text": "他们的修改。"}, allow_unicode=True), encoding="utf-8")
+    mine.write_text(yaml.safe_dump({**entry, "text": "我的修改。"}, allow_unicode=True), encoding="utf-8")
+    code, out, err = run("fragments", "edit", "s000.closing.1", str(theirs), "--version", str(seen), "--database", db)
+    assert code == 0, err
+    assert f"now version {seen + 1}" in out
+    code, _, err = run("fragments", "edit", "s000.closing.1", str(mine), "--version", str(seen), "--database", db)
+    assert code == 2
+    assert f"changed by someone else since you read it (it is at version {seen + 1}, your edit started from version {seen})" in err
+    store = open_store([], database=db)
+    assert store.get("s000.closing.1").text == "他们的修改。"
+    assert [h.fragment.id for h in store.search("他们的修改", limit=1)] == ["s000.closing.1"]
+    # an invalid entry is refused before anything is touched
+    mine.write_text(yaml.safe_dump({**entry, "text": "{{ 市名 }}的修改。"}, allow_unicode=True), encoding="utf-8")
+    code, _, err = run("fragments", "edit", "s000.closing.1", str(mine), "--version", str(seen + 1), "--database", db)
+    assert code == 2 and "uses slot '市名' but does not declare it" in err
+
+
+# --------------------------------------------------------------------------- ingest --database
+
+
+def test_ingest_into_the_database_equals_ingest_into_a_folder(db: str, tmp_path: Path) -> None:  # noqa: F811
+    folder = ingested(tmp_path)
+    code, out, err = run("ingest", str(SEEDS), "--database", db, "--collection", "office")
+    assert code == 0, err
+    assert "office/000_6e77d68632e4004c.yaml: written" in out
+    export_dir(db, tmp_path / "back", ["office"])
+    for p in folder.iterdir():
+        assert (tmp_path / "back" / p.name).read_bytes() == p.read_bytes(), p.name
+    code, out, err = run("ingest", str(SEEDS), "--database", db, "--collection", "office")
+    assert code == 0 and "unchanged" in out and "written" not in out
+
+
+# --------------------------------------------------------------------------- errors and credentials
+
+
+def test_masking_hides_passwords() -> None:
+    assert mask_url("postgresql://ann:pw123@h:5432/db") == "postgresql://ann:***@h:5432/db"
+    assert mask_url("postgresql://h/db?user=ann&password=pw123") == "postgresql://h/db?user=ann&password=***"
+    assert mask_url("postgresql://ann@h/db") == "postgresql://ann@h/db"
+
+
+def test_a_wrong_password_or_a_dead_server_gives_one_clear_line(pg_cluster) -> None:  # noqa: F811
+    wrong = f"postgresql://speechgen:wrong-Secret-9@127.0.0.1:{pg_cluster.port}/postgres"
+    code, out, err = run("fragments", "list", "--database", wrong)
+    assert code == 2
+    assert "wrong-Secret-9" not in out + err
+    assert "password authentication failed" in err and "postgresql://speechgen:***@" in err
+    dead = f"postgresql://speechgen:{PASSWORD}@127.0.0.1:1/postgres"
+    code, out, err = run("db", "import", str(SHIPPED), "--database", dead)
+    assert code == 2 and PASSWORD not in out + err
+    assert err.startswith("Error: database postgresql://speechgen:***@127.0.0.1:1/postgres:")
+    assert "check that the server is running" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run("fragments", "list", "--database", "mysql://x@y/z")
+    assert code == 2 and "not a PostgreSQL URL" in err
+
+
+def test_a_connection_dropped_mid_read_is_one_error(db: str, pg_cluster) -> None:  # noqa: F811
+    import psycopg
+
+    import_dir(db, SHIPPED)
+    store = open_store([], database=db)
+    assert store.select(Filters(kind="point"))
+    pid = store.conn.info.backend_pid
+    with psycopg.connect(pg_cluster.admin_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(DatabaseError) as exc:
+        store.search("调查研究")
+    assert PASSWORD not in str(exc.value) and "***" in str(exc.value)
+    assert "while searching" in str(exc.value)
+
+
+def test_the_password_can_come_from_pgpass(pg_cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    pgpass = tmp_path / ".pgpass"
+    pgpass.write_text(f"127.0.0.1:{pg_cluster.port}:*:speechgen:{PASSWORD}\n")
+    pgpass.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    url = f"postgresql://speechgen@127.0.0.1:{pg_cluster.port}/postgres"
+    code, out, err = run("db", "init", "--database", url)
+    assert code == 0, err
+    assert PASSWORD not in out + err
