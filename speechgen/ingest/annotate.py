@@ -57,12 +57,13 @@ def _own(level: str) -> list[tuple[re.Pattern[str], str]]:
 
 def annotate(frag: Fragment, level: str = "") -> Fragment:
     """*frag* with certain cut names restored, self-references of the source's *level* made
-    ``{{ 本级 }}`` and a truncated tail trimmed."""
+    ``{{ 本级 }}`` (in bodies and sub-points; not in headings or closings) and a truncated
+    tail trimmed."""
     evidence: list[str] = []
     own = _own(level)
 
-    def fix(text: str) -> str:
-        for rx, slot in own:
+    def fix(text: str, own_level: bool = True) -> str:
+        for rx, slot in own if own_level else ():
             text = rx.sub(slot, text)
         for rx, full in _CUTS:
             for m in rx.finditer(text):
@@ -74,8 +75,10 @@ def annotate(frag: Fragment, level: str = "") -> Fragment:
 
     frag = replace(
         frag,
-        heading=fix(frag.heading),
-        text=fix(frag.text),
+        # Headings and closings keep the source's own words: they are what a writer reads
+        # first, and lint's level rule flags another level in a draft.
+        heading=fix(frag.heading, own_level=False),
+        text=fix(frag.text, own_level=frag.kind != "closing"),
         subpoints=tuple(Subpoint(fix(s.lead), fix(s.text)) for s in frag.subpoints),
         tail=fix(frag.tail),
     )

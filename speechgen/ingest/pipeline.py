@@ -114,10 +114,14 @@ def _read(paths: list[Path], junk: list[re.Pattern[str]], report: Report, tick: 
     for path in paths:
         shown = display_path(path)
         try:
-            if path.suffix.lower() != ".docx" and path.stat().st_size > 4 * MAX_SPEECH_CHARS:
-                raise _too_long(shown, f"{path.stat().st_size:,} bytes")  # not even decoded
-            raw = read_source(path, shown)
-            if len(raw) > MAX_SPEECH_CHARS:
+            try:
+                size = path.stat().st_size if path.suffix.lower() != ".docx" else 0
+            except OSError:  # a link that loops, a file gone: read_source says which
+                size = 0
+            if size > 4 * MAX_SPEECH_CHARS:
+                raise _too_long(shown, f"{size:,} bytes")  # not even decoded
+            raw = read_source(path, shown)  # refuses special files, links that loop, huge files
+            if len(raw) > MAX_SPEECH_CHARS:  # (read_source caps the bytes read first)
                 raise _too_long(shown, f"{len(raw):,} characters")
             removed: list[tuple[str, str]] = []
             # Word paragraphs are whole: joining "wrapped" lines would glue headings to bodies

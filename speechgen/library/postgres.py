@@ -388,24 +388,51 @@ class PgStore:
         return self._query(query)[0]
 
     def search(self, query: str, filters: Filters | None = None, limit: int = 10) -> list[Hit]:
-        """Fragments ranked by ts_rank_cd (headings weigh more); exact-phrase matches first."""
-        words, expr = self._query(query)
-        if not words:
+        """Fragments ranked by ts_rank_cd over the SQLite store's bigram terms (headings
+        weigh more), in the same tiers as :meth:`speechgen.library.sqlite.Index.search`:
+        every phrase of the query; then any phrase whole; when none holds a phrase whole,
+        those holding a third of the query's bigrams. Exact query first within a tier."""
+        from speechgen.library.sqlite import fragment_fields
+        from speechgen.library.terms import query_plan
+
+        plan = [p for p in query_plan(query) if p]
+        if not plan:
             return []
-        where, params = self._where(filters)
-        rows = self._rows(
-            f"SELECT {_COLUMNS}, ts_rank_cd(f.tsv, q, {RANK_NORMALISATION}) AS r "
-            f"FROM {_FROM}, CAST(%s AS tsquery) q WHERE f.tsv @@ q AND {where} "
-            f"ORDER BY r DESC, {_ORDER} LIMIT %s",
-            [expr, *params, max(limit * 20, 200)],
-            "searching",
-        )
         phrase = "".join(query.split())
-        hits = [Hit(self._fragment(sid, line, data), float(rank)) for sid, line, data, rank in rows]
-        # as the SQLite store: the exact query first, then fragments holding every word, then rank
-        hits.sort(key=lambda h: (phrase not in h.fragment.full_text,
-                                 -sum(w.lower() in h.fragment.full_text.lower() for w in words), -h.score))
-        return hits[:limit]
+        bigrams = {t for p in plan for t in p if len(t) == 2}
+        need = -(-len(bigrams) // 3)
+
+        def tsphrase(p: list[str]) -> str:
+            return "(" + " <-> ".join(_tsquote(t) for t in p) + ")"
+
+        tiers: list[tuple[str, bool]] = [(" & ".join(tsphrase(p) for p in plan), False)]
+        if len(plan) > 1:
+            tiers.append((" | ".join(tsphrase(p) for p in plan), False))
+        tiers.append((" | ".join(_tsquote(t) for t in dict.fromkeys(t for p in plan for t in p)), True))
+        where, params = self._where(filters)
+        hits: dict[str, Hit] = {}
+        for tier, (expr, third) in enumerate(tiers):
+            if len(hits) >= limit or (tier == len(tiers) - 1 and (hits or len(bigrams) < 2)):
+                break
+            rows = self._rows(
+                f"SELECT {_COLUMNS}, ts_rank_cd(f.tsv, q, {RANK_NORMALISATION}) AS r "
+                f"FROM {_FROM}, CAST(%s AS tsquery) q WHERE f.tsv @@ q AND {where} "
+                f"ORDER BY r DESC, {_ORDER} LIMIT %s",
+                [expr, *params, max(limit * 20, 200)],
+                "searching",
+            )
+            found = []
+            for n, (sid, line, data, rank) in enumerate(rows):
+                frag = self._fragment(sid, line, data)
+                if frag.id in hits:
+                    continue
+                if third and sum(b in "\n".join(fragment_fields(frag)).lower() for b in bigrams) < need:
+                    continue
+                found.append((Hit(frag, float(rank)), n))
+            found.sort(key=lambda h: (phrase not in h[0].fragment.full_text, -round(h[0].score, 9), h[1]))
+            for hit, _ in found:
+                hits.setdefault(hit.fragment.id, hit)
+        return list(hits.values())[:limit]
 
 
 def where_sql(filters: Filters | None) -> tuple[list[str], list[Any]]:
