@@ -144,7 +144,7 @@ def read_docx(data: bytes, name: str) -> str:
         document = docx.Document(io.BytesIO(data))
     except (  # every way a damaged zip or its XML shows up (fuzzed in tests/test_errors.py)
         zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError, XMLSyntaxError,
-        zlib.error, EOFError, NotImplementedError,
+        zlib.error, EOFError, NotImplementedError, AttributeError, TypeError,
     ):
         raise IngestError(
             f"{name}: not a valid .docx (corrupt or not a Word file) — re-save it from Word"
