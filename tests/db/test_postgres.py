@@ -204,9 +204,9 @@ def test_the_commands_print_the_same_on_either_store(db: str, tmp_path: Path, mo
         assert code_a == 0, err
         code_b, database, err = run(*args, "--database", db)
         assert code_b == 0, err
-        strip = [{k: v for k, v in d.items() if k not in ("path", "score")} for d in json.loads(files)] \
+        strip = [{k: v for k, v in d.items() if k not in ("path", "file", "score")} for d in json.loads(files)] \
             if args[1] != "slots" else json.loads(files)
-        strip_db = [{k: v for k, v in d.items() if k not in ("path", "score")} for d in json.loads(database)] \
+        strip_db = [{k: v for k, v in d.items() if k not in ("path", "file", "score")} for d in json.loads(database)] \
             if args[1] != "slots" else json.loads(database)
         if args[1] == "search":  # the same hits; how alike they rank: test_search_parity.py
             strip, strip_db = (sorted(x, key=lambda d: d["id"]) for x in (strip, strip_db))
