@@ -112,18 +112,19 @@ def missing_slots_message(shown: str, missing: dict[str, list[str]]) -> str:
 # --------------------------------------------------------------------------- checks
 
 
-def _blank_problems(brief: Brief, sel: Selection, lib_ids: dict[str, Any]) -> tuple[list[str], list[str]]:
+def _blank_problems(brief: Brief, sel: Selection, store: Any) -> tuple[list[str], list[str]]:
+    """Blanks given for unknown fragments or blanks they lack (problems); for unused ones (warnings)."""
+    from speechgen.errors import SpeechgenError
+
     problems: list[str] = []
     warnings: list[str] = []
     used = {p.fragment.id for p in sel.picks}
     for fid, fills in brief.blanks.items():
         where = brief.where(line=brief.blank_lines.get(fid, 0))
-        frag = lib_ids.get(fid)
-        if frag is None:
-            from speechgen.errors import did_you_mean
-
-            hint = did_you_mean(fid, lib_ids) or " — run 'speechgen fragments list' to see the ids"
-            problems.append(f"{where}: blanks: unknown fragment id '{fid}'{hint}")
+        try:
+            frag = store.get(fid)  # by id: the library is not loaded
+        except SpeechgenError as exc:  # unknown fragment id '…' — did you mean …?
+            problems.append(f"{where}: blanks: {exc}")
             continue
         n = len(frag.blanks)
         extra = [str(pos) for pos in sorted(fills) if pos > n]
@@ -217,7 +218,7 @@ def check_title(source: str, where: str) -> None:
 
 
 def prepare(brief: Brief, problems: list[str], dirs: list[Path], tdirs: list[Path],
-            store: Any = None) -> tuple[Template, Selection, dict[str, Any]]:
+            store: Any = None) -> tuple[Template, Selection, Any]:
     """Template and selection for *brief*; raises once with every problem (the brief's included)."""
     from speechgen.library import open_store
 
@@ -231,13 +232,11 @@ def prepare(brief: Brief, problems: list[str], dirs: list[Path], tdirs: list[Pat
                 raise
             problems.append(f"{brief.where('template')}: {unknown_template(brief.template, tdirs)}")
     index = open_store(dirs) if store is None else store
-    lib = index.library()
-    sel = select(brief, index, lib, template)
-    by_id = {f.id: f for f in lib.fragments}
-    blank_problems, _ = _blank_problems(brief, sel, by_id)
+    sel = select(brief, index, None, template)  # asks the store for what it needs: never the whole library
+    blank_problems, _ = _blank_problems(brief, sel, index)
     problems += list(sel.problems) + blank_problems
     raise_problems(brief.path, sorted(problems, key=line_of))
-    return template, sel, by_id
+    return template, sel, index
 
 
 def compose(
@@ -275,8 +274,8 @@ def compose(
     problems = list(problems or [])
     if not any_date:
         problems += campaign_date_problems(brief)
-    template, sel, by_id = prepare(brief, problems, dirs, tdirs, store)
-    warnings = list(sel.warnings) + _blank_problems(brief, sel, by_id)[1]
+    template, sel, index = prepare(brief, problems, dirs, tdirs, store)
+    warnings = list(sel.warnings) + _blank_problems(brief, sel, index)[1]
     if brief.length:
         sel = fit_length(sel, brief.length, warnings)
     values = slot_values(brief, len(sel.points))

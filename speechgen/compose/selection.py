@@ -10,6 +10,10 @@ Rules (docs/brief.md, "How points are picked"):
   or of tags, those from the brief's campaign come first, then those from a speech of the
   template's meeting types, then those nearest the brief's year, then search rank, then
   library order — so the same brief always gives the same draft;
+* the library is read through the :class:`~speechgen.library.Store`: a fragment by id,
+  the heads (id, path, tags, source) of the candidates of a kind or tag, the hits of a
+  query; only the fragments placed in the draft are read whole, so the cost does not grow
+  with the library's size;
 * the automatic opening and closing come from a speech of the template's meeting types,
   preferring the speech most of the points come from; the automatic opening brings the
   transitions (下面，我讲几点意见。) of its speech with it.
@@ -22,9 +26,12 @@ from dataclasses import dataclass
 
 from speechgen.compose.brief import Brief, Choice, PointSpec
 from speechgen.compose.templates import Template
-from speechgen.errors import did_you_mean
+from speechgen.errors import SpeechgenError
 from speechgen.library import Filters, Library, Store
+from speechgen.library.files import Head
 from speechgen.model import Fragment
+
+Ranked = Fragment | Head  # what the rules rank: a fragment, or its head
 
 BAND = 0.8  # a hit scoring under 80% of the best unused hit is not "as good" any more
 
@@ -59,43 +66,56 @@ class Selection:
 class Selector:
     """Picks fragments for one brief; collects problems instead of raising."""
 
-    def __init__(self, brief: Brief, index: Store, library: Library, template: Template) -> None:
+    def __init__(self, brief: Brief, index: Store, template: Template) -> None:
         self.brief = brief
         self.index = index
-        self.lib = library
         self.template = template
-        self.order = {f.id: i for i, f in enumerate(library.fragments)}
         self.used: dict[str, tuple[str, int]] = {}  # id (and its variants) → (id taken, line)
         self.problems: list[str] = []
         self.warnings: list[str] = []
         self.campaign = brief.campaign
         self.year = brief.date.year if brief.date else None
+        self._ranks: dict[tuple[str, str, int | None, bool], tuple[int, int, int]] = {}
 
     # ------------------------------------------------------------------ bookkeeping
     def _problem(self, line: int, message: str) -> None:
         self.problems.append(f"{self.brief.where(line=line)}: {message}")
 
     def _take(self, frag: Fragment, line: int) -> None:
-        for f in [frag, *self.lib.variants_of(frag)]:
+        for f in [frag, *self.index.variants_of(frag)]:
             self.used.setdefault(f.id, (frag.id, line))
 
-    def _free(self, frag: Fragment) -> bool:
+    def _free(self, frag: Ranked) -> bool:
         return frag.id not in self.used
 
-    def _fits(self, frag: Fragment) -> bool:
+    def _fits(self, frag: Ranked) -> bool:
         meetings = self.template.meetings or (self.brief.meeting,)
         return any(m and m in frag.source.meeting for m in meetings)
 
-    def _rank(self, frag: Fragment) -> tuple[int, int, int, int]:
+    def _rank(self, frag: Ranked) -> tuple[int, int, int]:
+        """Campaign, meeting type, year: ties go to library order (the candidates come in it).
+
+        The same for every fragment whose source has the same campaign, meeting and year and
+        with the same answer to "tagged with the brief's campaign?", so it is worked out once
+        for each (a large library has tens of thousands of candidate openings).
+        """
+        src = frag.source
+        key = (src.campaign, src.meeting, src.year, bool(self.campaign) and self.campaign in frag.tags)
+        rank = self._ranks.get(key)
+        if rank is None:
+            rank = self._ranks[key] = self._rank_of(frag)
+        return rank
+
+    def _rank_of(self, frag: Ranked) -> tuple[int, int, int]:
         campaign = 0
         if self.campaign:
             campaign = 0 if self._same_campaign(frag) else 1
         year = 0
         if self.year:  # an unknown year ranks like one a year off
             year = abs(self.year - frag.source.year) if frag.source.year else 1
-        return campaign, 0 if self._fits(frag) else 1, year, self.order.get(frag.id, 0)
+        return campaign, 0 if self._fits(frag) else 1, year
 
-    def _same_campaign(self, frag: Fragment) -> bool:
+    def _same_campaign(self, frag: Ranked) -> bool:
         """The brief's campaign, told apart by year (主题教育 of 2019 is not that of 2023)."""
         if self.campaign not in (frag.source.campaign, *frag.tags):
             return False
@@ -111,11 +131,11 @@ class Selector:
 
     # ------------------------------------------------------------------ by id
     def _by_id(self, fid: str, line: int, what: str) -> Fragment | None:
-        if not self.lib.has(fid):
-            hint = did_you_mean(fid, self.lib.ids()) or " — run 'speechgen fragments list' to see the ids"
-            self._problem(line, f"unknown fragment id '{fid}'{hint}")
+        try:
+            frag = self.index.get(fid)
+        except SpeechgenError as exc:  # unknown fragment id '…' — did you mean …?
+            self._problem(line, str(exc))
             return None
-        frag = self.lib.get(fid)
         if not self._free(frag):
             taken, at = self.used[frag.id]
             where = f"line {at}" if at else "the automatic opening or closing"
@@ -176,14 +196,15 @@ class Selector:
             top = max(_headed(h.fragment, spec.query) for h in free)
             tier = [h for h in free if _headed(h.fragment, spec.query) == top]
             band = [h for h in tier if h.score >= BAND * tier[0].score]
-            best = min(band, key=lambda h: (*self._rank(h.fragment)[:3], rank[h.fragment.id]))
+            best = min(band, key=lambda h: (*self._rank(h.fragment), rank[h.fragment.id]))
             self._take(best.fragment, spec.line)
             picks.append(Pick(best.fragment, "point", spec.line))
         self._short(spec, picks, f"query '{spec.query}'", [h.fragment.id for h in hits])
         return picks
 
     def _by_tags(self, spec: PointSpec) -> list[Pick]:
-        tagged = [f for f in self.lib.select(Filters(kind="point")) if all(t in f.tags for t in spec.tags)]
+        heads = self.index.heads(Filters(kind="point", tag=spec.tags[0] if spec.tags else ""))
+        tagged = [f for f in heads if all(t in f.tags for t in spec.tags)]
         shown = ", ".join(spec.tags)
         if not tagged:
             self._problem(
@@ -192,10 +213,11 @@ class Selector:
             )
             return []
         picks: list[Pick] = []
-        for frag in sorted(tagged, key=self._rank):
+        for head in sorted(tagged, key=self._rank):  # stable: ties in library order
             if len(picks) == spec.count:
                 break
-            if self._free(frag):
+            if self._free(head):
+                frag = self.index.get(head.id)
                 self._take(frag, spec.line)
                 picks.append(Pick(frag, "point", spec.line))
         self._short(spec, picks, f"tags {shown}", [f.id for f in tagged])
@@ -217,7 +239,15 @@ class Selector:
     # ------------------------------------------------------------------ opening / closing
     def _auto(self, kind: str, role: str, sources: list[str]) -> list[Pick]:
         meetings = self.template.meetings or (self.brief.meeting,)
-        cands = [f for f in self.lib.select(Filters(kind=kind)) if self._free(f)]
+        popular = Counter(sources)
+        # Most often a speech the points come from has one that fits: it beats every other
+        # file, so only those files are read. Otherwise every fragment of the kind is ranked.
+        near = self.index.heads(Filters(kind=kind, paths=tuple(popular))) if popular else []
+        near = [f for f in near if self._free(f) and self._fits(f)]
+        if near:
+            head = min(near, key=lambda f: (-popular[f.path], *self._rank(f)))  # the first of ties
+            return self._auto_picks(self.index.get(head.id), kind, role)
+        cands = [f for f in self.index.heads(Filters(kind=kind)) if self._free(f)]
         if not cands:
             self.warnings.append(f"no {kind} in the library — the draft has none; write one by hand")
             return []
@@ -228,13 +258,16 @@ class Selector:
                 f"no {kind} from a {'/'.join(meetings)} in the library — took one from a "
                 f"{fits[0].source.meeting or 'speech of another type'}; check it fits"
             )
-        popular = Counter(sources)
-        best = min(fits, key=lambda f: (-popular[f.path], *self._rank(f)))
+        head = min(fits, key=lambda f: (-popular[f.path], *self._rank(f)))  # the first of ties
+        return self._auto_picks(self.index.get(head.id), kind, role)
+
+    def _auto_picks(self, best: Fragment, kind: str, role: str) -> list[Pick]:
         self._take(best, 0)
         picks = [Pick(best, role)]
         if kind == "opening":  # 下面，我讲几点意见。 belongs with the opening it followed
-            for f in self.lib.select(Filters(kind="transition")):
-                if f.path == best.path and self._free(f):
+            for h in self.index.heads(Filters(kind="transition", paths=(best.path,))):
+                if self._free(h):
+                    f = self.index.get(h.id)
                     self._take(f, 0)
                     picks.append(Pick(f, role))
         return picks
@@ -282,6 +315,9 @@ def _headed(frag: Fragment, query: str) -> int:
     return 0
 
 
-def select(brief: Brief, index: Store, library: Library, template: Template) -> Selection:
-    """The fragments *brief* asks for, with every problem found (nothing raised)."""
-    return Selector(brief, index, library, template).select()
+def select(brief: Brief, index: Store, library: Library | None, template: Template) -> Selection:
+    """The fragments *brief* asks for, with every problem found (nothing raised).
+
+    *library* is not read (kept for callers that pass one): everything is asked of *index*.
+    """
+    return Selector(brief, index, template).select()

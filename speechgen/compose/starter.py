@@ -50,7 +50,7 @@ def _selection(template: Template, dirs: list[Path], store: Any = None) -> Selec
     brief = Brief(path="brief.yaml", template=template.name, meeting=template.name, points=tuple(specs),
                   opening=Choice("auto"), closing=Choice("auto"))
     index = open_store(dirs) if store is None else store
-    return select(brief, index, index.library(), template)
+    return select(brief, index, None, template)
 
 
 def _point_lines(template: Template, sel: Selection) -> list[str]:

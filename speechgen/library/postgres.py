@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from speechgen.errors import SpeechgenError
-from speechgen.library.files import Filters, Library, fragment_from_dict, source_of
+from speechgen.library.files import Filters, Head, Library, fragment_from_dict, source_of
 from speechgen.library.sqlite import Hit
 from speechgen.model import Fragment, Source
 
@@ -358,6 +358,17 @@ class PgStore:
         for r in self._rows(sql, params, "listing fragments"):
             yield self._fragment(*r)
 
+    def heads(self, filters: Filters) -> list[Head]:
+        """Id, path, tags and source of the fragments passing *filters*, in library order (no data read)."""
+        where, params = self._where(filters)
+        rows = self._rows(f"SELECT f.id, s.id, f.tags FROM {_FROM} WHERE {where} ORDER BY {_ORDER}", params,
+                          "listing fragments")
+        heads = []
+        for fid, sid, tags in rows:
+            shown, source = self._source(sid)
+            heads.append(Head(fid, shown, tuple(tags or ()), source))
+        return heads
+
     def count(self, filters: Filters) -> int:
         """How many fragments pass *filters*."""
         where, params = self._where(filters)
@@ -458,5 +469,8 @@ def where_sql(filters: Filters | None) -> tuple[list[str], list[Any]]:
         params += [filters.source, filters.source]
     if filters.needs_review:
         sql.append("f.review")
+    if filters.paths:  # as shown_path() names them
+        sql.append("(s.collection || '/' || s.path) = ANY(%s)")
+        params.append(list(filters.paths))
     return sql, params
 

@@ -33,12 +33,13 @@ from typing import Any
 from speechgen.errors import SpeechgenError, did_you_mean
 from speechgen.library.files import (
     Filters,
+    Head,
     Library,
     duplicate_problems,
-    find_library_files,
     fragment_from_dict,
     parse_library_file,
     raise_library_problems,
+    stat_library_files,
 )
 from speechgen.library.terms import (
     FIELDS,
@@ -65,6 +66,7 @@ CREATE TABLE IF NOT EXISTS frags(
     data TEXT, kind TEXT, review INTEGER, tags TEXT);
 CREATE INDEX IF NOT EXISTS frags_id ON frags(id);
 CREATE INDEX IF NOT EXISTS frags_path ON frags(path, ord);
+CREATE INDEX IF NOT EXISTS frags_kind ON frags(kind, path, ord, id, tags);
 CREATE TABLE IF NOT EXISTS links(path TEXT, a TEXT, b TEXT);
 CREATE INDEX IF NOT EXISTS links_path ON links(path);
 CREATE INDEX IF NOT EXISTS links_a ON links(a);
@@ -242,6 +244,7 @@ class Index:
     def __init__(self, dirs: list[Path]) -> None:
         self.dirs = dirs
         self._sources: dict[str, tuple[str, Source]] = {}
+        self._sources_complete = False  # every file's source read (reset when the cache changes)
         path = _db_path(dirs)
         if path != ":memory:" and Path(path).is_dir():
             _unusable(path, "it is a folder")
@@ -273,11 +276,7 @@ class Index:
     # ------------------------------------------------------------------ sync
     def refresh(self) -> None:
         """Bring the cache in line with the files on disk; raise on any library problem."""
-        files = find_library_files(self.dirs)
-        stats = {}
-        for p in files:
-            st = p.stat()
-            stats[str(p.resolve())] = (p, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+        stats = stat_library_files(self.dirs)
         known = {
             row[0]: (row[1], row[2], row[3])
             for row in self.conn.execute("SELECT path, mtime_ns, ctime_ns, size FROM files")
@@ -319,6 +318,7 @@ class Index:
                 c.execute("DELETE FROM frags WHERE path=?", (key,))
                 c.execute("DELETE FROM files WHERE path=?", (key,))
                 self._sources.pop(key, None)
+            self._sources_complete = False
             next_row = (c.execute("SELECT MAX(rowid) FROM frags").fetchone()[0] or 0) + 1
             for key, prepared in zip(stale, _prepare_all([stats[k][0] for k in stale]), strict=True):
                 _, mtime, ctime, size = stats[key]
@@ -352,6 +352,25 @@ class Index:
             row = self.conn.execute("SELECT shown, source FROM files WHERE path=?", (key,)).fetchone()
             self._sources[key] = (row[0], _source_from_json(row[1]))
         return self._sources[key]
+
+    def _all_sources(self) -> None:
+        if self._sources_complete:
+            return
+        for key, shown, source in self.conn.execute("SELECT path, shown, source FROM files"):
+            if key not in self._sources:
+                self._sources[key] = (shown, _source_from_json(source))
+        self._sources_complete = True
+
+    def _load_sources(self, keys: set[str]) -> None:
+        """The sources of the files *keys* not yet read, in one query."""
+        missing = [k for k in keys if k not in self._sources]
+        for i in range(0, len(missing), 500):
+            part = missing[i : i + 500]
+            rows = self.conn.execute(
+                f"SELECT path, shown, source FROM files WHERE path IN ({','.join('?' * len(part))})", part
+            )
+            for key, shown, source in rows:
+                self._sources[key] = (shown, _source_from_json(source))
 
     def _fragment(self, key: str, line: int, data: bytes) -> Fragment:
         shown, source = self._source(key)
@@ -437,6 +456,28 @@ class Index:
         """Fragments passing *filters*, in file order; the filtering happens in SQLite."""
         return list(self._all(filters))
 
+    def heads(self, filters: Filters) -> list[Head]:
+        """Id, path, tags and source of the fragments passing *filters*, in file order.
+
+        Read from the indexed columns: no fragment's data is unpacked.
+        """
+        where, params = _where(filters)
+        rows = self.conn.execute(
+            "SELECT f.id, f.path, f.tags FROM frags f JOIN files s ON s.path = f.path "
+            f"WHERE {where} ORDER BY f.path, f.ord",
+            params,
+        )
+        self._all_sources()  # heads name many files: every source in one query, not one query each
+        heads: list[Head] = []
+        add = heads.append
+        last, shown, source = None, "", Source()
+        for fid, key, tags in rows:  # in path order: one source lookup a file
+            if key != last:
+                last = key
+                shown, source = self._source(key)
+            add(Head(fid, shown, tuple(tags[1:-1].split(_SEP)) if len(tags) > 2 else (), source))
+        return heads
+
     def page(self, filters: Filters, limit: int | None = None, offset: int = 0) -> Iterator[Fragment]:
         """Fragments passing *filters*, in file order, from *offset* on, at most *limit*; read as they go."""
         return self._rows(filters, limit, offset)
@@ -490,8 +531,10 @@ class Index:
                 f"WHERE fts MATCH ? AND {where} ORDER BY bm25(fts, {_WEIGHTS}) LIMIT ?",
                 [expr, *params, max(limit * 20, 200)],
             )
+            ranked = rows.fetchall()
+            self._load_sources({r[1] for r in ranked})
             found = []
-            for rowid, key, line, data, rank in rows:
+            for rowid, key, line, data, rank in ranked:
                 if rowid in hits:
                     continue
                 frag = self._fragment(key, line, data)
@@ -530,4 +573,7 @@ def _where(filters: Filters | None) -> tuple[str, list[Any]]:
         params += [filters.source, filters.source]
     if filters.needs_review:
         sql.append("f.review = 1")
+    if filters.paths:
+        sql.append(f"s.shown IN ({','.join('?' * len(filters.paths))})")
+        params += list(filters.paths)
     return " AND ".join(sql) or "1", params

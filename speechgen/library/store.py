@@ -22,6 +22,7 @@ from typing import Protocol
 from speechgen.errors import LibraryError
 from speechgen.library.files import (
     Filters,
+    Head,
     Library,
     check_dirs,
     duplicate_problems,
@@ -69,6 +70,13 @@ class Store(Protocol):
 
     def select(self, filters: Filters) -> list[Fragment]:
         """The fragments passing *filters*, in library order."""
+        ...
+
+    def heads(self, filters: Filters) -> list[Head]:
+        """Id, path, tags and source of each fragment passing *filters*, in library order.
+
+        What compose ranks candidates by, without reading (or unpacking) their texts.
+        """
         ...
 
     def search(self, query: str, filters: Filters | None = None, limit: int = 10) -> list[Hit]:

@@ -246,3 +246,54 @@ def test_reference_docx_with_markdown_output_is_refused(tmp_path: Path, monkeypa
         "Error: draft.md: --reference-docx only shapes Word output — write a .docx, or leave the option out\n"
     )
     assert not Path("draft.md").exists()
+
+
+# --------------------------------------------------------------------------- cost
+
+
+def _filler(folder: Path, files: int, per_file: int) -> int:
+    """Library files whose fragments no example brief asks for (another meeting type, no tags)."""
+    folder.mkdir()
+    kinds = ("point", "opening", "closing", "transition")
+    for n in range(files):
+        entries = "".join(
+            f"  - id: f{n}.{kinds[k % 4]}.{k}\n    kind: {kinds[k % 4]}\n    heading: 填充标题\n"
+            f"    text: 填充文字甲乙丙丁第{n}份第{k}段。\n"
+            for k in range(per_file)
+        )
+        (folder / f"filler_{n}.yaml").write_text(
+            f"source: {{file: filler_{n}.txt, meeting: 座谈会, year: 2015}}\nfragments:\n{entries}", encoding="utf-8"
+        )
+    return files * per_file
+
+
+@pytest.mark.parametrize("brief", EXAMPLE_BRIEFS, ids=[p.stem for p in EXAMPLE_BRIEFS])
+def test_compose_and_check_never_load_the_whole_library(brief: Path, here: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids, queries, tags and the automatic opening and closing are asked of the store: the
+    fragments read whole are about those the draft uses, however large the library; the
+    draft is the golden one."""
+    from speechgen.library.sqlite import Index
+
+    filler = _filler(here / "filler", 12, 50)
+    monkeypatch.setenv("SPEECHGEN_LIBRARY", str(here / "filler"))
+    run("fragments", "list", "--kind", "title")  # fill the cache first
+
+    def whole(_self: Index) -> None:
+        raise AssertionError("the whole library was loaded")
+
+    read: list[int] = []
+    unpack = Index._fragment
+
+    def counted(self: Index, key: str, line: int, data: bytes):  # type: ignore[no-untyped-def]
+        read.append(line)
+        return unpack(self, key, line, data)
+
+    monkeypatch.setattr(Index, "library", whole)
+    monkeypatch.setattr(Index, "_fragment", counted)
+    code, _, err = run("check", brief)
+    assert code == 0, err
+    code, _, err = run("compose", brief, "-o", "draft.md")
+    assert code == 0, err
+    assert (here / "draft.md").read_text(encoding="utf-8") == (GOLDEN / f"{brief.stem}.md").read_text(encoding="utf-8")
+    assert 0 < len(read) < filler // 4, len(read)  # two runs: the picks, their variants, the query hits

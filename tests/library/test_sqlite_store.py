@@ -185,3 +185,36 @@ def test_part_of_a_dictionary_word_is_found(lib: Path) -> None:
     )
     assert [h.fragment.id for h in Index([lib]).search("政治责任")][:1] == ["c.1"]
     assert [h.fragment.id for h in Index([lib]).search("政治责任感")][:1] == ["c.1"]
+
+
+def test_the_freshness_walk_finds_what_find_library_files_finds(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """stat_library_files (one scandir walk, the cache's check on every command) names the same
+    files, in the same order, under the same resolved keys, as find_library_files + resolve()."""
+    from speechgen.library.files import find_library_files, stat_library_files
+
+    monkeypatch.chdir(tmp_path)
+    root = tmp_path / "lib"
+    (root / "sub" / ".hidden").mkdir(parents=True)
+    (root / "z").mkdir()
+    for name in ("b.yaml", "a.yml", ".yaml", "c.yaml.bak", "d.YAML", "sub/e.yaml", "sub/.hidden/f.yaml", "z/g.yaml"):
+        (root / name).write_text("fragments: []\n", encoding="utf-8")
+    (root / "dir.yaml").mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "h.yaml").write_text("fragments: []\n", encoding="utf-8")
+    (root / "link.yaml").symlink_to(elsewhere / "h.yaml")  # a linked file counts, under its target's path
+    (root / "linked").symlink_to(elsewhere, target_is_directory=True)  # a linked folder is not entered
+    (root / "broken.yaml").symlink_to(tmp_path / "missing.yaml")
+    single = tmp_path / "one.yaml"
+    single.write_text("fragments: []\n", encoding="utf-8")
+    for dirs in ([Path("lib")], [root, root / "sub"], [single, Path("lib/z"), root], [Path("lib/")]):
+        old = {str(p.resolve()): p for p in find_library_files(dirs)}
+        new = stat_library_files(dirs)
+        assert list(new) == list(old)
+        assert {k: v[0] for k, v in new.items()} == old  # the same path to read, as shown
+        for key, (_, mtime, ctime, size) in new.items():
+            st = os.stat(key)
+            assert (mtime, ctime, size) == (st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+    with pytest.raises(LibraryError, match="does not exist"):
+        stat_library_files([tmp_path / "nowhere"])
