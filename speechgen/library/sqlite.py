@@ -241,6 +241,9 @@ def _prepare_all(paths: list[Path]) -> Iterator[tuple[Any, ...]]:
 class Index:
     """The cached, validated library of some folders, with ranked search."""
 
+    #: Stop unpacking search rows once the rest cannot reach the top (False: unpack every row, as before).
+    early_stop = True
+
     def __init__(self, dirs: list[Path]) -> None:
         self.dirs = dirs
         self._sources: dict[str, tuple[str, Source]] = {}
@@ -532,14 +535,25 @@ class Index:
                 [expr, *params, max(limit * 20, 200)],
             )
             ranked = rows.fetchall()
-            self._load_sources({r[1] for r in ranked})
+            # Rows come best score first, and a row holding the query as typed outranks one
+            # that does not only at an equal score: once `wanted` such rows are found, a row
+            # scoring below the last of them cannot reach the top, so no more are unpacked.
+            wanted, exact, cutoff = limit - len(hits), 0, None
+            self._load_sources({r[1] for r in ranked[: wanted * 2]})
             found = []
             for rowid, key, line, data, rank in ranked:
+                score = -float(rank)
+                if cutoff is not None and round(score, 9) < cutoff and self.early_stop:
+                    break
                 if rowid in hits:
                     continue
                 frag = self._fragment(key, line, data)
                 if keep("\n".join(fragment_fields(frag)).lower()):
-                    found.append((Hit(frag, -float(rank)), rowid))
+                    found.append((Hit(frag, score), rowid))
+                    if phrase in frag.full_text:
+                        exact += 1
+                        if exact == wanted:
+                            cutoff = round(score, 9)
             # ties (copies of one text) in library order
             found.sort(key=lambda t: (phrase not in t[0].fragment.full_text, -round(t[0].score, 9), t[1]))
             for hit, rowid in found:

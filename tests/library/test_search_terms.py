@@ -138,3 +138,39 @@ def test_a_pool_of_readers_fills_the_same_cache(tmp_path: Path, monkeypatch: pyt
     assert pooled.library().fragments == serial.library().fragments
     for query, _, after in QUERIES:
         assert [h.fragment.id for h in pooled.search(query, limit=5)] == after
+
+
+def test_search_stops_unpacking_only_where_the_answer_is_settled(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Early stop (rows below the last needed exact match are not unpacked) gives exactly the
+    hits of unpacking every row, with many equal scores (copies of one text in several files)."""
+    monkeypatch.setenv("SPEECHGEN_CACHE", str(tmp_path / "cache"))
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    shipped_dir = library_dirs()[0]
+    for n in range(3):  # every shipped file three more times, ids renamed: ties everywhere
+        for f in sorted(shipped_dir.glob("*.yaml")):
+            text = f.read_text(encoding="utf-8").replace("id: s0", f"id: c{n}s0").replace("id: 's0", f"id: 'c{n}s0")
+            (copies / f"{n}_{f.name}").write_text(text, encoding="utf-8")
+    idx = Index([shipped_dir, copies])
+    read: list[int] = []
+    unpack = Index._fragment
+
+    def counted(self: Index, key: str, line: int, data: bytes):  # type: ignore[no-untyped-def]
+        read.append(line)
+        return unpack(self, key, line, data)
+
+    monkeypatch.setattr(Index, "_fragment", counted)
+    early = late = 0
+    for query, _, _ in QUERIES + [("政治", [], []), ("基层 减负", [], []), ("组织 领导 干部", [], [])]:
+        for limit in (1, 3, 10, 50):
+            for filters in (None, Filters(kind="point")):
+                read.clear()
+                monkeypatch.setattr(Index, "early_stop", False)
+                every = [(h.fragment.id, h.score) for h in idx.search(query, filters, limit)]
+                late += len(read)
+                read.clear()
+                monkeypatch.setattr(Index, "early_stop", True)
+                assert [(h.fragment.id, h.score) for h in idx.search(query, filters, limit)] == every, (query, limit)
+                early += len(read)
+    assert early < late  # it does stop early
