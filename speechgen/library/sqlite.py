@@ -18,6 +18,7 @@ path is a folder, its folder is read-only) is replaced by one in memory, with a 
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
 import json
@@ -54,7 +55,7 @@ from speechgen.library.textcheck import checks_version
 from speechgen.model import Fragment, Source
 from speechgen.paths import cache_dir, cache_dir_wanted
 
-SCHEMA = 7
+SCHEMA = 8
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
@@ -70,12 +71,15 @@ CREATE INDEX IF NOT EXISTS frags_kind ON frags(kind, path, ord, id, tags);
 CREATE TABLE IF NOT EXISTS links(path TEXT, a TEXT, b TEXT);
 CREATE INDEX IF NOT EXISTS links_path ON links(path);
 CREATE INDEX IF NOT EXISTS links_a ON links(a);
+CREATE TABLE IF NOT EXISTS ranked(n INTEGER PRIMARY KEY, key TEXT UNIQUE, rows TEXT);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     {", ".join(name for name, _ in FIELDS)}, content='',
     tokenize='unicode61 remove_diacritics 0');
 """
 _WEIGHTS = ", ".join(str(w) for _, w in FIELDS)
-_TABLES = ("files", "frags", "links", "fts", "queries")
+_TABLES = ("files", "frags", "links", "fts", "queries", "ranked")
+#: Ranked searches remembered (the rowids and scores of one SQL query each); the oldest go first.
+RANKED_KEPT = 1000
 
 #: How many ids did-you-mean compares a mistyped id with, at most (those sharing its longest prefix).
 DID_YOU_MEAN_CANDIDATES = 2000
@@ -344,6 +348,7 @@ class Index:
                 c.executemany("INSERT INTO links VALUES(?, ?, ?)", [(key, a, b) for a, b in links])
             dup = c.execute("SELECT 1 FROM frags GROUP BY id HAVING COUNT(*) > 1 LIMIT 1").fetchone()
             c.execute("INSERT OR REPLACE INTO meta VALUES('dups', ?)", ("1" if dup else "0",))
+            c.execute("DELETE FROM ranked")  # ranked with the old files
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
@@ -363,17 +368,6 @@ class Index:
             if key not in self._sources:
                 self._sources[key] = (shown, _source_from_json(source))
         self._sources_complete = True
-
-    def _load_sources(self, keys: set[str]) -> None:
-        """The sources of the files *keys* not yet read, in one query."""
-        missing = [k for k in keys if k not in self._sources]
-        for i in range(0, len(missing), 500):
-            part = missing[i : i + 500]
-            rows = self.conn.execute(
-                f"SELECT path, shown, source FROM files WHERE path IN ({','.join('?' * len(part))})", part
-            )
-            for key, shown, source in rows:
-                self._sources[key] = (shown, _source_from_json(source))
 
     def _fragment(self, key: str, line: int, data: bytes) -> Fragment:
         shown, source = self._source(key)
@@ -494,6 +488,28 @@ class Index:
         return int(row[0])
 
     # ------------------------------------------------------------------ search
+    def _ranked(self, sql: str, params: list[Any]) -> list[tuple[int, float]]:
+        """The (rowid, rank) rows of a ranking query, remembered until a library file changes.
+
+        FTS5 scores every match before the best are kept (tens of thousands for a common
+        word in a large library); a query asked again (compose after check, a writer
+        refining a brief) reads the ranking back instead.
+        """
+        key = json.dumps([sql, params], ensure_ascii=False)
+        row = self.conn.execute("SELECT rows FROM ranked WHERE key=?", (key,)).fetchone()
+        if row is not None:
+            return [(int(r), float(s)) for r, s in json.loads(row[0])]
+        ranked = [(int(r), float(s)) for r, s in self.conn.execute(sql, params)]
+        try:  # only a cache: never wait for another process's write lock, never fail for it
+            self.conn.execute("PRAGMA busy_timeout=0")
+            self.conn.execute("INSERT OR REPLACE INTO ranked(key, rows) VALUES(?, ?)", (key, json.dumps(ranked)))
+            self.conn.execute("DELETE FROM ranked WHERE n <= (SELECT MAX(n) FROM ranked) - ?", (RANKED_KEPT,))
+        except sqlite3.Error:
+            pass
+        finally:
+            self.conn.execute("PRAGMA busy_timeout=60000")
+        return ranked
+
     def query_tokens(self, query: str) -> list[str]:
         """The words of *query* as search sees them (for marking them in snippets)."""
         return query_words(query)
@@ -528,32 +544,37 @@ class Index:
         for tier, (expr, keep) in enumerate(tiers):
             if len(hits) >= limit or (tier == len(tiers) - 1 and (hits or len(bigrams) < 2)):
                 break
-            rows = self.conn.execute(
-                f"SELECT f.rowid, f.path, f.line, f.data, bm25(fts, {_WEIGHTS}) FROM fts "
+            ranked = self._ranked(  # the data of only the rows unpacked is read, below
+                f"SELECT f.rowid, bm25(fts, {_WEIGHTS}) FROM fts "
                 "JOIN frags f ON f.rowid = fts.rowid JOIN files s ON s.path = f.path "
                 f"WHERE fts MATCH ? AND {where} ORDER BY bm25(fts, {_WEIGHTS}) LIMIT ?",
                 [expr, *params, max(limit * 20, 200)],
             )
-            ranked = rows.fetchall()
-            # Rows come best score first, and a row holding the query as typed outranks one
-            # that does not only at an equal score: once `wanted` such rows are found, a row
-            # scoring below the last of them cannot reach the top, so no more are unpacked.
-            wanted, exact, cutoff = limit - len(hits), 0, None
-            self._load_sources({r[1] for r in ranked[: wanted * 2]})
+            # Rows come best score first; a row holding the query as typed ("exact") goes
+            # before any that does not, then by score, then by rowid. Once `wanted` exact rows
+            # are found, a row can reach the top only ahead of the worst of them: a lower
+            # score cannot (and ends the scan), an equal score only with a smaller rowid
+            # (copies of one text tie). Such rows are not unpacked.
+            wanted = limit - len(hits)
+            best: list[tuple[float, int]] = []  # (-score, rowid) of exact rows, best first
             found = []
-            for rowid, key, line, data, rank in ranked:
+            for rowid, rank in ranked:
                 score = -float(rank)
-                if cutoff is not None and round(score, 9) < cutoff and self.early_stop:
-                    break
+                if len(best) >= wanted and self.early_stop:
+                    worst = best[wanted - 1]
+                    if -round(score, 9) > worst[0]:
+                        break
+                    if (-round(score, 9), rowid) > worst:
+                        continue
                 if rowid in hits:
                     continue
+                key, line, data = self.conn.execute(
+                    "SELECT path, line, data FROM frags WHERE rowid=?", (rowid,)).fetchone()
                 frag = self._fragment(key, line, data)
                 if keep("\n".join(fragment_fields(frag)).lower()):
                     found.append((Hit(frag, score), rowid))
                     if phrase in frag.full_text:
-                        exact += 1
-                        if exact == wanted:
-                            cutoff = round(score, 9)
+                        bisect.insort(best, (-round(score, 9), rowid))
             # ties (copies of one text) in library order
             found.sort(key=lambda t: (phrase not in t[0].fragment.full_text, -round(t[0].score, 9), t[1]))
             for hit, rowid in found:

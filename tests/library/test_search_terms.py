@@ -174,3 +174,29 @@ def test_search_stops_unpacking_only_where_the_answer_is_settled(tmp_path: Path,
                 assert [(h.fragment.id, h.score) for h in idx.search(query, filters, limit)] == every, (query, limit)
                 early += len(read)
     assert early < late  # it does stop early
+
+
+def test_a_remembered_ranking_is_forgotten_when_a_file_changes(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A query asked again reads its ranking back (no FTS5 query); a changed file drops it."""
+    import os
+
+    monkeypatch.setenv("SPEECHGEN_CACHE", str(tmp_path / "cache"))
+    d = _lib(tmp_path, """\
+source: {file: a.txt}
+fragments:
+  - {id: a.1, kind: point, heading: 加强基层党建, text: 我们要做好各项工作，其中也包括调查研究，务求实效。}
+""")
+    assert [h.fragment.id for h in Index([d]).search("调查研究")] == ["a.1"]
+    again = Index([d])
+    asked: list[str] = []
+    again.conn.set_trace_callback(asked.append)
+    assert [h.fragment.id for h in again.search("调查研究")] == ["a.1"]
+    assert not [q for q in asked if q.startswith("SELECT f.rowid")]  # read back, not ranked again
+    assert [q for q in asked if q.startswith("SELECT rows FROM ranked")]
+    f = d / "a.yaml"
+    f.write_text(f.read_text(encoding="utf-8") + "  - {id: a.2, kind: point, heading: 大兴调查研究之风, text: 深入基层。}\n",
+                 encoding="utf-8")
+    st = f.stat()
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert [h.fragment.id for h in Index([d]).search("调查研究")] == ["a.2", "a.1"]
