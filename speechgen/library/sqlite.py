@@ -55,7 +55,7 @@ from speechgen.library.textcheck import checks_version
 from speechgen.model import Fragment, Source
 from speechgen.paths import cache_dir, cache_dir_wanted
 
-SCHEMA = 8
+SCHEMA = 9
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
@@ -74,7 +74,7 @@ CREATE INDEX IF NOT EXISTS links_a ON links(a);
 CREATE TABLE IF NOT EXISTS ranked(n INTEGER PRIMARY KEY, key TEXT UNIQUE, rows TEXT);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     {", ".join(name for name, _ in FIELDS)}, content='',
-    tokenize='unicode61 remove_diacritics 0');
+    tokenize='ascii');
 """
 _WEIGHTS = ", ".join(str(w) for _, w in FIELDS)
 _TABLES = ("files", "frags", "links", "fts", "queries", "ranked")

@@ -200,3 +200,24 @@ fragments:
     st = f.stat()
     os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
     assert [h.fragment.id for h in Index([d]).search("调查研究")] == ["a.2", "a.1"]
+
+
+def test_the_fts5_tokenizer_splits_index_text_exactly_into_its_terms() -> None:
+    """The cache's FTS5 table is given index_text(): its tokenizer ('ascii', faster than
+    unicode61) must see exactly index_terms() — no term split, joined or case-folded."""
+    import sqlite3
+
+    from speechgen.library.sqlite import _DDL
+
+    texts = [
+        "大兴调查研究之风，GDP 增长 3.5%；Ｇ２０峰会、ΑΘΗΝΑΣ Straße café İstanbul",
+        "“两个确立”·党的二十大 COVID-19 第１２３号 ½ ⅷ ①② x²",
+        "形式主义、官僚主义\n基层减负 ——《实施意见》 e\u0301 ﬁ ǅ",
+    ]
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(_DDL)
+    conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(fts, 'instance')")
+    for rowid, text in enumerate(texts, 1):
+        conn.execute("INSERT INTO fts(rowid, heading, body, tags) VALUES(?, '', ?, '')", (rowid, index_text(text)))
+        seen = conn.execute("SELECT term FROM v WHERE doc=? ORDER BY offset", (rowid,)).fetchall()
+        assert [t for (t,) in seen] == index_terms(text), text
