@@ -182,10 +182,18 @@ def refuse_inputs(path: Path, inputs: list[tuple[str, Path]]) -> None:
     except (OSError, RuntimeError):
         return  # check_target names a path that cannot be resolved
     for what, inp in inputs:
+        # One stat an input (a large library is thousands of files): an input that exists
+        # is the output exactly when it is the same inode, whichever links lead to it; only
+        # an input that cannot be stat'ed is compared by resolved path.
         try:
-            same = inp.resolve() == out or (
-                out_stat is not None and os.path.samefile(path, inp)
-            )
+            st = os.stat(inp)
+        except (OSError, ValueError):
+            st = None
+        try:
+            if st is not None:
+                same = out_stat is not None and (st.st_dev, st.st_ino) == (out_stat.st_dev, out_stat.st_ino)
+            else:
+                same = inp.resolve() == out
         except (OSError, RuntimeError):
             continue
         if same:

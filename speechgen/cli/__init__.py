@@ -358,13 +358,39 @@ ForceOpt = Annotated[
 ]
 
 
+def _yaml_under(folder: Path) -> list[Path]:
+    """``sorted(folder.rglob("*.y*ml"))`` in one ``os.scandir`` walk (a large library is thousands of files)."""
+    import fnmatch
+
+    if not folder.is_dir():
+        return sorted(folder.rglob("*.y*ml"))
+    found: list[Path] = []
+    todo = [str(folder)]
+    while todo:
+        top = todo.pop()
+        try:
+            with os.scandir(top) as it:
+                entries = list(it)
+        except OSError:  # as rglob: an unreadable folder is skipped
+            continue
+        for e in entries:
+            if fnmatch.fnmatchcase(e.name, "*.y*ml"):
+                found.append(Path(e.path))
+            try:
+                if e.is_dir() and not e.is_symlink():  # as rglob: not through links
+                    todo.append(e.path)
+            except OSError:
+                pass
+    return sorted(found)
+
+
 def _inputs(brief: Path, library: list[Path] | None, templates: list[Path] | None) -> list[tuple[str, Path]]:
     """Every file compose reads, so that -o can never name one of them."""
     from speechgen.compose import template_dirs
 
     found: list[tuple[str, Path]] = [("brief", brief)]
     for d in _dirs(library):
-        found += [("fragment library file", p) for p in sorted(d.rglob("*.y*ml"))]
+        found += [("fragment library file", p) for p in _yaml_under(d)]
     for d in template_dirs(templates):
         found += [("template file", p) for p in sorted(d.glob("*")) if p.suffix in (".j2", ".yaml", ".yml")]
     return found

@@ -297,3 +297,19 @@ def test_compose_and_check_never_load_the_whole_library(brief: Path, here: Path,
     assert code == 0, err
     assert (here / "draft.md").read_text(encoding="utf-8") == (GOLDEN / f"{brief.stem}.md").read_text(encoding="utf-8")
     assert 0 < len(read) < filler // 4, len(read)  # two runs: the picks, their variants, the query hits
+
+
+def test_the_inputs_walk_is_rglob(tmp_path: Path) -> None:
+    """-o is checked against every file under the library folders: one scandir walk, the same
+    list as sorted(rglob('*.y*ml')) (hidden names, folders named like files, links not entered)."""
+    from speechgen.cli import _yaml_under
+
+    root = tmp_path / "lib"
+    (root / "sub" / ".hid").mkdir(parents=True)
+    (root / "d.yaml").mkdir()
+    for name in ("a.yaml", "b.yml", ".c.yaml", "e.yxml", "f.YAML", "g.txt", "sub/h.yaml", "sub/.hid/i.yml", "d.yaml/j.yaml"):
+        (root / name).write_text("x", encoding="utf-8")
+    (root / "link").symlink_to(root / "sub", target_is_directory=True)
+    (root / "k.yaml").symlink_to(root / "g.txt")
+    assert _yaml_under(root) == sorted(root.rglob("*.y*ml"))
+    assert _yaml_under(root / "a.yaml") == sorted((root / "a.yaml").rglob("*.y*ml"))

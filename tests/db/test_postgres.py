@@ -365,3 +365,18 @@ def test_the_password_can_come_from_pgpass(pg_cluster, tmp_path: Path, monkeypat
     code, out, err = run("db", "init", "--database", url)
     assert code == 0, err
     assert PASSWORD not in out + err
+
+
+def test_heads_and_the_paths_filter_agree_with_select_in_both_stores(db: str) -> None:  # noqa: F811
+    """Compose ranks candidates by Store.heads and looks in the points' files with Filters.paths."""
+    from speechgen.library.files import Head
+
+    import_dir(db, SHIPPED)
+    for store in (open_store([], database=db), open_store([SHIPPED], database="")):
+        for filters in (Filters(), Filters(kind="opening"), Filters(kind="point", tag="主题教育")):
+            assert store.heads(filters) == [Head(f.id, f.path, f.tags, f.source) for f in store.select(filters)]
+        every = store.select(Filters())
+        first, last = every[0].path, every[-1].path
+        assert first != last
+        for paths in ((first,), (first, last)):
+            assert [f.id for f in store.select(Filters(paths=paths))] == [f.id for f in every if f.path in paths]
