@@ -55,7 +55,7 @@ from speechgen.library.textcheck import checks_version
 from speechgen.model import Fragment, Source
 from speechgen.paths import cache_dir, cache_dir_wanted
 
-SCHEMA = 9
+SCHEMA = 10
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
@@ -64,10 +64,10 @@ CREATE TABLE IF NOT EXISTS files(
     source TEXT, problems TEXT, meeting TEXT, year INTEGER, sfile TEXT);
 CREATE TABLE IF NOT EXISTS frags(
     rowid INTEGER PRIMARY KEY, path TEXT, ord INTEGER, id TEXT, line INTEGER,
-    data TEXT, kind TEXT, review INTEGER, tags TEXT);
+    kind TEXT, review INTEGER, tags TEXT);
+CREATE TABLE IF NOT EXISTS blobs(rowid INTEGER PRIMARY KEY, data BLOB);
 CREATE INDEX IF NOT EXISTS frags_id ON frags(id);
 CREATE INDEX IF NOT EXISTS frags_path ON frags(path, ord);
-CREATE INDEX IF NOT EXISTS frags_kind ON frags(kind, path, ord, id, tags);
 CREATE TABLE IF NOT EXISTS links(path TEXT, a TEXT, b TEXT);
 CREATE INDEX IF NOT EXISTS links_path ON links(path);
 CREATE INDEX IF NOT EXISTS links_a ON links(a);
@@ -77,7 +77,10 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     tokenize='ascii');
 """
 _WEIGHTS = ", ".join(str(w) for _, w in FIELDS)
-_TABLES = ("files", "frags", "links", "fts", "queries", "ranked")
+# A fragment's packed data lives apart from its row (blobs), so scans of frags by kind, tag
+# or file read a few megabytes, not every fragment's text.
+_DATA = "(SELECT data FROM blobs WHERE blobs.rowid = f.rowid)"
+_TABLES = ("files", "frags", "blobs", "links", "fts", "queries", "ranked")
 #: Ranked searches remembered (the rowids and scores of one SQL query each); the oldest go first.
 RANKED_KEPT = 1000
 
@@ -303,8 +306,8 @@ class Index:
     def _duplicates(self) -> Iterator[Fragment]:
         """The fragments whose id is defined more than once, in library order."""
         rows = self.conn.execute(
-            "SELECT path, line, data FROM frags WHERE id IN "
-            "(SELECT id FROM frags GROUP BY id HAVING COUNT(*) > 1) ORDER BY path, ord"
+            f"SELECT f.path, f.line, {_DATA} FROM frags f WHERE f.id IN "
+            "(SELECT id FROM frags GROUP BY id HAVING COUNT(*) > 1) ORDER BY f.path, f.ord"
         )
         for row in rows.fetchall():
             yield self._fragment(*row)
@@ -314,7 +317,8 @@ class Index:
         c.execute("BEGIN IMMEDIATE")
         try:
             for key in gone + stale:
-                old = c.execute("SELECT rowid, path, line, data FROM frags WHERE path=?", (key,)).fetchall()
+                old = c.execute(f"SELECT f.rowid, f.path, f.line, {_DATA} FROM frags f WHERE f.path=?",
+                                (key,)).fetchall()
                 if old:
                     # A contentless index forgets a row when told the terms it was given.
                     c.executemany(
@@ -322,6 +326,7 @@ class Index:
                         [_fts_row(r, self._fragment(k, line, data)) for r, k, line, data in old],
                     )
                 c.execute("DELETE FROM links WHERE path=?", (key,))
+                c.execute("DELETE FROM blobs WHERE rowid IN (SELECT rowid FROM frags WHERE path=?)", (key,))
                 c.execute("DELETE FROM frags WHERE path=?", (key,))
                 c.execute("DELETE FROM files WHERE path=?", (key,))
                 self._sources.pop(key, None)
@@ -337,10 +342,11 @@ class Index:
                 rowids = range(next_row, next_row + len(frags))
                 next_row += len(frags)
                 c.executemany(
-                    "INSERT INTO frags(rowid, path, ord, id, line, data, kind, review, tags) "
-                    "VALUES(?,?,?,?,?,?,?,?,?)",
-                    [(r, key, i, *row) for i, (r, row) in enumerate(zip(rowids, frags, strict=True))],
+                    "INSERT INTO frags(rowid, path, ord, id, line, kind, review, tags) VALUES(?,?,?,?,?,?,?,?)",
+                    [(r, key, i, fid, line, kind, review, tags)
+                     for i, (r, (fid, line, _, kind, review, tags)) in enumerate(zip(rowids, frags, strict=True))],
                 )
+                c.executemany("INSERT INTO blobs VALUES(?, ?)", [(r, row[2]) for r, row in zip(rowids, frags, strict=True)])
                 c.executemany(
                     "INSERT INTO fts(rowid, heading, body, tags) VALUES(?,?,?,?)",
                     [(r, *row) for r, row in zip(rowids, fts, strict=True)],
@@ -380,7 +386,7 @@ class Index:
             page = " LIMIT ? OFFSET ?"
             params = [*params, -1 if limit is None else limit, offset]
         rows = self.conn.execute(
-            "SELECT f.path, f.line, f.data FROM frags f JOIN files s ON s.path = f.path "
+            f"SELECT f.path, f.line, {_DATA} FROM frags f JOIN files s ON s.path = f.path "
             f"WHERE {where} ORDER BY f.path, f.ord{page}",
             params,
         )
@@ -401,7 +407,7 @@ class Index:
         longest known prefix (at most :data:`DID_YOU_MEAN_CANDIDATES`).
         """
         row = self.conn.execute(
-            "SELECT path, line, data FROM frags WHERE id=? ORDER BY path, ord LIMIT 1", (fid,)
+            f"SELECT f.path, f.line, {_DATA} FROM frags f WHERE f.id=? ORDER BY f.path, f.ord LIMIT 1", (fid,)
         ).fetchone()
         if row is None:
             hint = did_you_mean(fid, self._near_ids(fid)) or " — run 'speechgen fragments list' to see the ids"
@@ -445,7 +451,7 @@ class Index:
             return []
         marks = ",".join("?" * len(seen))
         rows = self.conn.execute(
-            f"SELECT path, line, data FROM frags WHERE id IN ({marks}) ORDER BY path, ord", list(seen)
+            f"SELECT f.path, f.line, {_DATA} FROM frags f WHERE f.id IN ({marks}) ORDER BY f.path, f.ord", list(seen)
         )
         return [self._fragment(*r) for r in rows.fetchall()]
 
@@ -569,7 +575,7 @@ class Index:
                 if rowid in hits:
                     continue
                 key, line, data = self.conn.execute(
-                    "SELECT path, line, data FROM frags WHERE rowid=?", (rowid,)).fetchone()
+                    f"SELECT f.path, f.line, {_DATA} FROM frags f WHERE f.rowid=?", (rowid,)).fetchone()
                 frag = self._fragment(key, line, data)
                 if keep("\n".join(fragment_fields(frag)).lower()):
                     found.append((Hit(frag, score), rowid))
