@@ -278,19 +278,24 @@ def bench_library(table: Table, env: dict[str, str], work: Path, total: int, rep
         "from speechgen.paths import library_dirs\n"
         "idx = Index(library_dirs())\n"
         "idx.search('预热')\n"
-        f"qs = {QUERIES!r} * 4\n"
-        "ts = []\n"
-        "for q in qs:\n"
-        "    s = time.perf_counter(); idx.search(q); ts.append(time.perf_counter() - s)\n"
-        "ts.sort()\n"
-        "print(json.dumps([statistics.median(ts), ts[int(len(ts) * 0.95) - 1]]))\n"
+        "idx.conn.execute('DELETE FROM ranked')  # rankings remembered by the runs above: every query new\n"
+        "def times(qs):\n"
+        "    ts = []\n"
+        "    for q in qs:\n"
+        "        s = time.perf_counter(); idx.search(q); ts.append(time.perf_counter() - s)\n"
+        "    ts.sort()\n"
+        "    return [statistics.median(ts), ts[max(int(len(ts) * 0.95) - 1, 0)]]\n"
+        f"first = times({QUERIES!r})\n"
+        f"again = times({QUERIES!r} * 3)\n"
+        "print(json.dumps(first + again))\n"
     )
     out = subprocess.run([PY, "-c", code], env=big, check=True, capture_output=True, text=True)
     import json
 
-    p50, p95 = json.loads(out.stdout.strip().splitlines()[-1])
-    table.add("  in-process query p50", p50 * 1000, "ms", None, "", "< 50 ms")
-    table.add("  in-process query p95", p95 * 1000, "ms")
+    p50, p95, r50, r95 = json.loads(out.stdout.strip().splitlines()[-1])
+    table.add("  in-process query p50, each query asked for the first time", p50 * 1000, "ms", None, "", "< 50 ms")
+    table.add("  in-process query p95, first time", p95 * 1000, "ms")
+    table.note("  in-process query p50 / p95, asked again (ranking remembered)", f"{r50 * 1000:.1f} / {r95 * 1000:.1f} ms")
 
 
 def bench_scaling(table: Table, env: dict[str, str], work: Path, small: int, large: int) -> None:
