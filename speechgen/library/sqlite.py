@@ -470,7 +470,8 @@ class Index:
             f"WHERE {where} ORDER BY f.path, f.ord",
             params,
         )
-        self._all_sources()  # heads name many files: every source in one query, not one query each
+        if not filters.paths:  # heads of every file: every source in one query, not one query each
+            self._all_sources()
         heads: list[Head] = []
         add = heads.append
         last, shown, source = None, "", Source()
@@ -615,6 +616,7 @@ def _where(filters: Filters | None) -> tuple[str, list[Any]]:
     if filters.needs_review:
         sql.append("f.review = 1")
     if filters.paths:
-        sql.append(f"s.shown IN ({','.join('?' * len(filters.paths))})")
+        # through the files' keys, so the frags_path index finds their rows (not a scan of every row)
+        sql.append(f"f.path IN (SELECT path FROM files WHERE shown IN ({','.join('?' * len(filters.paths))}))")
         params += list(filters.paths)
     return " AND ".join(sql) or "1", params
