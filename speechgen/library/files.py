@@ -231,13 +231,129 @@ def parse_library_file(path: Path) -> LibraryFile:
     return parse_library_text(text, shown)[0]
 
 
+_NO_KEY = object()
+
+
+class _Mapping:
+    """A mapping being read, and its key waiting for a value."""
+
+    __slots__ = ("items", "key")
+
+    def __init__(self) -> None:
+        self.items: dict[Any, Any] = {}
+        self.key: Any = _NO_KEY
+
+
+def _plain_yaml(text: str) -> Any:
+    """*text* read as :func:`~speechgen.userfiles.parse_yaml` reads it, built straight from
+    libyaml's events; None when the text has anything but one document of mappings, lists,
+    untagged scalars and aliases (tags, merge keys, errors), which the full loader then
+    reads (and reports).
+
+    PyYAML's composer resolves every scalar's tag in Python and builds a node tree before
+    the constructor walks it: two thirds of reading a library file. Fragment files are
+    plain; this reads them in one pass, resolving plain scalars with the loader's own
+    rules (so 2023 is an int, true a bool, ~ None) and constructing the rare non-text ones
+    with its own constructors.
+    """
+    import yaml
+
+    from speechgen.userfiles import _loader
+
+    try:
+        from yaml._yaml import CParser
+    except ImportError:  # PyYAML built without libyaml
+        return None
+    loader_class = _loader()
+    if not issubclass(loader_class, CParser):
+        return None
+    resolvers = loader_class.yaml_implicit_resolvers
+    wildcard = resolvers.get(None, [])
+    constructors = loader_class.yaml_constructors
+    helper = loader_class("")
+    events = CParser(text)
+    stack: list[Any] = []  # the lists and mappings being read
+    anchors: dict[str, Any] = {}  # an alias is the very object its anchor named, as PyYAML builds it
+    result: Any = None
+    documents = 0
+    try:
+        while True:
+            event: Any = events.get_event()
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                if event.tag is not None:
+                    return None
+                value: Any = event.value
+                if event.implicit[0]:  # plain: resolved as the loader resolves it
+                    for tag, regexp in resolvers.get(value[:1], []) + wildcard:
+                        if regexp.match(value):
+                            if tag == "tag:yaml.org,2002:null":
+                                value = None
+                            elif tag in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
+                                         "tag:yaml.org,2002:float"):
+                                value = constructors[tag](helper, yaml.ScalarNode(tag, value))
+                            else:  # merge keys, '=': the full loader
+                                return None
+                            break
+                if event.anchor is not None:
+                    if event.anchor in anchors:
+                        return None  # an anchor defined twice: the full loader's error
+                    anchors[event.anchor] = value
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                if event.tag is not None:
+                    return None
+                frame: Any = _Mapping() if kind is yaml.MappingStartEvent else []
+                if event.anchor is not None:
+                    if event.anchor in anchors:
+                        return None
+                    anchors[event.anchor] = frame.items if kind is yaml.MappingStartEvent else frame
+                stack.append(frame)
+                if len(stack) > 64:  # deeper than any fragment file: the full loader (and its limit) decides
+                    return None
+                continue
+            elif kind is yaml.MappingEndEvent:
+                value = stack.pop().items
+            elif kind is yaml.SequenceEndEvent:
+                value = stack.pop()
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    return None
+                continue
+            elif kind is yaml.StreamEndEvent:
+                return result if documents == 1 else None
+            elif kind in (yaml.StreamStartEvent, yaml.DocumentEndEvent):
+                continue
+            elif kind is yaml.AliasEvent and event.anchor in anchors:
+                value = anchors[event.anchor]
+            else:
+                return None
+            if not stack:
+                result = value
+                continue
+            top = stack[-1]
+            if top.__class__ is list:
+                top.append(value)
+            elif top.key is _NO_KEY:
+                if isinstance(value, (list, dict)):
+                    return None  # an unhashable key: the full loader says so
+                top.key = value
+            else:
+                top.items[top.key] = value  # a key written twice: the last value, as PyYAML
+                top.key = _NO_KEY
+    except Exception:  # a syntax error, a number past Python's digit limit…: the full loader reports it
+        return None
+
+
 def parse_library_text(text: str, shown: str) -> tuple[LibraryFile, Any]:
     """Parse and validate the text of one fragment file named *shown*: the file, and the
     YAML data as read (for stores that keep each entry as it was written)."""
-    try:
-        data = parse_yaml(text, shown)
-    except SpeechgenError as exc:
-        return LibraryFile(shown, Source(), (), (str(exc),)), None
+    data = _plain_yaml(text)
+    if data is None:  # not plain YAML, or not YAML at all: the full loader reads it, or says what is wrong
+        try:
+            data = parse_yaml(text, shown)
+        except SpeechgenError as exc:
+            return LibraryFile(shown, Source(), (), (str(exc),)), None
     if not isinstance(data, dict) or not isinstance(data.get("fragments"), list):
         problem = f"{shown}: not a fragment file — it needs a 'fragments:' list (see docs/fragments.md)"
         return LibraryFile(shown, Source(), (), (problem,)), data

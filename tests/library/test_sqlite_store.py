@@ -218,3 +218,49 @@ def test_the_freshness_walk_finds_what_find_library_files_finds(tmp_path: Path,
             assert (mtime, ctime, size) == (st.st_mtime_ns, st.st_ctime_ns, st.st_size)
     with pytest.raises(LibraryError, match="does not exist"):
         stat_library_files([tmp_path / "nowhere"])
+
+
+YAML_CASES = [
+    "a: 1\nb: 1.5\nc: true\nd: ~\ne: null\nf: 0x1F\ng: 1_000\nh: .inf\ni: 2024-13-45\nj: '1'\nk: yes\nl: 1:30\n"
+    "m: -.5e3\nn: \no: Null\np: FALSE\nq: 0o17\nr: 012\ns: .NaN\n",
+    "- a\n- [1, 2]\n- {x: y, x: z}\n", "a: &x 1\nb: *x\n", "a: &l [1, 2]\nb: *l\n", "&m {k: *m}", "a: *nope\n",
+    "a: &x [1]\nb: &x [2]\nc: *x\n", "!!python/object:os.system x", "a: !!str 1", "<<: {a: 1}\n", "a:\n  <<: {b: 1}\n",
+    "--- a\n--- b\n", "", "# c\n", "[1, 2", "a: b: c", "? [1]\n: 2\n", "a: 99999999999999999999999999999999",
+    "x: 1" + "0" * 5000, "a: |\n  text\n  more\nb: >\n  fold\n  ed\n", "=: 1", "a: =\n", "--- \n...\n",
+    "a: [{b: [c, {d: e}]}, f]\n1: x\n1.5: y\nnull: z\n", "plain", "- - - x", "a: \"\\u00e9\\t\"\nb: '它''s'\n",
+    "a: 1\n\x07", "\ufeffa: 1\n", "a: [1,\n", "? a\n? b\n", "[" * 100 + "]" * 100, "[" * 20000 + "]" * 20000,
+]
+
+
+@pytest.mark.parametrize("text", YAML_CASES)
+def test_plain_yaml_reads_what_the_loader_reads_or_leaves_it_to_it(text: str) -> None:
+    """Library files are read from libyaml's events directly; anything that reader does not
+    handle (tags, merge keys, errors) is None, and the full loader reads or reports it."""
+    import yaml
+
+    from speechgen.library.files import _plain_yaml
+    from speechgen.userfiles import _loader
+
+    got = _plain_yaml(text)
+    if got is None:
+        return
+    assert repr(got) == repr(yaml.load(text, Loader=_loader()))  # noqa: S506 - a SafeLoader
+
+
+def test_plain_yaml_reads_every_shipped_and_test_file_as_the_loader_does() -> None:
+    import yaml
+
+    from speechgen.library.files import _plain_yaml
+    from speechgen.userfiles import _loader
+
+    root = Path(__file__).resolve().parents[2]
+    files = sorted(root.glob("fragments/*.yaml")) + sorted(root.glob("examples/*.yaml")) + sorted(
+        root.glob("templates/*.yaml")) + sorted(root.glob("tests/**/*.yaml"))
+    read = 0
+    for f in files:
+        text = f.read_text(encoding="utf-8-sig", errors="replace")
+        got = _plain_yaml(text)
+        if got is not None:
+            read += 1
+            assert repr(got) == repr(yaml.load(text, Loader=_loader())), f  # noqa: S506
+    assert read >= len(list(root.glob("fragments/*.yaml")))
