@@ -40,10 +40,13 @@ def _id_lines(text: str) -> dict[str, list[int]]:
     """The lines of each ``id:``, in order (an id written twice has two)."""
     lines: dict[str, list[int]] = {}
     for no, line in enumerate(text.splitlines(), 1):
-        m = re.match(r"\s*-?\s*id:\s*['\"]?([^'\"#\s]+)", line)
+        m = _ID_LINE.match(line) if "id:" in line else None  # no match without "id:"
         if m:
             lines.setdefault(m.group(1), []).append(no)
     return lines
+
+
+_ID_LINE = re.compile(r"\s*-?\s*id:\s*['\"]?([^'\"#\s]+)")
 
 
 def _source(raw: Any) -> Source:
