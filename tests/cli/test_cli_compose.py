@@ -246,3 +246,25 @@ def test_reference_docx_with_markdown_output_is_refused(tmp_path: Path, monkeypa
         "Error: draft.md: --reference-docx only shapes Word output — write a .docx, or leave the option out\n"
     )
     assert not Path("draft.md").exists()
+
+
+def test_compose_passes_strict_any_date_and_no_comments_on(here: Path) -> None:
+    """The options reach compose: --strict refuses mixed campaigns, --any-date lets a date
+    outside the campaign through, --no-comments leaves the findings out of the Word file."""
+    from docx import Document
+
+    base = "template: 推进会\nvars: {市名: 临江市, 本级: 市, 上级: 省委}\ncampaign: 主题教育\n"
+    mixed = here / "mixed.yaml"
+    mixed.write_text(base + "date: 2023-08-28\npoints: [s000.point.1, s003.point.1]\n", encoding="utf-8")
+    code, _, err = run("compose", mixed, "-o", here / "m.md", "--strict")
+    assert code == 2 and "(--strict) — pick points" in err
+    late = here / "late.yaml"
+    late.write_text(base + "date: 2024-03-15\npoints: [s000.point.1]\n", encoding="utf-8")
+    assert run("compose", late, "-o", here / "l.md")[0] == 2
+    assert run("compose", late, "-o", here / "l.md", "--any-date")[0] == 0
+    linted = here / "linted.yaml"
+    linted.write_text(base + "date: 2023-08-28\npoints: [s000.point.1, s003.point.3]\n", encoding="utf-8")
+    assert run("compose", linted, "-o", here / "with.docx")[0] == 0
+    assert run("compose", linted, "-o", here / "without.docx", "--no-comments")[0] == 0
+    assert len(list(Document(str(here / "with.docx")).comments)) > 0
+    assert len(list(Document(str(here / "without.docx")).comments)) == 0
