@@ -363,11 +363,19 @@ def _set_properties(document: Any, draft: Draft) -> None:
 
 
 def _keywords(draft: Draft) -> list[str]:
-    """The meeting, then the speech's own TF-IDF keywords (jieba), for Windows search."""
-    from speechgen.draft import MARK_RE
-    from speechgen.words import keywords
+    """The meeting, then the speech's keywords, for Windows search.
 
-    text = MARK_RE.sub("", "\n".join(b.text for b in draft.blocks))
+    A composed draft brings its own (its fragments' tags, :func:`speechgen.compose.pipeline.
+    draft_keywords`); for one read from Markdown they are the text's TF-IDF keywords (jieba,
+    about a second to load: only on that path).
+    """
     meeting = draft.meta.get("meeting", "")
-    found = [w for w in keywords(text, 6) if w != meeting] if text.strip() else []
+    if draft.keywords is not None:
+        found = [w for w in draft.keywords if w != meeting]
+    else:
+        from speechgen.draft import MARK_RE
+        from speechgen.words import keywords
+
+        text = MARK_RE.sub("", "\n".join(b.text for b in draft.blocks))
+        found = [w for w in keywords(text, 6) if w != meeting] if text.strip() else []
     return ([meeting] if meeting else []) + found[:5]

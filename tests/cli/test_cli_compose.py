@@ -268,3 +268,22 @@ def test_compose_passes_strict_any_date_and_no_comments_on(here: Path) -> None:
     assert run("compose", linted, "-o", here / "without.docx", "--no-comments")[0] == 0
     assert len(list(Document(str(here / "with.docx")).comments)) > 0
     assert len(list(Document(str(here / "without.docx")).comments)) == 0
+
+
+def test_compose_to_word_never_loads_jieba(here: Path) -> None:
+    """Word's keywords come from the fragments' tags: jieba (a second to load) stays out."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom speechgen.cli import main\nsys.argv = ['speechgen', 'compose', sys.argv[1], '-o', 'x.docx']\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "assert 'jieba' not in sys.modules, 'jieba was loaded'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(EXAMPLES / "推进会.yaml")], cwd=here,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    from docx import Document
+
+    words = Document(str(here / "x.docx")).core_properties.keywords.split("; ")
+    assert words[0] == "第二批主题教育推进会" and len(words) == 6 and "主题教育" in words
