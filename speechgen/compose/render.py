@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from speechgen.compose.sandbox import NESTED, limit_error_class, sandbox
+from speechgen.compose.sandbox import NESTED, from_source, limit_error_class, sandbox
 from speechgen.compose.selection import Pick
 from speechgen.compose.templates import Template, inside
 from speechgen.draft import MARK_RE, Draft, from_markdown
@@ -139,7 +139,7 @@ class Renderer:
             return BLANK
 
         try:
-            out = self.env.from_string(text).render(**self.values, blank=blank)
+            out = from_source(self.env, text).render(**self.values, blank=blank)
         except JinjaError as exc:  # the sandbox said no, a limit was reached, a syntax error
             raise TemplateError(f"{shown or owner}: cannot fill the text ({exc}) — fix the {what}") from None
         except RENDER_FAILURES as exc:  # {{ 1/0 }}, range(10**9): the text's fault, not ours
@@ -281,7 +281,7 @@ def render_skeleton(template: Template, ctx: dict[str, Any]) -> Draft:
         lstrip_blocks=True,
     )
     try:
-        md = env.from_string(template.source).render(**ctx)
+        md = from_source(env, template.source).render(**ctx)
     except TemplateSyntaxError as exc:  # in the template or in a part it includes
         shown = display_path(exc.filename) if exc.filename and exc.filename != "<template>" else template.shown
         raise TemplateError(f"{shown}:{exc.lineno}: template syntax error: {exc.message} — fix the template") from None

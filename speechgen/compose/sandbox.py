@@ -467,6 +467,75 @@ FILTER_CHECKS: dict[str, Callable[..., Any]] = {
 }
 
 
+# --------------------------------------------------------------------------- compiled code
+
+#: Compiled template code by key (:func:`code_key`): kept for the life of the process, so a
+#: server composing on every keystroke compiles each fragment text once.
+_CODE: dict[str, Any] = {}
+_CODE_LIMIT = 20_000
+
+
+@functools.lru_cache(maxsize=1)
+def _code_salt() -> str:
+    """What compiled code depends on besides the text: Python, Jinja2 and this module."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    import jinja2
+
+    return "\0".join((sys.version, importlib.util.MAGIC_NUMBER.hex(), jinja2.__version__,
+                       Path(__file__).read_text(encoding="utf-8")))
+
+
+def code_key(env: Any, source: str) -> str:
+    """The SHA-256 naming *source* compiled by an environment configured as *env* is."""
+    from speechgen.cachefiles import digest
+
+    config = (
+        type(env).__qualname__, env.block_start_string, env.block_end_string, env.variable_start_string,
+        env.variable_end_string, env.comment_start_string, env.comment_end_string, env.line_statement_prefix,
+        env.line_comment_prefix, env.trim_blocks, env.lstrip_blocks, env.newline_sequence,
+        env.keep_trailing_newline, repr(env.autoescape), env.optimized, env.finalize is not None,
+        tuple(sorted(env.extensions)),
+    )
+    return digest(_code_salt(), repr(config), source)
+
+
+def from_source(env: Any, source: str) -> Any:
+    """``env.from_string(source)``, compiling *source* only the first time it is seen.
+
+    The compiled code is kept in memory and, as marshalled bytes, in the cache folder
+    (``jinja/``, through :mod:`speechgen.cachefiles`: this user's only, named by the hash
+    of the text, the environment's settings, Python, Jinja2 and this module's source), so
+    the sandbox's guards compiled into it are those of this very text and module. The
+    budgets live on *env*, a fresh one per render as before. A text that does not compile
+    raises here as ``from_string`` does and is never stored.
+    """
+    import marshal
+
+    from speechgen import cachefiles
+
+    key = code_key(env, source)
+    code = _CODE.get(key)
+    if code is None:
+        folder = cachefiles.private_folder("jinja")
+        data = cachefiles.read(folder, key) if folder else None
+        if data is not None:
+            try:
+                code = marshal.loads(data)
+            except (EOFError, ValueError, TypeError):
+                code = None
+        if code is None:
+            code = env.compile(source)
+            if folder:
+                cachefiles.write(folder, key, marshal.dumps(code))
+        if len(_CODE) >= _CODE_LIMIT:
+            _CODE.clear()
+        _CODE[key] = code
+    return env.template_class.from_code(env, code, env.make_globals(None))
+
+
 def sandbox() -> Any:
     """The Sandbox class (a fresh instance gives a fresh set of budgets)."""
     classes: tuple[Any, ...] = _classes()
