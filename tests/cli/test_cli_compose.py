@@ -287,3 +287,23 @@ def test_compose_to_word_never_loads_jieba(here: Path) -> None:
 
     words = Document(str(here / "x.docx")).core_properties.keywords.split("; ")
     assert words[0] == "第二批主题教育推进会" and len(words) == 6 and "主题教育" in words
+
+
+@pytest.mark.parametrize("args", [
+    ["compose", "--help"],
+    ["compose"],
+    ["--debug", "check", "--help"],
+    ["fragments", "list", "--limit", "2"],
+    ["fragments", "show", "s000,point.1"],
+    ["fragments", "nosuch"],
+    ["brief", "init", "--help"],
+])
+def test_the_command_alone_answers_as_the_whole_app(args: list[str]) -> None:
+    """main() builds only the command it runs (speechgen/cli _one_command): same output."""
+    from speechgen.cli import _one_command
+
+    one = _one_command(args)
+    assert one is not None
+    whole, alone = runner.invoke(app, args), runner.invoke(one, args)
+    assert (alone.exit_code, alone.stdout, alone.stderr) == (whole.exit_code, whole.stdout, whole.stderr)
+    assert _one_command(["comopse"]) is None and _one_command(["--help"]) is None
