@@ -90,12 +90,23 @@ def template_names(source: str, shown: str = "template") -> set[str]:
     """
     from jinja2 import TemplateSyntaxError, meta
 
+    known = _NAMES.get(source)
+    if known is not None:
+        return set(known)
     try:
-        return set(meta.find_undeclared_variables(sandbox()().parse(source)))
+        names = frozenset(meta.find_undeclared_variables(sandbox()().parse(source)))
     except TemplateSyntaxError as exc:
         raise TemplateError(f"{shown}:{exc.lineno}: template syntax error: {exc.message} — fix the template") from None
     except RecursionError:  # the code generator behind find_undeclared_variables
         raise TemplateError(f"{shown}:1: template syntax error: {NESTED} — fix the template") from None
+    if len(_NAMES) >= 20_000:
+        _NAMES.clear()
+    _NAMES[source] = names
+    return set(names)
+
+
+#: template_names of each text seen (the answer depends on the text alone; errors are not kept)
+_NAMES: dict[str, frozenset[str]] = {}
 
 
 # --------------------------------------------------------------------------- rendering
@@ -259,6 +270,11 @@ def folder_loader() -> Any:
                     raise TemplateError(f"{display_path(path)}: cannot read the template ({exc.strerror})") from None
                 return text, os.path.normpath(path), lambda: True
             raise TemplateNotFound(template)
+
+        def load(self, environment: Any, name: str, globals: Any = None) -> Any:
+            # A part the template includes, compiled once as fragment texts are (from_source).
+            source, filename, _ = self.get_source(environment, name)
+            return from_source(environment, source, name, filename, globals)
 
     return FolderLoader
 

@@ -99,3 +99,17 @@ def test_the_key_covers_the_environment_and_the_text() -> None:
     assert sb.code_key(plain, "a") != sb.code_key(trimmed, "a")
     assert sb.code_key(plain, "a") != sb.code_key(plain, "b")
     assert sb.code_key(plain, "a") == sb.code_key(sb.sandbox()(), "a")
+
+
+def test_an_included_part_costs_the_same_compiled_or_cached(tmp_path: Path) -> None:
+    from speechgen.compose.render import folder_loader
+
+    (tmp_path / "part.j2").write_text("{% for x in items %}{{ x }}、{% endfor %}" * 20, encoding="utf-8")
+    costs = []
+    for memory in (False, True, False):
+        if not memory:
+            fresh_process()
+        env = sb.sandbox()(loader=folder_loader()([str(tmp_path)]))
+        assert env.get_template("part.j2").render(items=["甲", "乙"]).startswith("甲、乙、")
+        costs.append((env.costs["part.j2"], env.steps))
+    assert costs[0] == costs[1] == costs[2] and costs[0][0] > 1
