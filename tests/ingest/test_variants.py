@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import difflib
 import random
-from pathlib import Path
 from difflib import SequenceMatcher  # bound before the counting fixture replaces difflib's
+from pathlib import Path
 
 import pytest
 from conftest import ROOT
 
-from speechgen.ingest.build import Built
 from speechgen.ingest import variants
+from speechgen.ingest.build import Built
 from speechgen.ingest.variants import SIMILARITY, VARIANT_KINDS, link_variants
 from speechgen.library import load_library
 from speechgen.model import Fragment, Source, Variant
