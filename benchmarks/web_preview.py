@@ -44,7 +44,7 @@ def main() -> None:
     csrf = client.cookies.get("speechgen_csrf")
     form = {
         "csrf": csrf, "template": "推进会", "meeting": "第二批主题教育推进会", "speaker": "张明",
-        "date": "2024-03-15", "campaign": "主题教育", "opening": "auto", "closing": "auto",
+        "date": "2023-08-28", "campaign": "主题教育", "opening": "auto", "closing": "auto",
         "var_name": ["市名", "本级", "上级"], "var_value": ["临江市", "市", "省委"],
         "pt": ['{"id":"s000.point.1"}', '{"id":"s001b.point.1"}', '{"query":"调查研究","count":1}',
                '{"id":"s003.point.3"}'],

@@ -84,6 +84,10 @@ class Draft:
     date_text: str = ""  # the date as written when it is not a full date (2019年9月)
     meta: dict[str, str] = field(default_factory=dict)
     notes: tuple[Note, ...] = ()
+    #: the words a search should find the speech by (Word's keywords, after the meeting):
+    #: compose takes them from its fragments' tags; None for a draft read from Markdown,
+    #: whose keywords the Word export finds in the text. Derived, so not compared.
+    keywords: tuple[str, ...] | None = field(default=None, compare=False)
 
     @property
     def date_line(self) -> str:

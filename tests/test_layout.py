@@ -27,6 +27,7 @@ BASE = {
     "speechgen.words": {"speechgen.paths"},
     "speechgen.numerals": {"speechgen.paths"},
     "speechgen.draft": {"speechgen.errors", "speechgen.userfiles"},
+    "speechgen.cachefiles": {"speechgen.paths"},  # private cache files (compiled templates, the Word base)
 }
 
 #: stage → the stages (besides the base helpers) it may import.

@@ -290,6 +290,7 @@ def compose(
     draft = render_skeleton(template, ctx)
     blocks = tuple(replace(b, source=sources.get(b.text, "")) for b in draft.blocks)
     draft = replace(draft, blocks=blocks, speaker=brief.speaker, date=brief.date, meta=front_matter(brief, template))
+    draft = replace(draft, keywords=draft_keywords(draft, sel))
     warnings += _provenance_warnings(brief, sel)
     mixed = campaign_mix(brief, sel)
     if mixed and strict:
@@ -336,6 +337,24 @@ def fit_length(sel: Selection, length: int, warnings: list[str]) -> Selection:
         warnings.append(f"length: the draft is about {total - length:,} 字 over {length:,} 字 — drop a point")
     points = [replace(p, line=0) if p.line == -1 else p for p in points]
     return replace(sel, points=tuple(points))
+
+
+def draft_keywords(draft: Draft, sel: Selection, top: int = 6) -> tuple[str, ...]:
+    """The words a search should find the draft by: its fragments' tags that its text holds.
+
+    The tags were chosen when the fragments were ingested (the TF-IDF keywords of each, the
+    meeting and campaign) or by the writer; a tag more of the draft's fragments carry comes
+    first, then one its text says more often, then the first met. No jieba: segmenting the
+    whole draft again cost a second of every compose to .docx (docs/performance.md).
+    """
+    text = MARK_RE.sub("", "\n".join(b.text for b in draft.blocks))
+    carried: dict[str, int] = {}
+    for pick in sel.picks:
+        for tag in dict.fromkeys(pick.fragment.tags):
+            carried[tag] = carried.get(tag, 0) + 1
+    said = {tag: text.count(tag) for tag in carried if tag.strip()}
+    ranked = sorted((t for t in said if said[t]), key=lambda t: (-carried[t], -said[t]))
+    return tuple(ranked[:top])
 
 
 def front_matter(brief: Brief, template: Template) -> dict[str, str]:
@@ -469,8 +488,8 @@ def compose_file(
     brief, problems = load_brief(path)
     if not brief.template and not brief.points:
         raise_problems(brief.path, problems)
-    return compose(brief, dirs, tdirs, problems=problems, allow_blanks=allow_blanks, rate=rate, store=store)
-    return compose(brief, dirs, tdirs, problems=problems, allow_blanks=allow_blanks, rate=rate, **options)
+    return compose(brief, dirs, tdirs, problems=problems, allow_blanks=allow_blanks, rate=rate, store=store,
+                   **options)
 
 
 def speaking_time(minutes: float) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from speechgen.compose.sandbox import NESTED, limit_error_class, sandbox
+from speechgen.compose.sandbox import NESTED, from_source, limit_error_class, sandbox
 from speechgen.compose.selection import Pick
 from speechgen.compose.templates import Template, inside
 from speechgen.draft import MARK_RE, Draft, from_markdown
@@ -90,12 +90,23 @@ def template_names(source: str, shown: str = "template") -> set[str]:
     """
     from jinja2 import TemplateSyntaxError, meta
 
+    known = _NAMES.get(source)
+    if known is not None:
+        return set(known)
     try:
-        return set(meta.find_undeclared_variables(sandbox()().parse(source)))
+        names = frozenset(meta.find_undeclared_variables(sandbox()().parse(source)))
     except TemplateSyntaxError as exc:
         raise TemplateError(f"{shown}:{exc.lineno}: template syntax error: {exc.message} — fix the template") from None
     except RecursionError:  # the code generator behind find_undeclared_variables
         raise TemplateError(f"{shown}:1: template syntax error: {NESTED} — fix the template") from None
+    if len(_NAMES) >= 20_000:
+        _NAMES.clear()
+    _NAMES[source] = names
+    return set(names)
+
+
+#: template_names of each text seen (the answer depends on the text alone; errors are not kept)
+_NAMES: dict[str, frozenset[str]] = {}
 
 
 # --------------------------------------------------------------------------- rendering
@@ -139,7 +150,7 @@ class Renderer:
             return BLANK
 
         try:
-            out = self.env.from_string(text).render(**self.values, blank=blank)
+            out = from_source(self.env, text).render(**self.values, blank=blank)
         except JinjaError as exc:  # the sandbox said no, a limit was reached, a syntax error
             raise TemplateError(f"{shown or owner}: cannot fill the text ({exc}) — fix the {what}") from None
         except RENDER_FAILURES as exc:  # {{ 1/0 }}, range(10**9): the text's fault, not ours
@@ -260,6 +271,11 @@ def folder_loader() -> Any:
                 return text, os.path.normpath(path), lambda: True
             raise TemplateNotFound(template)
 
+        def load(self, environment: Any, name: str, globals: Any = None) -> Any:
+            # A part the template includes, compiled once as fragment texts are (from_source).
+            source, filename, _ = self.get_source(environment, name)
+            return from_source(environment, source, name, filename, globals)
+
     return FolderLoader
 
 
@@ -281,7 +297,7 @@ def render_skeleton(template: Template, ctx: dict[str, Any]) -> Draft:
         lstrip_blocks=True,
     )
     try:
-        md = env.from_string(template.source).render(**ctx)
+        md = from_source(env, template.source).render(**ctx)
     except TemplateSyntaxError as exc:  # in the template or in a part it includes
         shown = display_path(exc.filename) if exc.filename and exc.filename != "<template>" else template.shown
         raise TemplateError(f"{shown}:{exc.lineno}: template syntax error: {exc.message} — fix the template") from None

@@ -269,7 +269,7 @@ def _classes() -> tuple[Any, Any]:
                     charge = nodes.Call(nodes.EnvironmentAttribute("charge"), [nodes.Const(cost)], [], None, None,
                                         lineno=node.lineno)
                     node.body.insert(0, nodes.ExprStmt(charge, lineno=node.lineno))
-            return len(source) // 8 + 1 if name is not None else 0  # what an include of it costs, roughly its nodes
+            return include_cost(source) if name is not None else 0
 
         def _load_template(self, name: str, globals: Any) -> Any:
             template = super()._load_template(name, globals)
@@ -465,6 +465,89 @@ FILTER_CHECKS: dict[str, Callable[..., Any]] = {
         "title", "tojson", "trim", "upper", "urlencode", "urlize", "wordcount", "xmlattr",
     )},
 }
+
+
+# --------------------------------------------------------------------------- compiled code
+
+#: Compiled template code by key (:func:`code_key`): kept for the life of the process, so a
+#: server composing on every keystroke compiles each fragment text once.
+_CODE: dict[str, Any] = {}
+_CODE_LIMIT = 20_000
+
+
+@functools.lru_cache(maxsize=1)
+def _code_salt() -> str:
+    """What compiled code depends on besides the text: Python, Jinja2 and this module."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    import jinja2
+
+    return "\0".join((sys.version, importlib.util.MAGIC_NUMBER.hex(), jinja2.__version__,
+                       Path(__file__).read_text(encoding="utf-8")))
+
+
+def include_cost(source: str) -> int:
+    """What including a template of *source* costs in steps: roughly its nodes."""
+    return len(source) // 8 + 1
+
+
+def code_key(env: Any, source: str, name: str | None = None, filename: str | None = None) -> str:
+    """The SHA-256 naming *source* (loaded as *name* from *filename*) compiled by an
+    environment configured as *env* is."""
+    from speechgen.cachefiles import digest
+
+    config = (
+        type(env).__qualname__, env.block_start_string, env.block_end_string, env.variable_start_string,
+        env.variable_end_string, env.comment_start_string, env.comment_end_string, env.line_statement_prefix,
+        env.line_comment_prefix, env.trim_blocks, env.lstrip_blocks, env.newline_sequence,
+        env.keep_trailing_newline, repr(env.autoescape), env.optimized, env.finalize is not None,
+        tuple(sorted(env.extensions)),
+    )
+    return digest(_code_salt(), repr(config), repr((name, filename)), source)
+
+
+def from_source(env: Any, source: str, name: str | None = None, filename: str | None = None,
+                globals: Any = None) -> Any:
+    """``env.from_string(source)``, compiling *source* only the first time it is seen.
+
+    With *name* and *filename*, the template a loader found (an included part): its
+    include cost is recorded on *env* as parsing it would (:func:`include_cost`).
+
+    The compiled code is kept in memory and, as marshalled bytes, in the cache folder
+    (``jinja/``, through :mod:`speechgen.cachefiles`: this user's only, named by the hash
+    of the text, the environment's settings, Python, Jinja2 and this module's source), so
+    the sandbox's guards compiled into it are those of this very text and module. The
+    budgets live on *env*, a fresh one per render as before. A text that does not compile
+    raises here as ``from_string`` does and is never stored.
+    """
+    import marshal
+
+    from speechgen import cachefiles
+
+    key = code_key(env, source, name, filename)
+    code = _CODE.get(key)
+    if code is not None and name is not None and "{%" in source:
+        env.costs[name] = include_cost(source)
+    if code is None:
+        folder = cachefiles.private_folder("jinja")
+        data = cachefiles.read(folder, key) if folder else None
+        if data is not None:
+            try:
+                code = marshal.loads(data)
+            except (EOFError, ValueError, TypeError):
+                code = None
+            if code is not None and name is not None and "{%" in source:
+                env.costs[name] = include_cost(source)
+        if code is None:
+            code = env.compile(source, name, filename)
+            if folder:
+                cachefiles.write(folder, key, marshal.dumps(code))
+        if len(_CODE) >= _CODE_LIMIT:
+            _CODE.clear()
+        _CODE[key] = code
+    return env.template_class.from_code(env, code, env.make_globals(globals))
 
 
 def sandbox() -> Any:

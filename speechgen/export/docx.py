@@ -52,11 +52,14 @@ def write_docx(draft: Draft, path: Path, reference_docx: Path | None = None) -> 
     from speechgen.export import docx_layout as lay
 
     check_target(path)  # before the slow part, and before a bad reference hides it
-    document = _open_reference(reference_docx) if reference_docx else _blank()
-    styles = _styles(document, reference_docx)
-    section = document.sections[-1]
-    if reference_docx is None or not section._sectPr.findall(_qn("w:footerReference")):
-        lay.add_page_numbers(document, section, styles["page"])
+    if reference_docx is None:
+        document, styles = _styled_base()
+    else:
+        document = _open_reference(reference_docx)
+        styles = _styles(document, reference_docx)
+        section = document.sections[-1]
+        if not section._sectPr.findall(_qn("w:footerReference")):
+            lay.add_page_numbers(document, section, styles["page"])
     paragraphs = _write_body(document, draft, styles)
     _add_notes(document, draft, paragraphs)
     _set_properties(document, draft)
@@ -66,6 +69,42 @@ def write_docx(draft: Draft, path: Path, reference_docx: Path | None = None) -> 
     buffer = io.BytesIO()
     document.save(buffer)
     atomic_write_bytes(path, buffer.getvalue())
+
+
+#: The pre-styled base document (page, styles, page numbers) as saved bytes, once built.
+_BASE: list[bytes] = []
+
+
+def _styled_base() -> tuple[Any, dict[str, Any]]:
+    """A new document on the built-in layout, and the style of every role.
+
+    Laying out the page and some thirty style properties is the same for every draft: it
+    is done once and kept as the saved bytes, in memory and in the cache folder (``docx/``,
+    :mod:`speechgen.cachefiles`: this user's only, named by the hash of python-docx's
+    version and of this module's and the layout's source). Every draft opens those bytes,
+    so a fresh and a cached base give the same document.
+    """
+    import docx
+
+    from speechgen import cachefiles
+    from speechgen.export import docx_layout as lay
+
+    if not _BASE:
+        key = cachefiles.digest(docx.__version__, Path(__file__).read_bytes(), Path(lay.__file__).read_bytes())
+        folder = cachefiles.private_folder("docx")
+        data = cachefiles.read(folder, key) if folder else None
+        if data is None:
+            document = _blank()
+            styles = _styles(document, None)
+            lay.add_page_numbers(document, document.sections[-1], styles["page"])
+            buffer = io.BytesIO()
+            document.save(buffer)
+            data = buffer.getvalue()
+            if folder:
+                cachefiles.write(folder, key, data)
+        _BASE.append(data)
+    document = docx.Document(io.BytesIO(_BASE[0]))
+    return document, {kind: document.styles[role.style] for kind, role in lay.ROLES.items()}
 
 
 def _blank() -> Any:
@@ -363,11 +402,19 @@ def _set_properties(document: Any, draft: Draft) -> None:
 
 
 def _keywords(draft: Draft) -> list[str]:
-    """The meeting, then the speech's own TF-IDF keywords (jieba), for Windows search."""
-    from speechgen.draft import MARK_RE
-    from speechgen.words import keywords
+    """The meeting, then the speech's keywords, for Windows search.
 
-    text = MARK_RE.sub("", "\n".join(b.text for b in draft.blocks))
+    A composed draft brings its own (its fragments' tags, :func:`speechgen.compose.pipeline.
+    draft_keywords`); for one read from Markdown they are the text's TF-IDF keywords (jieba,
+    about a second to load: only on that path).
+    """
     meeting = draft.meta.get("meeting", "")
-    found = [w for w in keywords(text, 6) if w != meeting] if text.strip() else []
+    if draft.keywords is not None:
+        found = [w for w in draft.keywords if w != meeting]
+    else:
+        from speechgen.draft import MARK_RE
+        from speechgen.words import keywords
+
+        text = MARK_RE.sub("", "\n".join(b.text for b in draft.blocks))
+        found = [w for w in keywords(text, 6) if w != meeting] if text.strip() else []
     return ([meeting] if meeting else []) + found[:5]

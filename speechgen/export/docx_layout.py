@@ -338,7 +338,7 @@ def _font_roots(document: Any) -> list[Any]:
             ref = by_id[sid].find(qn(tag))
             if ref is not None:
                 wanted.append(ref.get(qn("w:val")))
-    roots += [by_id[sid] for sid in seen]
+    roots += [style for sid, style in by_id.items() if sid in seen]  # in document order: the same table every run
     defaults = styles.find(qn("w:docDefaults"))
     return roots + ([defaults] if defaults is not None else [])
 

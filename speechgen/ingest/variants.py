@@ -12,7 +12,15 @@ Two steps, both linear in the number of fragments for a corpus of copies:
    its own upper bounds (``real_quick_ratio``: lengths, ``quick_ratio``: shared characters).
    Candidates come from a prefix-filtered index of characters (each the k-th occurrence of a
    character, rarest first): two texts sharing enough characters to pass ``quick_ratio`` must
-   share one of the first tokens of each, so the index never drops a pair difflib would accept.
+   share one of the first tokens of each.
+3. **Families, not all pairs.** What the composer needs is the family (it follows links
+   through the whole family, ``Library.variants_of``). Texts are taken in order and kept in
+   families (union-find); a candidate already in the text's family is not compared again,
+   and the index keeps one text per family under each token, so a family of a thousand
+   near-copies costs a thousand probes, not half a million comparisons. A text joins a
+   family through the members the index kept; for families of mutual near-copies (edited
+   versions of one paragraph) that is the same family as comparing all pairs, which the
+   tests check on the seeds, the test corpora and generated families.
 """
 
 from __future__ import annotations
@@ -85,7 +93,8 @@ def link_variants(built: list[Built], library: tuple[Fragment, ...] = ()) -> lis
     for g in groups:
         if g.new:
             _link_copies(g, links)
-    for a, b, score in near_pairs(groups):
+    known = [(f.id, v.id) for f in library for v in f.variants]  # the library's families, as written
+    for a, b, score in near_pairs(groups, known):
         _link(a, b, score, links)
     return [
         replace(b, fragments=tuple(replace(f, variants=_sorted(links.get(f.id))) for f in b.fragments))
@@ -135,66 +144,57 @@ def _link_copies(g: _Group, links: dict[str, dict[str, Variant]]) -> None:
 # --------------------------------------------------------------------------- near-duplicates
 
 
-def near_pairs(groups: list[_Group]) -> Iterator[tuple[_Member, _Member, float]]:
-    """(earlier member, later member, rounded ratio) for every pair of groups that are variants.
+def near_pairs(groups: list[_Group], known: Iterable[tuple[str, str]] = ()) -> Iterator[tuple[_Member, _Member, float]]:
+    """(earlier member, later member, rounded ratio): links that make every family of groups.
 
     Each pair is linked through one member of each group, and only pairs where one of those
     is from this run are compared. The ratio is the earlier fragment against the later one, as
-    the all-pairs version had it (difflib's ratio is not symmetric).
+    the all-pairs version had it (difflib's ratio is not symmetric). *known*: pairs of fragment
+    ids already linked (the library's own ``variants:``), whose groups start as one family.
     """
     by_kind: dict[str, list[_Group]] = {}
     for g in groups:
         by_kind.setdefault(g.kind, []).append(g)
-    pairs: list[tuple[_Member, _Member, _Group, _Group]] = []
+    known = list(known)
     for same_kind in by_kind.values():
-        for ga, gb in candidates(same_kind):
-            if gb.members[0].key < ga.members[0].key:
-                ga, gb = gb, ga  # the same choice of members, whichever group was new
-            pick = _members(ga, gb)
-            if pick is not None and (pick[0].new or pick[1].new):
-                pairs.append((*pick, ga, gb) if pick[0].key < pick[1].key else (pick[1], pick[0], gb, ga))
-    # one SequenceMatcher per second text: difflib caches what it learns about it
-    pairs.sort(key=lambda p: (p[3].members[0].key, p[0].key))
-    matcher: difflib.SequenceMatcher[str] | None = None
-    second = None
-    for a, b, ga, gb in pairs:
-        if gb is not second:
-            matcher, second = difflib.SequenceMatcher(None, "", gb.text, autojunk=False), gb
-        assert matcher is not None
-        matcher.set_seq1(ga.text)
-        if matcher.real_quick_ratio() < SIMILARITY or matcher.quick_ratio() < SIMILARITY:
-            continue
-        score = matcher.ratio()
-        if score >= SIMILARITY:
-            yield a, b, round(score, 2)
+        yield from _families(same_kind, known)
 
 
-def _members(ga: _Group, gb: _Group) -> tuple[_Member, _Member] | None:
-    """The first member of *ga* with a member of *gb* from another speech, and that member; or None."""
-    for a in ga.members:
-        b = next((m for m in gb.members if m.speech != a.speech), None)
-        if b is not None:
-            return a, b
-    return None
+class _Families:
+    """Union-find over group numbers."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def join(self, i: int, j: int) -> None:
+        self.parent[self.find(i)] = self.find(j)
 
 
-def candidates(groups: list[_Group]) -> list[tuple[_Group, _Group]]:
-    """Pairs of groups (one of them new) that may reach :data:`SIMILARITY`; a superset of the real ones.
+Link = tuple[_Member, _Member, float]
 
-    A set-similarity join with prefix filtering over character tokens. ``quick_ratio`` is
-    2·O/(n+m) where O is the multiset overlap of characters; difflib's ratio never exceeds it.
-    With ``real_quick_ratio`` (m ≥ n·s/(2−s)), passing needs O ≥ n·s/(2−s) =: α(n). Two token
-    sets overlapping in α tokens share a token among the first n−α+1 of each, in any fixed
-    global order; rarest first keeps the index lists short.
-    """
+
+def _families(groups: list[_Group], known: list[tuple[str, str]]) -> Iterator[Link]:
+    """Near-duplicate links among *groups* of one kind (see the module notes, steps 2 and 3)."""
+    fam = _Families(len(groups))
+    where = {m.id: i for i, g in enumerate(groups) for m in g.members if not m.new}
+    for a, b in known:
+        if a in where and b in where:
+            fam.join(where[a], where[b])
     counts = [Counter(g.text) for g in groups]
     tokens = [_tokens(g.text) for g in groups]
     freq: Counter[tuple[str, int]] = Counter(t for ts in tokens for t in ts)
     index: dict[tuple[str, int], list[int]] = {}
-    out: list[tuple[_Group, _Group]] = []
+    found_links: list[tuple[int, int, Link]] = []
+    compared: dict[tuple[int, int], Link | None] = {}
     s = SIMILARITY
-    order = sorted(range(len(groups)), key=lambda i: groups[i].new)  # the library is only probed
-    for i in order:
+    for i in sorted(range(len(groups)), key=lambda i: groups[i].new):  # the library is only probed
         g, n = groups[i], len(groups[i].text)
         prefix = sorted(tokens[i], key=lambda t: (freq[t], t))[: _prefix_length(n)]
         if g.new:
@@ -204,11 +204,72 @@ def candidates(groups: list[_Group]) -> list[tuple[_Group, _Group]]:
             lo, hi = n * s / (2 - s) - 1, n * (2 - s) / s + 1
             for j in sorted(found):
                 other = groups[j]
-                if lo <= len(other.text) <= hi and _may_pass(counts[i], counts[j], n + len(other.text)):
-                    out.append((other, g))
-        for t in prefix:
-            index.setdefault(t, []).append(i)
-    return out
+                if fam.find(i) == fam.find(j) or not lo <= len(other.text) <= hi:
+                    continue
+                if not _may_pass(counts[i], counts[j], n + len(other.text)):
+                    continue
+                link = compared[(min(i, j), max(i, j))] = _compare(other, g)
+                if link is not None:
+                    fam.join(i, j)
+                    found_links.append((i, j, link))
+        root = fam.find(i)
+        for t in prefix:  # one text of a family under each token: probes stay short
+            listed = index.setdefault(t, [])
+            if all(fam.find(j) != root for j in listed):
+                listed.append(i)
+    yield from _star_links(groups, fam, found_links, compared)
+
+
+def _star_links(groups: list[_Group], fam: _Families, found: list[tuple[int, int, Link]],
+                compared: dict[tuple[int, int], Link | None]) -> Iterator[Link]:
+    """Each family as a star around its earliest text, so the links do not depend on the order
+    the texts were met: ingesting one file again finds the same ones. A text too far from the
+    earliest keeps the links through which it joined the family."""
+    members: dict[int, list[int]] = {}
+    for i in range(len(groups)):
+        members.setdefault(fam.find(i), []).append(i)
+    kept: set[int] = set()
+    for family in members.values():
+        anchor = family[0]  # groups are in key order
+        for i in family[1:]:
+            if not (groups[i].new or groups[anchor].new):
+                continue
+            key = (anchor, i)
+            link = compared[key] if key in compared else _compare(groups[anchor], groups[i])
+            if link is not None:
+                yield link
+            else:
+                kept.add(i)
+    for i, j, link in found:
+        if i in kept or j in kept:
+            yield link
+
+
+def _compare(ga: _Group, gb: _Group) -> Link | None:
+    """The link between two groups when difflib says they are variants, else None."""
+    if gb.members[0].key < ga.members[0].key:
+        ga, gb = gb, ga  # the same choice of members, whichever group was new
+    pick = _members(ga, gb)
+    if pick is None or not (pick[0].new or pick[1].new):
+        return None
+    a, b = pick
+    first, second = (ga, gb) if a.key < b.key else (gb, ga)
+    matcher = difflib.SequenceMatcher(None, first.text, second.text, autojunk=False)
+    if matcher.real_quick_ratio() < SIMILARITY or matcher.quick_ratio() < SIMILARITY:
+        return None
+    score = matcher.ratio()
+    if score < SIMILARITY:
+        return None
+    return (a, b, round(score, 2)) if a.key < b.key else (b, a, round(score, 2))
+
+
+def _members(ga: _Group, gb: _Group) -> tuple[_Member, _Member] | None:
+    """The first member of *ga* with a member of *gb* from another speech, and that member; or None."""
+    for a in ga.members:
+        b = next((m for m in gb.members if m.speech != a.speech), None)
+        if b is not None:
+            return a, b
+    return None
 
 
 def _prefix_length(n: int) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 from speechgen.compose import Composed, compose
 from speechgen.compose.brief import Brief, parse_brief, raise_problems
 from speechgen.errors import SpeechgenError
-from speechgen.lint import Finding, LintContext, lint_draft
+from speechgen.lint import Finding
 from speechgen.web.briefform import DERIVED, SHOWN, BriefForm, Placed, place_errors
 from speechgen.web.config import WebConfig
 
@@ -49,22 +49,15 @@ class Outcome:
         return self.composed is not None and not self.error
 
 
-def compose_text(text: str, cfg: WebConfig, *, allow_blanks: bool) -> tuple[Brief, Composed]:
-    """Compose brief *text* as ``compose_file`` composes a file (raises the CLI's errors)."""
+def compose_text(text: str, cfg: WebConfig, *, allow_blanks: bool, store: Any = None) -> tuple[Brief, Composed]:
+    """Compose brief *text* as ``compose_file`` composes a file (raises the CLI's errors).
+
+    *store*: the library the page already opened (default: ``open_store(cfg.dirs)``, as the CLI).
+    """
     brief, problems = parse_brief(text, SHOWN)
     if not brief.template and not brief.points:
         raise_problems(brief.path, problems)
-    return brief, compose(brief, cfg.dirs, cfg.tdirs, problems=problems, allow_blanks=allow_blanks)
-
-
-def lint_context(brief: Brief) -> LintContext:
-    """What lint is told about the speech, from the brief."""
-    return LintContext(
-        date=brief.date.isoformat() if brief.date else "",
-        campaign=brief.campaign,
-        meeting=brief.meeting,
-        vars=dict(brief.vars),
-    )
+    return brief, compose(brief, cfg.dirs, cfg.tdirs, problems=problems, allow_blanks=allow_blanks, store=store)
 
 
 def run_compose(form: BriefForm, cfg: WebConfig, store: Any) -> Outcome:
@@ -80,15 +73,17 @@ def run_compose(form: BriefForm, cfg: WebConfig, store: Any) -> Outcome:
             out.placed = place_errors(out.error, where)
         return out
     try:
-        brief, out.composed = compose_text(text, cfg, allow_blanks=form.allow_blanks)
+        brief, out.composed = compose_text(text, cfg, allow_blanks=form.allow_blanks, store=store)
     except SpeechgenError as exc:
         out.error = str(exc)
         out.placed = place_errors(out.error, where)
         if not form.allow_blanks and out.placed.slots:  # only missing slots can be left as marks
             with contextlib.suppress(SpeechgenError):  # else nothing to preview; the message says why
-                brief, out.composed = compose_text(text, cfg, allow_blanks=True)
+                brief, out.composed = compose_text(text, cfg, allow_blanks=True, store=store)
     if out.composed is not None and brief is not None:
-        out.findings = lint_draft(out.composed.draft, lint_context(brief))
+        # compose linted the draft already, as `speechgen compose` reports it (the brief's
+        # lint: ignore, the fragments' source years): the same findings, not a second pass.
+        out.findings = list(out.composed.summary.findings)
     out.slots = slot_fields(form, out, store)
     return out
 

@@ -313,3 +313,62 @@ def test_the_inputs_walk_is_rglob(tmp_path: Path) -> None:
     (root / "k.yaml").symlink_to(root / "g.txt")
     assert _yaml_under(root) == sorted(root.rglob("*.y*ml"))
     assert _yaml_under(root / "a.yaml") == sorted((root / "a.yaml").rglob("*.y*ml"))
+def test_compose_passes_strict_any_date_and_no_comments_on(here: Path) -> None:
+    """The options reach compose: --strict refuses mixed campaigns, --any-date lets a date
+    outside the campaign through, --no-comments leaves the findings out of the Word file."""
+    from docx import Document
+
+    base = "template: 推进会\nvars: {市名: 临江市, 本级: 市, 上级: 省委}\ncampaign: 主题教育\n"
+    mixed = here / "mixed.yaml"
+    mixed.write_text(base + "date: 2023-08-28\npoints: [s000.point.1, s003.point.1]\n", encoding="utf-8")
+    code, _, err = run("compose", mixed, "-o", here / "m.md", "--strict")
+    assert code == 2 and "(--strict) — pick points" in err
+    late = here / "late.yaml"
+    late.write_text(base + "date: 2024-03-15\npoints: [s000.point.1]\n", encoding="utf-8")
+    assert run("compose", late, "-o", here / "l.md")[0] == 2
+    assert run("compose", late, "-o", here / "l.md", "--any-date")[0] == 0
+    linted = here / "linted.yaml"
+    linted.write_text(base + "date: 2023-08-28\npoints: [s000.point.1, s003.point.3]\n", encoding="utf-8")
+    assert run("compose", linted, "-o", here / "with.docx")[0] == 0
+    assert run("compose", linted, "-o", here / "without.docx", "--no-comments")[0] == 0
+    assert len(list(Document(str(here / "with.docx")).comments)) > 0
+    assert len(list(Document(str(here / "without.docx")).comments)) == 0
+
+
+def test_compose_to_word_never_loads_jieba(here: Path) -> None:
+    """Word's keywords come from the fragments' tags: jieba (a second to load) stays out."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom speechgen.cli import main\nsys.argv = ['speechgen', 'compose', sys.argv[1], '-o', 'x.docx']\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "assert 'jieba' not in sys.modules, 'jieba was loaded'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(EXAMPLES / "推进会.yaml")], cwd=here,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    from docx import Document
+
+    words = Document(str(here / "x.docx")).core_properties.keywords.split("; ")
+    assert words[0] == "第二批主题教育推进会" and len(words) == 6 and "主题教育" in words
+
+
+@pytest.mark.parametrize("args", [
+    ["compose", "--help"],
+    ["compose"],
+    ["--debug", "check", "--help"],
+    ["fragments", "list", "--limit", "2"],
+    ["fragments", "show", "s000,point.1"],
+    ["fragments", "nosuch"],
+    ["brief", "init", "--help"],
+])
+def test_the_command_alone_answers_as_the_whole_app(args: list[str]) -> None:
+    """main() builds only the command it runs (speechgen/cli _one_command): same output."""
+    from speechgen.cli import _one_command
+
+    one = _one_command(args)
+    assert one is not None
+    whole, alone = runner.invoke(app, args), runner.invoke(one, args)
+    assert (alone.exit_code, alone.stdout, alone.stderr) == (whole.exit_code, whole.stdout, whole.stderr)
+    assert _one_command(["comopse"]) is None and _one_command(["--help"]) is None

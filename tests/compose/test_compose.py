@@ -425,3 +425,11 @@ def test_a_template_syntax_error_names_the_line(lib: list[Path], tmp_path: Path)
         run(BRIEF.replace("template: 推进会", "template: x"), lib, template_dirs([mine]))
     assert "x.j2:3: template syntax error: " in str(err.value)
     assert str(err.value).endswith(" — fix the template")
+
+
+def test_keywords_are_the_fragments_tags_the_draft_says(lib: list[Path]) -> None:
+    # 主题教育 is carried by two of the fragments; 调查研究 and 理想信念 are said twice,
+    # 理论学习 once; 形式主义 is a tag of b.point.1 the draft never says.
+    c = run(BRIEF, lib)
+    assert c.draft.keywords == ("主题教育", "调查研究", "理想信念", "理论学习")
+    assert from_markdown(to_markdown(c.draft), "x.md").keywords is None  # found in the text on export

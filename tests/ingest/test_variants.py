@@ -5,12 +5,13 @@ from __future__ import annotations
 import difflib
 import random
 from difflib import SequenceMatcher  # bound before the counting fixture replaces difflib's
+from pathlib import Path
 
 import pytest
 from conftest import ROOT
 
-from speechgen.ingest.build import Built
 from speechgen.ingest import variants
+from speechgen.ingest.build import Built
 from speechgen.ingest.variants import SIMILARITY, VARIANT_KINDS, link_variants
 from speechgen.library import load_library
 from speechgen.model import Fragment, Source, Variant
@@ -149,10 +150,12 @@ def test_library_fragments_are_linked_from_the_new_side_only() -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_the_index_finds_every_pair_that_all_pairs_finds(seed: int) -> None:
+def test_links_are_all_pairs_links_and_make_the_same_families(seed: int) -> None:
     """Fragments of the shipped library and edited copies of them, some near and some past 0.8.
 
-    Files are named in the order given, as a folder is read (difflib's ratio depends on it).
+    Every link is one all-pairs makes, with its score; a family is linked through fewer of
+    them, but the families are the same. Files are named in the order given, as a folder is
+    read (difflib's ratio depends on it).
     """
     rng = random.Random(seed)
     lib = load_library([ROOT / "fragments"], use_cache=False)
@@ -171,7 +174,10 @@ def test_the_index_finds_every_pair_that_all_pairs_finds(seed: int) -> None:
     )
     got = {k: sorted((v.id, v.similarity) for v in vs) for k, vs in by_id(link_variants(built, library)).items() if vs}
     expected = brute_force(built, library)
-    assert got == expected
+    assert all(set(v) <= set(expected[k]) for k, v in got.items())
+    ids = [f.id for b in built for f in b.fragments] + [f.id for f in library]
+    as_pairs = lambda links: [(a, b) for a, vs in links.items() for b, _ in vs]  # noqa: E731
+    assert components(as_pairs(got), ids) == components(as_pairs(expected), ids)
     assert sum(len(v) for v in expected.values()) > len(base)  # the case is not trivial
 
 
@@ -208,3 +214,76 @@ def test_copies_and_near_copies_fall_into_the_same_groups_as_with_all_pairs() ->
     ids = [f.id for b in built for f in b.fragments]
     assert set(new) <= set(old) and len(new) < len(old) / 5
     assert components(new, ids) == components(old, ids)
+
+
+def ingested_families(corpus: list[Path], tmp: Path) -> tuple[set[frozenset[str]], set[frozenset[str]]]:
+    """Families after a real ingest of *corpus*, and the families all pairs through difflib make."""
+    from speechgen.ingest.pipeline import ingest
+
+    ingest(corpus, tmp, force=True)
+    from speechgen.library import parse_library_file
+
+    # each file as read (a fixture may hold a fragment the library refuses: its problem is not ours)
+    frags = [f for path in sorted(tmp.glob("*.yaml")) for f in parse_library_file(path).fragments]
+    ids = [f.id for f in frags]
+    links = [(f.id, v.id) for f in frags for v in f.variants]
+    flat = [f for f in frags if f.kind in VARIANT_KINDS]
+    pairs = []
+    for i, fa in enumerate(flat):
+        for fb in flat[i + 1:]:
+            if fa.kind != fb.kind or fa.id.split(".")[0] == fb.id.split(".")[0]:
+                continue
+            for x, y in ((fa, fb), (fb, fa)):  # either order: difflib's ratio is not symmetric
+                m = SequenceMatcher(None, x.full_text, y.full_text, autojunk=False)
+                if m.quick_ratio() >= SIMILARITY and m.ratio() >= SIMILARITY:
+                    pairs.append((fa.id, fb.id))
+                    break
+    return components(links, ids), components(pairs, ids)
+
+
+def test_the_seed_families_are_pinned(tmp_path: Path) -> None:
+    got, all_pairs = ingested_families([ROOT / "corpus" / "seeds"], tmp_path)
+    families = {f for f in got if len(f) > 1}
+    assert families == {
+        frozenset({"s000.opening.1", "s001a.opening.1"}),
+        frozenset({"s000.point.1", "s001a.point.1"}),
+        frozenset({"s000.point.2", "s001a.point.2"}),
+        frozenset({"s000.point.3", "s001a.point.3"}),
+        frozenset({"s000.point.4", "s001a.point.4"}),
+        frozenset({"s000.closing.1", "s001b.closing.1"}),
+    }
+    assert got == all_pairs
+
+
+def test_the_fixture_corpus_families_are_those_of_all_pairs(tmp_path: Path) -> None:
+    speeches = sorted((ROOT / "tests" / "fixtures" / "speeches").glob("*.txt"))
+    got, all_pairs = ingested_families(speeches, tmp_path)
+    assert got == all_pairs
+
+
+def test_a_family_of_many_near_copies_costs_comparisons_in_proportion(counting: type[Counting]) -> None:
+    """200 edited versions of one paragraph: one family, about one comparison per version."""
+    rng = random.Random(7)
+    texts = list(dict.fromkeys(mutate("".join(TEXTS), 0.02, rng) for _ in range(200)))
+    built = [speech(f"s{i:03d}", f"{i:03d}.txt", t) for i, t in enumerate(texts)]
+    got = link_variants(built)
+    ids = [f.id for b in got for f in b.fragments]
+    assert len(components([(f.id, v.id) for b in got for f in b.fragments for v in f.variants], ids)) == 1
+    assert counting.ratios < 2 * len(texts)  # all pairs: len(texts)**2 / 2
+
+
+def test_linking_one_speech_again_gives_its_links_of_the_whole_run() -> None:
+    """A family of six edited versions: each speech linked alone against the others (as the
+    library they are after the run over all) gets the links the run over all gave it."""
+    rng = random.Random(11)
+    base = "".join(TEXTS)
+    texts = [mutate(base, 0.04, rng) for _ in range(6)]
+    built = [speech(f"s{i:02d}", f"{i:02d}.txt", t) for i, t in enumerate(texts)]
+    whole = link_variants(built)
+    links = by_id(whole)
+    ids = [f.id for b in whole for f in b.fragments]
+    assert len(components([(a, v.id) for a, vs in links.items() for v in vs], ids)) == 1
+    for k, b in enumerate(built):
+        library = tuple(f for other in whole if other.prefix != b.prefix for f in other.fragments)
+        again = by_id(link_variants([b], library))
+        assert again == {f.id: links[f.id] for f in b.fragments}, k

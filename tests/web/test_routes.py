@@ -214,7 +214,7 @@ def test_lint_findings_are_underlined_with_their_message(client: TestClient, mon
         i = next(i for i, b in enumerate(draft.blocks) if "临江市" in b.text)
         return [Finding("place-name", 1, "临江市", "地名与简报不符", "改为简报中的市名", i)]
 
-    monkeypatch.setattr("speechgen.web.workbench.lint_draft", fake_lint)
+    monkeypatch.setattr("speechgen.compose.pipeline.lint_draft", fake_lint)  # compose lints, the page shows it
     html = preview(client)
     assert '<span class="lint" data-rule="place-name" title="地名与简报不符 — 改为简报中的市名">临江市</span>' in html
     assert "审校提示 1" in html
