@@ -75,6 +75,8 @@ class Fragment:
     variants: tuple[Variant, ...] = ()
     restored: tuple[str, ...] = ()
     source: Source = field(default_factory=Source)
+    campaign: str = ""  # the campaign of campaigns.yaml its wording belongs to ("" unknown)
+    phase: str = ""  # 筹备 | 启动 | 推进 | 总结 ("" when its words do not tell)
     path: str = ""  # the library file it was read from
     line: int = 0  # the line of its ``- id:`` entry in that file
 
@@ -113,6 +115,10 @@ class Fragment:
         if self.tail:
             out["tail"] = self.tail
         out["tags"] = list(self.tags)
+        if self.campaign:
+            out["campaign"] = self.campaign
+        if self.phase:
+            out["phase"] = self.phase
         out["slots"] = list(self.slots)
         if self.blanks:
             out["blanks"] = list(self.blanks)

@@ -16,15 +16,22 @@ Called from :func:`speechgen.ingest.build.build_speech` on each built fragment.
   the one unit named as 全X or 我X, 全区 in a district's speech); where it is certain, every
   全X, 我X and X委 of that unit becomes ``{{ 本级 }}``, so the brief's 本级 fills it.
 
-Campaign and phase per fragment are not annotated yet (see docs/lint.md).
+* **Campaign and phase** (:func:`situate`): the campaign of campaigns.yaml the fragment's
+  wording belongs to (its own slogans and markers, else the speech's, told apart by year),
+  and its phase 筹备/启动/推进/总结 from the cue words of campaigns.yaml (an opening or
+  closing without cues takes the phase its speech's title names).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from speechgen.model import Fragment, Subpoint
+
+if TYPE_CHECKING:
+    from speechgen.lint.campaigns import Campaign
 
 THOUGHT = "习近平新时代中国特色社会主义思想"
 #: verb + bare head → the head with the name restored (only verbs that never take a bare 思想)
@@ -112,3 +119,25 @@ def _trim(frag: Fragment) -> Fragment:
     if field_name == "tail":
         return replace(frag, tail=kept, review=True)
     return replace(frag, text=kept, review=True)
+
+
+#: Kinds whose phase is that of the meeting they were said at when their words do not tell.
+_MEETING_BOUND = ("opening", "transition", "closing", "requirements")
+#: A point takes a phase only on strong cues (即将启动, 开展以来…): most points fit any phase.
+POINT_CUES = 2
+
+
+def situate(frag: Fragment, speech: Campaign | None, title_phase: str = "") -> Fragment:
+    """*frag* with its ``campaign`` and ``phase`` (see the module docstring)."""
+    from speechgen.lint.phases import campaign_of, phase_of
+
+    text = frag.full_text
+    phase = phase_of(text, POINT_CUES if frag.kind == "point" else 1)
+    if not phase and frag.kind in _MEETING_BOUND and _speaks_of_now(text):
+        phase = title_phase
+    return replace(frag, campaign=campaign_of(text, speech), phase=phase)
+
+
+def _speaks_of_now(text: str) -> bool:
+    """A text that says where the work stands (这次会议, 今天, 从现在开始), not 谢谢大家 alone."""
+    return bool(re.search(r"今天|这次|本次|现在|当前|目前|刚才", text))

@@ -114,6 +114,8 @@ def fragment_from_dict(raw: dict[str, Any], source: Source, path: str, line: int
         variants=variants,
         restored=_strs(raw.get("restored")),
         source=source,
+        campaign=str(raw.get("campaign") or ""),
+        phase=str(raw.get("phase") or ""),
         path=path,
         line=line,
     )
@@ -129,7 +131,10 @@ def _is_words(value: Any) -> bool:
 def _shape_problems(raw: dict[str, Any]) -> list[str]:
     """Fields of the wrong type: texts that are lists, word lists that nest, bad variants."""
     out = []
-    for key in ("heading", "text", "tail"):
+    phase = raw.get("phase")
+    if phase and phase not in ("筹备", "启动", "推进", "总结"):
+        out.append(f"'phase' is 筹备, 启动, 推进 or 总结, not '{phase}' — or leave it out")
+    for key in ("heading", "text", "tail", "campaign"):
         if isinstance(raw.get(key), (list, dict)):
             out.append(f"'{key}' must be text, not a list or mapping — write it as one (quoted) text")
     for key in ("tags", "slots", "blanks", "restored"):

@@ -53,7 +53,7 @@ from speechgen.library.textcheck import checks_version
 from speechgen.model import Fragment, Source
 from speechgen.paths import cache_dir, cache_dir_wanted
 
-SCHEMA = 7
+SCHEMA = 8
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
