@@ -72,6 +72,7 @@ class Fragment:
     subpoints: tuple[Subpoint, ...] = ()
     tail: str = ""
     review: bool = False
+    truncated: bool = False  # its source stopped mid-sentence; ingest cut it back to a whole sentence
     variants: tuple[Variant, ...] = ()
     restored: tuple[str, ...] = ()
     source: Source = field(default_factory=Source)
@@ -127,4 +128,6 @@ class Fragment:
         if self.variants:
             out["variants"] = [v.to_dict() for v in self.variants]
         out["review"] = self.review
+        if self.truncated:
+            out["truncated"] = True
         return out

@@ -28,6 +28,7 @@ KEYS = (
     "speaker",
     "date",
     "campaign",
+    "phase",
     "vars",
     "salutation",
     "opening",
@@ -86,6 +87,8 @@ class Brief:
     speaker: str = ""
     date: dt.date | None = None
     campaign: str = ""
+    #: 筹备 | 启动 | 推进 | 总结 (``phase:``), else what ``meeting:`` says (see :attr:`stage`)
+    phase: str = ""
     vars: dict[str, str] = field(default_factory=dict)
     salutation: str = ""
     opening: Choice = Choice()
@@ -99,6 +102,13 @@ class Brief:
     length: int = 0
     #: lint rules silenced for the whole draft (``lint: {ignore: [level]}``)
     lint_ignore: tuple[str, ...] = ()
+
+    @property
+    def stage(self) -> str:
+        """The meeting's phase: ``phase:``, else what the meeting's name says (推进会 → 推进)."""
+        from speechgen.lint.phases import meeting_phase
+
+        return self.phase or meeting_phase(self.meeting) or meeting_phase(self.template)
 
     def where(self, key: str = "", line: int = 0) -> str:
         """``brief.yaml:7`` for a key (or an explicit line), ``brief.yaml`` without one."""
@@ -363,6 +373,18 @@ def _lint(c: _Checker) -> tuple[str, ...]:
     return tuple(str(r) for r in ignore if r in LINT_RULES)
 
 
+PHASES = ("筹备", "启动", "推进", "总结")
+
+
+def _phase(c: _Checker) -> str:
+    phase = c.text("phase")
+    if phase and phase not in PHASES:
+        c.at(c.line("phase"), f"phase must be 筹备, 启动, 推进 or 总结, not '{phase}' — or leave it out "
+                              "(the meeting's name tells: 推进会 → 推进)")
+        return ""
+    return phase
+
+
 def _unknown_keys(c: _Checker) -> None:
     for key in c.data:
         if key not in KEYS:
@@ -403,6 +425,7 @@ def parse_brief(text: str, shown: str = "brief.yaml") -> tuple[Brief, list[str]]
         speaker=c.text("speaker"),
         date=_date(c),
         campaign=c.text("campaign"),
+        phase=_phase(c),
         vars=_vars(c),
         salutation=c.text("salutation"),
         opening=_choice(c, "opening"),

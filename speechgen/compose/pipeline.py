@@ -152,10 +152,9 @@ def _provenance_warnings(brief: Brief, sel: Selection) -> list[str]:
         f = p.fragment
         if year and f.source.year and abs(f.source.year - year) >= STALE_YEARS:
             by_source.setdefault((f.source.file or f.path, f.source.year), []).append(f.id)
-        if brief.campaign and f.source.campaign and brief.campaign not in f.source.campaign:
-            out.append(
-                f"{f.id} comes from a {f.source.campaign} speech; this one is about {brief.campaign}"
-            )
+        theirs = f.campaign or f.source.campaign
+        if brief.campaign and theirs and not _same_campaign(brief, f):
+            out.append(f"{f.id} comes from a {theirs} speech; this one is about {brief.campaign}")
         if f.review:
             out.append(f"{f.id} is marked review (its boundaries were guessed) — read it through")
         years = sorted({y for y in _YEAR.findall(f.full_text) if year and int(y) != year})
@@ -172,6 +171,23 @@ def _provenance_warnings(brief: Brief, sel: Selection) -> list[str]:
             "check dates, figures and names"
         )
     return out
+
+
+def _same_campaign(brief: Brief, f: Any) -> bool:
+    """Is fragment *f* of the brief's campaign? Its ``campaign:`` when known, else its speech's tag."""
+    import datetime as dt
+
+    from speechgen.lint.campaigns import resolve
+
+    mine = resolve(brief.campaign, brief.date)
+    if f.campaign:
+        return mine is None or mine.name == f.campaign
+    if f.kind in ("salutation", "transition", "closing"):
+        return True  # 同志们： / 下面，我讲几点意见 / 谢谢大家 belong to no campaign
+    theirs = resolve(f.source.campaign, dt.date(f.source.year, 7, 1) if f.source.year else None)
+    if mine is not None and theirs is not None:
+        return mine.name == theirs.name
+    return brief.campaign in f.source.campaign
 
 
 def needed_slots(sel: Selection, template: Template, title_src: str) -> dict[str, list[str]]:
@@ -279,6 +295,7 @@ def compose(
     warnings = list(sel.warnings) + _blank_problems(brief, sel, by_id)[1]
     if brief.length:
         sel = fit_length(sel, brief.length, warnings)
+    sel = whole_ending(sel, warnings)
     values = slot_values(brief, len(sel.points))
     title_src = brief.title or template.title
     check_title(title_src, title_where(brief, template))
@@ -339,6 +356,48 @@ def fit_length(sel: Selection, length: int, warnings: list[str]) -> Selection:
     return replace(sel, points=tuple(points))
 
 
+def cut_short(pick: Any) -> bool:
+    """Does the part of *pick* the draft uses end where its source was cut off (ingest marked
+    it ``truncated``: the tail, else the last sub-point, else the text) or mid-sentence?"""
+    f = pick.fragment
+    keep = pick.subpoints or tuple(range(1, len(f.subpoints) + 1))
+    if f.tail:
+        last, trimmed = f.tail, f.truncated
+    elif keep:
+        last, trimmed = f.subpoints[keep[-1] - 1].text, f.truncated and keep[-1] == len(f.subpoints)
+    else:
+        last, trimmed = f.text, f.truncated
+    last = last.rstrip()
+    return trimmed or (bool(last) and last[-1] not in _SENTENCE_END and "}" not in last[-2:])
+
+
+def whole_ending(sel: Selection, warnings: list[str]) -> Selection:
+    """Never let the closing follow a point cut off in its source: drop the cut last sub-point
+    when the brief left the sub-points open, else put a whole point last, else say so."""
+    points = list(sel.points)
+    if not points or not sel.closing or not cut_short(points[-1]):
+        return sel
+    last = points[-1]
+    f = last.fragment
+    keep = last.subpoints or tuple(range(1, len(f.subpoints) + 1))
+    if (last.subpoints is None or last.line == 0) and len(keep) > 1 and not f.tail \
+            and not cut_short(replace(last, subpoints=keep[:-1])):
+        points[-1] = replace(last, subpoints=keep[:-1])
+        warnings.append(f"{f.id}: dropped sub-point {keep[-1]}, cut off in its source, so the draft does not "
+                        "close on a broken end")
+        return replace(sel, points=tuple(points))
+    whole = [i for i, p in enumerate(points[:-1]) if last.group and p.group == last.group and not cut_short(p)]
+    if whole:  # several points of one query or tags item: their order is the composer's
+        i = whole[-1]
+        points[i], points[-1] = points[-1], points[i]
+        warnings.append(f"{f.id} was cut off in its source: put {points[-1].fragment.id} last, so the draft "
+                        "does not close on a broken end")
+        return replace(sel, points=tuple(points))
+    warnings.append(f"{f.id} was cut off in its source and is the last point: the closing follows a broken "
+                    "end — finish the point by hand, or put another point last")
+    return sel
+
+
 def front_matter(brief: Brief, template: Template) -> dict[str, str]:
     """What the .md draft records for ``speechgen lint``: meeting, template, campaign, vars."""
     meta = {"meeting": brief.meeting, "template": template.name, "campaign": brief.campaign}
@@ -380,16 +439,21 @@ def campaign_mix(brief: Brief, sel: Selection) -> str:
     """'mixes campaigns: …' when the fragments come from speeches of different campaigns."""
     import datetime as dt
 
-    from speechgen.lint.campaigns import resolve
+    from speechgen.lint.campaigns import campaigns, resolve
 
     found: dict[str, list[str]] = {}
+    known = {c.name: c for c in campaigns()}
     for p in sel.picks:
         src = p.fragment.source
-        if not src.campaign:
+        if p.fragment.campaign:  # learnt at ingest from its own wording
+            c = known.get(p.fragment.campaign)
+        elif p.fragment.kind in ("salutation", "transition", "closing"):
+            continue  # 谢谢大家 belongs to no campaign
+        elif src.campaign:
+            c = resolve(src.campaign, dt.date(src.year, 7, 1) if src.year else None)
+        else:
             continue
-        day = dt.date(src.year, 7, 1) if src.year else None
-        c = resolve(src.campaign, day)
-        name = f"{c.name} ({c.span})" if c else src.campaign
+        name = f"{c.name} ({c.span})" if c else p.fragment.campaign or src.campaign
         found.setdefault(name, []).append(p.fragment.id)
     if len(found) < 2:
         return ""

@@ -10,9 +10,12 @@ Rules (docs/brief.md, "How points are picked"):
   or of tags, those from the brief's campaign come first, then those from a speech of the
   template's meeting types, then those nearest the brief's year, then search rank, then
   library order — so the same brief always gives the same draft;
-* the automatic opening and closing come from a speech of the template's meeting types,
-  preferring the speech most of the points come from; the automatic opening brings the
-  transitions (下面，我讲几点意见。) of its speech with it.
+* among those, a point whose phase (筹备/启动/推进/总结, learnt at ingest) fits the
+  meeting's comes before one of another phase;
+* the automatic opening and closing are of a phase that fits the meeting's (an opening about
+  即将启动…培训会 is not for a 推进会; 筹备 text is not for a 总结会) and come from a speech of
+  the template's meeting types, preferring the speech most of the points come from; the
+  automatic opening brings the transitions (下面，我讲几点意见。) of its speech with it.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class Pick:
     line: int = 0  # the brief line that asked for it (0: chosen automatically)
     subpoints: tuple[int, ...] | None = None
     heading: str = ""
+    group: int = 0  # the n-th item of points: that was a query or tags (their order is the composer's)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class Selector:
         self.warnings: list[str] = []
         self.campaign = brief.campaign
         self.year = brief.date.year if brief.date else None
+        self.stage = brief.stage
 
     # ------------------------------------------------------------------ bookkeeping
     def _problem(self, line: int, message: str) -> None:
@@ -86,17 +91,29 @@ class Selector:
         meetings = self.template.meetings or (self.brief.meeting,)
         return any(m and m in frag.source.meeting for m in meetings)
 
-    def _rank(self, frag: Fragment) -> tuple[int, int, int, int]:
+    def _rank(self, frag: Fragment) -> tuple[int, int, int, int, int]:
         campaign = 0
         if self.campaign:
             campaign = 0 if self._same_campaign(frag) else 1
         year = 0
         if self.year:  # an unknown year ranks like one a year off
             year = abs(self.year - frag.source.year) if frag.source.year else 1
-        return campaign, 0 if self._fits(frag) else 1, year, self.order.get(frag.id, 0)
+        return campaign, self._off_phase(frag), 0 if self._fits(frag) else 1, year, self.order.get(frag.id, 0)
+
+    def _off_phase(self, frag: Fragment) -> int:
+        """1 when *frag*'s phase does not fit the meeting's (筹备 text in a 推进会)."""
+        from speechgen.lint.phases import fits
+
+        return 0 if fits(frag.phase, self.stage) else 1
 
     def _same_campaign(self, frag: Fragment) -> bool:
-        """The brief's campaign, told apart by year (主题教育 of 2019 is not that of 2023)."""
+        """The brief's campaign, told apart by year (主题教育 of 2019 is not that of 2023);
+        the fragment's own ``campaign:`` (learnt at ingest) when it has one."""
+        if frag.campaign:
+            from speechgen.lint.campaigns import resolve
+
+            mine = resolve(self.campaign, self.brief.date)
+            return mine is None or mine.name == frag.campaign
         if self.campaign not in (frag.source.campaign, *frag.tags):
             return False
         if not (self.brief.date and frag.source.year):
@@ -151,7 +168,15 @@ class Selector:
                     f"'{frag.id}' has {n} sub-points; {bad[0]} is out of range — use numbers 1 to {n}",
                 )
                 return None
+        self._phase_warning(frag, spec.line)
         return Pick(frag, "point", spec.line, spec.subpoints, spec.heading)
+
+    def _phase_warning(self, frag: Fragment, line: int) -> None:
+        if self._off_phase(frag):
+            self.warnings.append(
+                f"{self.brief.where(line=line)}: '{frag.id}' reads as {frag.phase} text; this is a "
+                f"{self.stage} meeting — check it fits, or pick another"
+            )
 
     # ------------------------------------------------------------------ by query / tags
     def _by_query(self, spec: PointSpec) -> list[Pick]:
@@ -176,9 +201,9 @@ class Selector:
             top = max(_headed(h.fragment, spec.query) for h in free)
             tier = [h for h in free if _headed(h.fragment, spec.query) == top]
             band = [h for h in tier if h.score >= BAND * tier[0].score]
-            best = min(band, key=lambda h: (*self._rank(h.fragment)[:3], rank[h.fragment.id]))
+            best = min(band, key=lambda h: (*self._rank(h.fragment)[:4], rank[h.fragment.id]))
             self._take(best.fragment, spec.line)
-            picks.append(Pick(best.fragment, "point", spec.line))
+            picks.append(Pick(best.fragment, "point", spec.line, group=self._group(spec)))
         self._short(spec, picks, f"query '{spec.query}'", [h.fragment.id for h in hits])
         return picks
 
@@ -197,9 +222,12 @@ class Selector:
                 break
             if self._free(frag):
                 self._take(frag, spec.line)
-                picks.append(Pick(frag, "point", spec.line))
+                picks.append(Pick(frag, "point", spec.line, group=self._group(spec)))
         self._short(spec, picks, f"tags {shown}", [f.id for f in tagged])
         return picks
+
+    def _group(self, spec: PointSpec) -> int:
+        return next(i for i, s in enumerate(self.brief.points, 1) if s is spec)
 
     def _short(self, spec: PointSpec, picks: list[Pick], what: str, found: list[str]) -> None:
         if not picks:
@@ -221,6 +249,14 @@ class Selector:
         if not cands:
             self.warnings.append(f"no {kind} in the library — the draft has none; write one by hand")
             return []
+        in_phase = [f for f in cands if not self._off_phase(f)]
+        if not in_phase:
+            self.warnings.append(
+                f"no {kind} of the library fits a {self.stage} meeting — the draft has none; write one by hand "
+                f"(or name one under {role}:)"
+            )
+            return []
+        cands = in_phase
         fits = [f for f in cands if self._fits(f)]
         if not fits:
             fits = cands
@@ -229,7 +265,8 @@ class Selector:
                 f"{fits[0].source.meeting or 'speech of another type'}; check it fits"
             )
         popular = Counter(sources)
-        best = min(fits, key=lambda f: (-popular[f.path], *self._rank(f)))
+        # the brief's campaign first: an opening of 2019's 主题教育 is not for 2023's
+        best = min(fits, key=lambda f: (self._rank(f)[0], -popular[f.path], *self._rank(f)[1:]))
         self._take(best, 0)
         picks = [Pick(best, role)]
         if kind == "opening":  # 下面，我讲几点意见。 belongs with the opening it followed
@@ -248,6 +285,7 @@ class Selector:
         for fid in choice.ids:
             frag = self._by_id(fid, choice.line, role)
             if frag is not None:
+                self._phase_warning(frag, choice.line)
                 picks.append(Pick(frag, role, choice.line))
         return picks
 

@@ -10,7 +10,8 @@ Called from :func:`speechgen.ingest.build.build_speech` on each built fragment.
   (指出“…” with no subject) are left for ``speechgen lint`` to report: the subject is not
   certain (总书记, 会议, the speaker).
 * **Truncated tail.** A fragment whose last paragraph stops mid-sentence (a PDF or web copy
-  cut off) is trimmed back to its last whole sentence, and marked ``review``.
+  cut off) is trimmed back to its last whole sentence, and marked ``review`` and
+  ``truncated`` (compose never closes the draft right after it).
 
 * **Level.** The source's own level is read from the whole speech (:func:`source_level`:
   the one unit named as 全X or 我X, 全区 in a district's speech); where it is certain, every
@@ -115,10 +116,10 @@ def _trim(frag: Fragment) -> Fragment:
     kept = m.group(1)
     if field_name == "subpoints":
         subs = (*frag.subpoints[:-1], Subpoint(frag.subpoints[-1].lead, kept))
-        return replace(frag, subpoints=subs, review=True)
+        return replace(frag, subpoints=subs, review=True, truncated=True)
     if field_name == "tail":
-        return replace(frag, tail=kept, review=True)
-    return replace(frag, text=kept, review=True)
+        return replace(frag, tail=kept, review=True, truncated=True)
+    return replace(frag, text=kept, review=True, truncated=True)
 
 
 #: Kinds whose phase is that of the meeting they were said at when their words do not tell.
@@ -135,7 +136,9 @@ def situate(frag: Fragment, speech: Campaign | None, title_phase: str = "") -> F
     phase = phase_of(text, POINT_CUES if frag.kind == "point" else 1)
     if not phase and frag.kind in _MEETING_BOUND and _speaks_of_now(text):
         phase = title_phase
-    return replace(frag, campaign=campaign_of(text, speech), phase=phase)
+    # 同志们： and 谢谢大家 belong to no campaign: only a text that speaks of one inherits its speech's
+    neutral = frag.kind in ("salutation", "transition") or (frag.kind == "closing" and "教育" not in text)
+    return replace(frag, campaign=campaign_of(text, None if neutral else speech), phase=phase)
 
 
 def _speaks_of_now(text: str) -> bool:

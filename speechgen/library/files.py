@@ -111,6 +111,7 @@ def fragment_from_dict(raw: dict[str, Any], source: Source, path: str, line: int
         subpoints=subs,
         tail=str(raw.get("tail") or ""),
         review=bool(raw.get("review", False)),
+        truncated=bool(raw.get("truncated", False)),
         variants=variants,
         restored=_strs(raw.get("restored")),
         source=source,

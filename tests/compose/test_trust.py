@@ -29,7 +29,9 @@ def test_front_matter_and_provenance_read_back() -> None:
     assert "meeting: 推进会\ntemplate: 推进会\ncampaign: 主题教育\n市名: 临江市\n本级: 市\n" in md
     assert "<!-- fragment: s000.point.1 -->\n\n## 一、" in md
     draft, _ = read_markdown(md)
-    assert {b.source for b in draft.blocks} == {"", "s000.opening.1", "s000.point.1", "s000.closing.1"}
+    # a 推进会: not the opening of 000 (第二批主题教育即将启动…培训会) but one of its phase
+    assert {b.source for b in draft.blocks} == {"", "s001b.opening.1", "s001b.transition.1", "s000.point.1",
+                                                "s000.closing.1"}
     assert draft.meta["本级"] == "市"
 
 
@@ -51,7 +53,7 @@ def test_a_date_outside_the_campaign_is_refused_unless_told() -> None:
 
 
 def test_lint_findings_in_the_summary_and_as_notes() -> None:
-    text = BASE + "date: 2023-08-28\ncampaign: 主题教育\npoints: [s000.point.1, s003.point.3]\n"
+    text = BASE + "date: 2023-08-28\ncampaign: 主题教育\npoints: [s003.point.3, s000.point.1]\n"
     c = run(text)
     rules = {f.rule for f in c.summary.findings}
     assert {"stale-campaign", "relative-date"} <= rules
@@ -123,3 +125,67 @@ def test_length_trims_open_sub_points() -> None:
     assert any(w.startswith("length: dropped sub-point 3 of s001b.point.3") for w in short.summary.warnings)
     fixed = run(BASE + "points: [{id: s001b.point.2, subpoints: [1, 2, 3]}]\nlength: 100字\n")
     assert "length: the draft is about" in " ".join(fixed.summary.warnings)  # the brief's own choice is kept
+
+
+# --------------------------------------------------------------------------- phase (issue #11 part 3)
+
+
+def test_opening_and_closing_fit_the_meetings_phase() -> None:
+    text = BASE + "meeting: 第二批主题教育推进会\ndate: 2023-08-28\ncampaign: 主题教育\npoints: [s000.point.1, s000.point.2]\n"
+    c = run(text)
+    opening = [u.id for u in c.summary.used if u.where == "开场"]
+    assert opening == ["s001b.opening.1", "s001b.transition.1"]  # not 000's 即将启动…培训会, though its points are 000's
+    assert "即将启动" not in to_markdown(c.draft)
+    # the same points at a 推进会-type meeting said to be 筹备: the opening of their own speech fits
+    c = run(text + "phase: 筹备\n")
+    assert [u.id for u in c.summary.used if u.where == "开场"] == ["s000.opening.1"]
+
+
+def test_no_opening_of_the_phase_leaves_none_and_says_so() -> None:
+    c = run(BASE + "meeting: 主题教育总结大会\ndate: 2024-01-20\ncampaign: 主题教育\npoints: [s000.point.3]\n")
+    assert not [u for u in c.summary.used if u.where == "开场"]
+    assert ("no opening of the library fits a 总结 meeting — the draft has none; write one by hand "
+            "(or name one under opening:)") in c.summary.warnings
+    assert "筹备" not in "".join(b.text for b in c.draft.blocks[:3])
+
+
+def test_phase_key_and_an_off_phase_fragment_named_by_id() -> None:
+    c = run(BASE + "phase: 推进\ndate: 2023-08-28\nopening: s000.opening.1\npoints: [s000.point.1]\n")
+    assert ("brief.yaml:5: 's000.opening.1' reads as 筹备 text; this is a 推进 meeting — check it fits, "
+            "or pick another") in c.summary.warnings
+    _, problems = parse_brief(BASE + "phase: 收尾\npoints: [a]\n", "brief.yaml")
+    assert problems == ["brief.yaml:3: phase must be 筹备, 启动, 推进 or 总结, not '收尾' — or leave it out "
+                        "(the meeting's name tells: 推进会 → 推进)"]
+
+
+# --------------------------------------------------------------------------- a whole ending
+
+
+def test_never_closes_right_after_a_point_cut_off_in_its_source() -> None:
+    # 003's point 3 was cut off mid-sentence in its source (ingest trimmed it, truncated: true)
+    text = BASE + "date: 2019-11-01\ncampaign: 不忘初心\npoints: [s003.point.1, s003.point.3]\n"
+    c = run(text)
+    assert "s003.point.3: dropped sub-point 4, cut off in its source, so the draft does not close on a broken end" \
+        in c.summary.warnings
+    # the brief's own choice of sub-points is kept, and the writer is told
+    c = run(text.replace("s003.point.3]", "{id: s003.point.3, subpoints: [1, 4]}]"))
+    assert ("s003.point.3 was cut off in its source and is the last point: the closing follows a broken end — "
+            "finish the point by hand, or put another point last") in c.summary.warnings
+    # as the first point, nothing to say
+    c = run(text.replace("[s003.point.1, s003.point.3]", "[s003.point.3, s003.point.1]"))
+    assert not [w for w in c.summary.warnings if "broken end" in w]
+
+
+def test_cut_short() -> None:
+    from speechgen.compose.pipeline import cut_short
+    from speechgen.compose.selection import Pick
+    from speechgen.model import Fragment, Subpoint
+
+    subs = (Subpoint("一是", "要抓好。"), Subpoint("二是", "要抓实。"))
+    whole = Fragment("a", "point", heading="h", text="要抓好。", subpoints=subs)
+    assert not cut_short(Pick(whole, "point"))
+    assert cut_short(Pick(Fragment("b", "point", heading="h", text="单位将开展整改落"), "point"))  # mid-sentence
+    trimmed = Fragment("c", "point", heading="h", text="要抓好。", subpoints=subs, truncated=True)
+    assert cut_short(Pick(trimmed, "point"))  # its last sub-point was cut back
+    assert not cut_short(Pick(trimmed, "point", subpoints=(1,)))  # the first one was not
+    assert not cut_short(Pick(Fragment("d", "point", heading="h", text='共{{ blank("数量") }}'), "point"))
