@@ -534,8 +534,8 @@ def compose_file(
     brief, problems = load_brief(path)
     if not brief.template and not brief.points:
         raise_problems(brief.path, problems)
-    return compose(brief, dirs, tdirs, problems=problems, allow_blanks=allow_blanks, rate=rate, store=store)
-    return compose(brief, dirs, tdirs, problems=problems, allow_blanks=allow_blanks, rate=rate, **options)
+    return compose(brief, dirs, tdirs, problems=problems, allow_blanks=allow_blanks, rate=rate, store=store,
+                   **options)
 
 
 def speaking_time(minutes: float) -> str:
