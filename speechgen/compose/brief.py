@@ -37,6 +37,7 @@ KEYS = (
     "blanks",
     "speaking_rate",
     "length",
+    "facts",
     "lint",
 )
 POINT_KEYS = ("id", "subpoints", "heading", "query", "tags", "count")
@@ -102,6 +103,8 @@ class Brief:
     length: int = 0
     #: lint rules silenced for the whole draft (``lint: {ignore: [level]}``)
     lint_ignore: tuple[str, ...] = ()
+    #: what compose does with facts of a source speech: mark (blank their specifics), blank, keep
+    facts: str = "mark"
 
     @property
     def stage(self) -> str:
@@ -342,7 +345,8 @@ def _rate(c: _Checker) -> int:
 
 
 _LENGTH_RE = re.compile(r"\s*(\d+)\s*(分钟|分|min|minutes?|字)\s*")
-LINT_RULES = ("deleted-name", "stale-campaign", "level", "truncated", "numbering", "raw-token", "repeat", "relative-date")
+LINT_RULES = ("deleted-name", "stale-campaign", "level", "truncated", "numbering", "raw-token", "repeat", "relative-date",
+              "source-fact")
 
 
 def _length(c: _Checker, rate: int) -> int:
@@ -374,6 +378,16 @@ def _lint(c: _Checker) -> tuple[str, ...]:
 
 
 PHASES = ("筹备", "启动", "推进", "总结")
+FACT_MODES = ("mark", "blank", "keep")
+
+
+def _facts(c: _Checker) -> str:
+    mode = c.text("facts") or "mark"
+    if mode not in FACT_MODES:
+        hint = did_you_mean(mode, FACT_MODES) or ""
+        c.at(c.line("facts"), f"facts must be mark, blank or keep, not '{mode}'{hint}")
+        return "mark"
+    return mode
 
 
 def _phase(c: _Checker) -> str:
@@ -437,6 +451,7 @@ def parse_brief(text: str, shown: str = "brief.yaml") -> tuple[Brief, list[str]]
         lines={str(k): v for k, v in key_lines(data).items()},
         length=_length(c, rate),
         lint_ignore=_lint(c),
+        facts=_facts(c),
     )
     return brief, sorted(c.problems, key=line_of)
 

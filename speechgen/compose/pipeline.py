@@ -296,6 +296,7 @@ def compose(
     if brief.length:
         sel = fit_length(sel, brief.length, warnings)
     sel = whole_ending(sel, warnings)
+    sel = mark_facts(sel, brief, warnings, strict)
     values = slot_values(brief, len(sel.points))
     title_src = brief.title or template.title
     check_title(title_src, title_where(brief, template))
@@ -398,6 +399,69 @@ def whole_ending(sel: Selection, warnings: list[str]) -> Selection:
     return sel
 
 
+_FACT_KINDS = {"地方": "another place's history", "事件": "a dated event", "人名": "a named person", "数字": "a figure"}
+
+
+def used_facts(pick: Any) -> list[Any]:
+    """The facts of *pick*'s fragment that stand in the parts the draft uses."""
+    f = pick.fragment
+    keep = pick.subpoints or tuple(range(1, len(f.subpoints) + 1))
+    used = "\n".join([f.text, f.tail, *(f.subpoints[i - 1].text for i in keep)])
+    return [fact for fact in f.facts if fact.text in used]
+
+
+def mark_facts(sel: Selection, brief: Brief, warnings: list[str], strict: bool = False) -> Selection:
+    """Facts of a source speech (named people, dated events, figures, another place's history)
+    in the fragments used: with ``facts: mark`` (the default) their place and — where the
+    source did not blank them — names, dates and figures become blanks; ``blank`` cuts each
+    fact sentence to one blank; ``keep`` leaves them. Each changed or kept fact is said in a
+    warning; with *strict*, any is an error."""
+    import re
+
+    from speechgen.facts import mark
+
+    said: list[str] = []
+
+    def fix(text: str, facts: list[Any]) -> str:
+        for fact in facts:
+            if brief.facts == "blank":
+                skipped = len(re.findall(r"blank\(", fact.text))
+                end = fact.text[-1] if fact.text[-1] in "。！？；" else ""
+                new = (f"{{{{ skip({skipped}) }}}}" if skipped else "") + '{{ fact("事实") }}' + end
+            else:
+                new = mark(fact)
+            text = text.replace(fact.text, new)
+        return text
+
+    def one(p: Any) -> Any:
+        facts = used_facts(p)
+        if brief.facts == "mark":
+            facts = [x for x in facts if x.kind == "地方" or mark(x) != x.text]
+        if not facts:
+            return p
+        f = p.fragment
+        first = facts[0].text
+        shown = re.sub(r"\{\{.*?\}\}", "…", first)
+        kinds = "、".join(dict.fromkeys(_FACT_KINDS.get(x.kind, x.kind) for x in facts))
+        n = len(facts)
+        said.append(f"{f.id}: {n} fact{'s' if n > 1 else ''} of its source speech ({kinds}: «{shown[:40]}»)")
+        if brief.facts == "keep":
+            return p
+        subs = tuple(replace(sp, text=fix(sp.text, facts)) for sp in f.subpoints)
+        return replace(p, fragment=replace(f, text=fix(f.text, facts), tail=fix(f.tail, facts), subpoints=subs))
+
+    sel = replace(sel, opening=tuple(one(p) for p in sel.opening), points=tuple(one(p) for p in sel.points),
+                  closing=tuple(one(p) for p in sel.closing))
+    if said and strict and brief.facts != "blank":
+        raise BriefError(f"{brief.where('facts')}: {'; '.join(said)} (--strict) — replace them with this "
+                         "speech's own, pick another point, or write facts: blank")
+    action = {"mark": "their place, names, dates and figures are left blank — fill in this speech's own or cut them",
+              "blank": "each is cut to one blank — write this speech's own fact there",
+              "keep": "kept as the source said them — check each holds for this speech (facts: mark blanks them)"}
+    warnings += [f"{s} — {action[brief.facts]}" for s in said]
+    return sel
+
+
 def front_matter(brief: Brief, template: Template) -> dict[str, str]:
     """What the .md draft records for ``speechgen lint``: meeting, template, campaign, vars."""
     meta = {"meeting": brief.meeting, "template": template.name, "campaign": brief.campaign}
@@ -416,6 +480,7 @@ def lint_context(brief: Brief, sel: Selection) -> LintContext:
         vars=dict(brief.vars),
         ignore=brief.lint_ignore,
         years={p.fragment.id: p.fragment.source.year for p in sel.picks if p.fragment.source.year},
+        facts={p.fragment.id: p.fragment.facts for p in sel.picks if p.fragment.facts},
     )
 
 

@@ -138,7 +138,10 @@ def situate(frag: Fragment, speech: Campaign | None, title_phase: str = "") -> F
         phase = title_phase
     # 同志们： and 谢谢大家 belong to no campaign: only a text that speaks of one inherits its speech's
     neutral = frag.kind in ("salutation", "transition") or (frag.kind == "closing" and "教育" not in text)
-    return replace(frag, campaign=campaign_of(text, None if neutral else speech), phase=phase)
+    from speechgen.facts import find_facts
+
+    return replace(frag, campaign=campaign_of(text, None if neutral else speech), phase=phase,
+                   facts=find_facts(frag))
 
 
 def _speaks_of_now(text: str) -> bool:

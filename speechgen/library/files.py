@@ -19,7 +19,7 @@ from speechgen.errors import (
     raise_problems,
 )
 from speechgen.library.textcheck import jinja_names
-from speechgen.model import KINDS, Fragment, Source, Subpoint, Variant
+from speechgen.model import KINDS, Fact, Fragment, Source, Subpoint, Variant
 from speechgen.userfiles import (
     MAX_FRAGMENT_FILE,
     check_file,
@@ -116,6 +116,8 @@ def fragment_from_dict(raw: dict[str, Any], source: Source, path: str, line: int
         restored=_strs(raw.get("restored")),
         source=source,
         campaign=str(raw.get("campaign") or ""),
+        facts=tuple(Fact(str(f.get("kind") or ""), str(f.get("text") or ""))
+                    for f in raw.get("facts") or () if isinstance(f, dict)),
         phase=str(raw.get("phase") or ""),
         path=path,
         line=line,
@@ -146,6 +148,10 @@ def _shape_problems(raw: dict[str, Any]) -> list[str]:
         out.append("'subpoints' must be a list of {lead: …, text: …}")
     elif any(isinstance(sp, dict) and isinstance(sp.get(k), (list, dict)) for sp in subpoints or () for k in ("lead", "text")):
         out.append("a subpoint's 'lead' and 'text' must be text, not a list or mapping — quote them")
+    facts = raw.get("facts")
+    if facts is not None and not (isinstance(facts, list) and all(
+            isinstance(f, dict) and all(isinstance(f.get(k), str) for k in ("kind", "text")) for f in facts)):
+        out.append("'facts' must be a list of {kind: 地方, text: …}")
     variants = raw.get("variants")
     if variants is not None and not (
         isinstance(variants, list)

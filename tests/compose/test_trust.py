@@ -189,3 +189,54 @@ def test_cut_short() -> None:
     assert cut_short(Pick(trimmed, "point"))  # its last sub-point was cut back
     assert not cut_short(Pick(trimmed, "point", subpoints=(1,)))  # the first one was not
     assert not cut_short(Pick(Fragment("d", "point", heading="h", text='共{{ blank("数量") }}'), "point"))
+
+
+# --------------------------------------------------------------------------- facts of a source speech
+
+
+def test_the_brief_city_is_never_pasted_into_another_citys_history() -> None:
+    from speechgen.compose import compose_file
+
+    c = compose_file(Path(__file__).parents[2] / "examples" / "推进会.yaml", LIB, template_dirs(None))
+    text = "\n".join(b.text for b in c.draft.blocks)
+    assert "亲自担任临江市" not in text and "亲自担任【＿＿】机关效能建设领导小组组长" in text
+    assert "临江市十二届人大" not in text and "《临江市机关效能建设工作条例》，这是国内首部" not in text
+    assert "积极推动出台《临江市机关效能建设工作条例》" in text  # what we will do is ours: filled
+    assert any(w.startswith("s001b.point.2: 3 facts of its source speech (another place's history、a dated event: «")
+               and w.endswith("— their place, names, dates and figures are left blank — fill in this speech's own "
+                              "or cut them") for w in c.summary.warnings)
+    assert any(b.kind == "事实·地名" and b.fragment == "s001b.point.2" for b in c.summary.blanks)
+    assert c.summary.findings == ()
+
+
+def test_facts_keep_is_reported_by_lint_and_strict_refuses() -> None:
+    text = BASE + "date: 2023-08-28\ncampaign: 主题教育\npoints: [{id: s001b.point.2, subpoints: [3]}]\nfacts: keep\n"
+    c = run(text)
+    found = [f for f in c.summary.findings if f.rule == "source-fact"]
+    assert len(found) == 2 and "亲自担任临江市" in found[0].text and "临江市十二届人大" in found[1].text
+    assert found[0].message == ("a fact of its source speech (another place's history, s001b.point.2) — it holds "
+                                "there, not necessarily here")
+    with pytest.raises(BriefError, match=r"^brief.yaml:6: s001b.point.2: 3 facts of its source speech .*\(--strict\) "
+                                         r"— replace them with this speech's own, pick another point, or write facts: blank"):
+        run(text, strict=True)
+    with pytest.raises(BriefError, match=r"\(--strict\)"):
+        run(text.replace("facts: keep", "facts: mark"), strict=True)
+    assert run(text.replace("facts: keep", "facts: blank"), strict=True).summary.findings == ()
+    _, problems = parse_brief(BASE + "points: [a]\nfacts: hide\n", "brief.yaml")
+    assert problems == ["brief.yaml:4: facts must be mark, blank or keep, not 'hide'"]
+
+
+def test_facts_blank_cuts_the_sentence_and_keeps_the_brief_blank_positions(tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "x.yaml").write_text(
+        "source: {file: x.txt, meeting: 推进会, year: 2023}\nfragments:\n  - id: x.point.1\n    kind: point\n"
+        "    heading: 抓效能\n    text: '要抓好{{ blank(\"数量\") }}项工作。{{ blank(\"日期\") }}，他亲自担任{{ 市名 }}效能建设"
+        "领导小组组长。还有{{ blank(\"数量\") }}项工作。'\n    slots: [市名]\n    blanks: [数量, 日期, 数量]\n"
+        "    facts:\n      - {kind: 地方, text: '{{ blank(\"日期\") }}，他亲自担任{{ 市名 }}效能建设领导小组组长。'}\n",
+        encoding="utf-8")
+    brief, problems = parse_brief(BASE + "points: [x.point.1]\nopening: none\nclosing: none\nfacts: blank\n"
+                                  "blanks: {x.point.1: {1: 三, 3: 五}}\n", "brief.yaml")
+    c = compose(brief, [lib], template_dirs(None), problems=problems)
+    body = next(b.text for b in c.draft.blocks if b.text.startswith("要抓好"))
+    assert body == "要抓好三项工作。【＿＿】。还有五项工作。"
