@@ -39,6 +39,9 @@ THOUGHT = "习近平新时代中国特色社会主义思想"
 _CUTS = (
     (re.compile(r"(创立了|学习贯彻|贯彻落实|学深悟透|学懂弄通做实)思想(?=[，。、；！？”走为的武和])"), r"\1" + THOUGHT),
     (re.compile(r"(坚决维护|坚定维护)核心地位"), r"\1习近平总书记党中央的核心、全党的核心地位"),
+    # 学习对网络安全和信息化工作作出的重要指示精神: a study verb right before 对…作出的重要指示
+    # has lost its subject; web copies cut only the leader's name
+    (re.compile(r"(学习|贯彻|落实|领会)(对[^，。；“”{}]{2,24}作出的重要(?:指示|批示))"), r"\1习近平总书记\2"),
 )
 _END = "。！？!?”’…；;：:）)】」"
 _LAST_SENTENCE = re.compile(r"^(.*[。！？!?])[^。！？!?]*$", re.S)

@@ -81,11 +81,17 @@ def test_lint_ignore_in_the_brief() -> None:
 
 
 @pytest.mark.parametrize("example", ["推进会", "动员部署会", "领导小组会议"])
-def test_examples_compose_with_no_finding(example: str) -> None:
+def test_examples_compose_with_no_finding_but_blanks(example: str, tmp_path: Path) -> None:
     from speechgen.compose import compose_file
+    from speechgen.lint import lint_file
 
     c = compose_file(Path(__file__).parents[2] / "examples" / f"{example}.yaml", LIB, template_dirs(None))
     assert c.summary.findings == ()
+    assert c.summary.blanks  # what is left for the writer is blanks, counted in the summary
+    # and the draft as written, read back with its front matter and provenance, lints clean too
+    md = tmp_path / "draft.md"
+    md.write_text(to_markdown(c.draft), encoding="utf-8")
+    assert lint_file(md, dirs=LIB) == []
 
 
 def test_ingest_restores_certain_cut_names_and_level() -> None:
@@ -100,6 +106,10 @@ def test_ingest_restores_certain_cut_names_and_level() -> None:
     assert out.subpoints[0].text == "{{ 本级 }}委专门研究。" and out.review
     assert out.restored == ("学习贯彻思想 → 学习贯彻习近平新时代中国特色社会主义思想 (a name cut by the web copy)",)
     assert source_level("全省、全市") == ""
+    out = annotate(Fragment("y.point.1", "point", text="我们要认真学习对网络安全和信息化工作作出的重要指示精神。"))
+    assert out.text == "我们要认真学习习近平总书记对网络安全和信息化工作作出的重要指示精神。"
+    near = "我们要认真学习习近平总书记对网络安全和信息化工作作出的重要指示精神。学习对我们很重要。"
+    assert annotate(Fragment("z.point.1", "point", text=near)).text == near
 
 
 def test_a_heading_naming_the_query_outranks_a_passing_mention() -> None:
