@@ -328,11 +328,7 @@ def compose(
 def fit_length(sel: Selection, length: int, warnings: list[str]) -> Selection:
     """Drop last sub-points (of points whose sub-points the brief left open, the longest
     first) until the fragments fit *length* characters; say what was dropped."""
-    def size(p: Any) -> int:
-        f = p.fragment
-        keep = p.subpoints or tuple(range(1, len(f.subpoints) + 1))
-        subs = sum(len(f.subpoints[i - 1].lead + f.subpoints[i - 1].text) for i in keep)
-        return len(f.heading + f.text + f.tail) + subs
+    from speechgen.compose.selection import pick_chars as size
 
     points = list(sel.points)
     total = sum(size(p) for p in sel.picks)

@@ -20,6 +20,7 @@ Rules (docs/brief.md, "How points are picked"):
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -307,7 +308,82 @@ class Selector:
         else:
             closing = self._choice(self.brief.closing, "closing", "closing", sources)
             opening = self._choice(self.brief.opening, "opening", "opening", sources)
+        if self.brief.length and not self.problems:
+            points = self._fill(points, [*opening, *closing])
         return Selection(tuple(opening), tuple(points), tuple(closing), tuple(self.problems), tuple(self.warnings))
+
+    # ------------------------------------------------------------------ length
+    def _fill(self, points: list[Pick], others: list[Pick]) -> list[Pick]:
+        """Add points (whole, or their first sub-points) while the draft is short of ``length:``.
+
+        Candidates: unused points of the brief's campaign and of a phase that fits, not cut
+        off in their source and telling no other place's history; those of the speeches most
+        points come from first, then as for a query. A point that would overshoot comes with
+        as many of its first sub-points as fit.
+        """
+        length = self.brief.length
+        total = sum(pick_chars(p) for p in [*points, *others])
+        if total >= NEAR * length:
+            return points
+        popular = Counter(p.fragment.path for p in points)
+        cands = [f for f in self.lib.select(Filters(kind="point"))
+                 if self._free(f) and not f.truncated and not any(x.kind == "地方" for x in f.facts)
+                 and self._rank(f)[0] == 0 and not self._off_phase(f)]
+        added: list[str] = []
+        for f in sorted(cands, key=lambda f: (_cut_names(f), -popular[f.path], *self._rank(f)[1:])):
+            if total >= NEAR * length:
+                break
+            if not self._free(f):  # a variant of a point just added
+                continue
+            pick = _fitting(Pick(f, "point"), length - total)
+            if pick is None:
+                continue
+            self._take(f, 0)
+            points.append(pick)
+            total += pick_chars(pick)
+            added.append(f.id + (f" (sub-points {', '.join(map(str, pick.subpoints))})" if pick.subpoints else ""))
+        if added:
+            self.warnings.append(f"length: added {', '.join(added)} to come near {length:,} 字 — check they fit")
+        if total < NEAR * length:
+            self.warnings.append(f"length: the draft is about {length - total:,} 字 short of {length:,} 字 — "
+                                 "add a point (points:) or pick longer ones")
+        return points
+
+
+NEAR = 0.9  # a draft within 10% under length: is near enough; points are added only below it
+
+
+_JINJA = re.compile(r"\{\{.*?\}\}|\s")
+
+
+def pick_chars(pick: Pick) -> int:
+    """Characters the pick puts in the draft (heading, text, tail and the sub-points it keeps),
+    a slot or blank counted as its 4-character mark, white space not counted."""
+    f = pick.fragment
+    keep = pick.subpoints or tuple(range(1, len(f.subpoints) + 1))
+    parts = [f.heading, f.text, f.tail, *(f.subpoints[i - 1].lead + f.subpoints[i - 1].text for i in keep)]
+    return sum(len(_JINJA.sub(lambda m: "" if m.group(0).isspace() else "【＿＿】", t)) for t in parts)
+
+
+def _cut_names(frag: Fragment) -> int:
+    """1 when lint would find a name cut out of *frag* (在考察江苏时强调): added last, if at all."""
+    from speechgen.lint import LintContext
+    from speechgen.lint.base import Para
+    from speechgen.lint.names import deleted_name
+
+    paras = [Para(i, 0, t, "paragraph") for i, t in enumerate(frag.full_text.split("\n"))]
+    return 1 if deleted_name(paras, LintContext()) else 0
+
+
+def _fitting(pick: Pick, room: int) -> Pick | None:
+    """*pick* whole when it fits in *room* characters, else with as many first sub-points as fit."""
+    if pick_chars(pick) <= room:
+        return pick
+    for k in range(len(pick.fragment.subpoints) - 1, 0, -1):
+        part = Pick(pick.fragment, pick.role, pick.line, tuple(range(1, k + 1)))
+        if pick_chars(part) <= room:
+            return part
+    return None
 
 
 def _headed(frag: Fragment, query: str) -> int:

@@ -250,3 +250,41 @@ def test_facts_blank_cuts_the_sentence_and_keeps_the_brief_blank_positions(tmp_p
     c = compose(brief, [lib], template_dirs(None), problems=problems)
     body = next(b.text for b in c.draft.blocks if b.text.startswith("要抓好"))
     assert body == "要抓好三项工作。【＿＿】。还有五项工作。"
+
+
+# --------------------------------------------------------------------------- length: adding
+
+
+def test_length_adds_points_when_short() -> None:
+    text = (BASE + "meeting: 第二批主题教育推进会\ndate: 2023-08-28\ncampaign: 主题教育\n"
+            "points: [s001b.point.1]\nlength: 20分钟\n")
+    short = run(text.replace("length: 20分钟\n", ""))
+    c = run(text)
+    assert c.summary.points > short.summary.points == 1
+    assert 0.85 * 4400 <= c.summary.chars <= 1.05 * 4400, c.summary.chars
+    added = next(w for w in c.summary.warnings if w.startswith("length: added "))
+    assert added.endswith("to come near 4,400 字 — check they fit")
+    used = [u.id for u in c.summary.used if u.where.startswith("第")]
+    assert used[0] == "s001b.point.1"  # the brief's point stays first
+    assert "s003.point.1" not in used and "s001b.point.2" not in used  # other campaign; another place's history
+    assert c.summary.findings == ()  # points with a cut name come last, and were not needed
+    # near enough already: nothing added
+    assert not [w for w in run(text.replace("20分钟", "600字")).summary.warnings if w.startswith("length: added")]
+
+
+def test_length_says_when_the_library_cannot_fill_it() -> None:
+    c = run(BASE + "date: 2023-08-28\ncampaign: 主题教育\npoints: [s001b.point.1]\nlength: 100000字\n")
+    assert any(w.startswith("length: the draft is about ") and w.endswith(
+        "字 short of 100,000 字 — add a point (points:) or pick longer ones") for w in c.summary.warnings)
+
+
+def test_pick_chars_counts_marks_not_markup() -> None:
+    from speechgen.compose.selection import Pick, _fitting, pick_chars
+    from speechgen.model import Fragment, Subpoint
+
+    f = Fragment("a", "point", heading="抓落实", text='共{{ blank("数量") }}项。\n要抓好。',
+                 subpoints=(Subpoint("一是", "学习。"), Subpoint("二是", "调研。")))
+    assert pick_chars(Pick(f, "point")) == 3 + 11 + 5 + 5  # 共【＿＿】项。要抓好。 is 11
+    assert pick_chars(Pick(f, "point", subpoints=(2,))) == 3 + 11 + 5
+    assert _fitting(Pick(f, "point"), 21) == Pick(f, "point", 0, (1,))
+    assert _fitting(Pick(f, "point"), 10) is None
