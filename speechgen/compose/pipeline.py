@@ -308,7 +308,9 @@ def compose(
     ctx, sources = _skeleton_context(brief, sel, template, r, warnings, title_src)
     draft = render_skeleton(template, ctx)
     blocks = tuple(replace(b, source=sources.get(b.text, "")) for b in draft.blocks)
-    draft = replace(draft, blocks=blocks, speaker=brief.speaker, date=brief.date, meta=front_matter(brief, template))
+    origins = {p.fragment.id: p.fragment.source.file or Path(p.fragment.path).name for p in sel.picks}
+    draft = replace(draft, blocks=blocks, speaker=brief.speaker, date=brief.date, meta=front_matter(brief, template),
+                    origins={k: v for k, v in origins.items() if v})
     warnings += _provenance_warnings(brief, sel)
     mixed = campaign_mix(brief, sel)
     if mixed and strict:

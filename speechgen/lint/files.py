@@ -64,7 +64,14 @@ def _docx(path: Path, shown: str) -> tuple[Draft, list[int]]:
         blocks.append(Block(kind, paragraph(text).spans))
         lines.append(no)
     title = next((b.text for b in blocks if b.kind == "title"), blocks[0].text if blocks else "")
-    return Draft(title, tuple(blocks)), lines
+    from speechgen.draft import attach_provenance
+    from speechgen.export.custom_props import read_meta, read_provenance
+
+    runs = read_provenance(document)  # compose's custom properties: the fragment of each paragraph
+    if runs:
+        blocks = attach_provenance(blocks, runs)
+    return Draft(title, tuple(blocks), meta=read_meta(document),
+                 origins={fid: origin for fid, origin, _, _ in runs if origin}), lines
 
 
 def context_from(draft: Draft, brief: Path | None) -> LintContext:

@@ -27,7 +27,7 @@ def test_front_matter_and_provenance_read_back() -> None:
     c = run(BASE + "date: 2023-08-28\ncampaign: 主题教育\npoints: [s000.point.1]\n")
     md = to_markdown(c.draft)
     assert "meeting: 推进会\ntemplate: 推进会\ncampaign: 主题教育\n市名: 临江市\n本级: 市\n" in md
-    assert "<!-- fragment: s000.point.1 -->\n\n## 一、" in md
+    assert "<!-- fragment: s000.point.1 (000_6e77d68632e4004c.txt) -->\n\n## 一、" in md
     draft, _ = read_markdown(md)
     # a 推进会: not the opening of 000 (第二批主题教育即将启动…培训会) but one of its phase
     assert {b.source for b in draft.blocks} == {"", "s001b.opening.1", "s001b.transition.1", "s000.point.1",
