@@ -21,6 +21,9 @@ Called from :func:`speechgen.ingest.build.build_speech` on each built fragment.
   wording belongs to (its own slogans and markers, else the speech's, told apart by year),
   and its phase 筹备/启动/推进/总结 from the cue words of campaigns.yaml (an opening or
   closing without cues takes the phase its speech's title names).
+* **Facts** of the source speech (another place's history, dated events, named people,
+  figures) are recorded under ``facts:`` (:mod:`speechgen.facts`), for compose to blank and
+  lint to report.
 """
 
 from __future__ import annotations
