@@ -318,6 +318,10 @@ def _date(value: str, name: str) -> tuple[dt.date | None, str]:
 
 #: Custom document property names of a .docx's provenance: ``speechgen 1``, ``speechgen 2``, …
 PROVENANCE_PROPERTY = "speechgen "
+#: … and of the front matter: ``speechgen:date``, ``speechgen:本级``…
+META_PROPERTY = "speechgen:"
+CUSTOM_PROPS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+CUSTOM_PROPS_RELTYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
 
 
 def provenance_runs(draft: Draft) -> list[tuple[str, str, int, str]]:

@@ -1,7 +1,8 @@
 """Custom document properties (docProps/custom.xml): where each part of the draft came from.
 
 Word shows them under File › Info › Properties › Advanced › Custom; ``speechgen lint``
-reads them back to know the fragment of each paragraph (``relative-date``, ``source-fact``).
+reads them back (:mod:`speechgen.lint.docx_props`) to know the fragment of each paragraph
+(``relative-date``, ``source-fact``).
 One property a run of paragraphs composed from one fragment: name ``speechgen 1``, ``speechgen
 2``…, text value ``ID; FILE; PARAGRAPHS; FIRST WORDS`` (see :func:`speechgen.draft.provenance_value`);
 and what the .md keeps in its front matter, ``speechgen:date``, ``speechgen:本级``…, so lint
@@ -13,17 +14,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from speechgen.draft import CUSTOM_PROPS_NS as _NS
+from speechgen.draft import CUSTOM_PROPS_RELTYPE as RELTYPE
 from speechgen.draft import (
+    META_PROPERTY,
     PROVENANCE_PROPERTY,
     Draft,
-    parse_provenance,
     provenance_runs,
     provenance_value,
 )
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
-RELTYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
-_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
 _VT = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
 #: The format id every user-defined property carries (FMTID_UserDefinedProperties).
 _FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
@@ -35,46 +36,6 @@ def _part(document: Any) -> Any:
         if rel.reltype == RELTYPE and not rel.is_external:
             return rel.target_part
     return None
-
-
-def read_properties(document: Any) -> dict[str, str]:
-    """Name → text of every custom property of a python-docx *document* (text-valued ones)."""
-    from lxml import etree
-
-    part = _part(document)
-    if part is None:
-        return {}
-    try:
-        root = etree.fromstring(part.blob)
-    except etree.XMLSyntaxError:
-        return {}  # a damaged part: no provenance, not an unreadable draft
-    out = {}
-    for prop in root.findall(f"{{{_NS}}}property"):
-        value = next(iter(prop), None)
-        if value is not None and value.text is not None:
-            out[prop.get("name", "")] = value.text
-    return out
-
-
-#: Properties holding what the .md keeps in its front matter: ``speechgen:date``, ``speechgen:本级``…
-META_PROPERTY = "speechgen:"
-
-
-def read_meta(document: Any) -> dict[str, str]:
-    """The front matter a .docx records (date, meeting, template, campaign, vars)."""
-    return {name[len(META_PROPERTY):]: value for name, value in read_properties(document).items()
-            if name.startswith(META_PROPERTY) and name[len(META_PROPERTY):]}
-
-
-def read_provenance(document: Any) -> list[tuple[str, str, int, str]]:
-    """The runs ``speechgen N`` properties record, in order of N."""
-    found = []
-    for name, value in read_properties(document).items():
-        number = name[len(PROVENANCE_PROPERTY):]
-        run = parse_provenance(value)
-        if name.startswith(PROVENANCE_PROPERTY) and number.isdigit() and run:
-            found.append((int(number), run))
-    return [run for _, run in sorted(found)]
 
 
 def write_provenance(document: Any, draft: Draft) -> None:

@@ -65,7 +65,7 @@ def _docx(path: Path, shown: str) -> tuple[Draft, list[int]]:
         lines.append(no)
     title = next((b.text for b in blocks if b.kind == "title"), blocks[0].text if blocks else "")
     from speechgen.draft import attach_provenance
-    from speechgen.export.custom_props import read_meta, read_provenance
+    from speechgen.lint.docx_props import read_meta, read_provenance
 
     runs = read_provenance(document)  # compose's custom properties: the fragment of each paragraph
     if runs:

@@ -19,8 +19,9 @@ from speechgen.draft import (
     provenance_runs,
     to_markdown,
 )
-from speechgen.export.custom_props import read_properties, read_provenance, write_provenance
+from speechgen.export.custom_props import write_provenance
 from speechgen.export.docx import write_docx
+from speechgen.lint.docx_props import read_properties, read_provenance
 
 runner = CliRunner()
 
@@ -115,7 +116,7 @@ def test_relative_date_on_a_docx_draft(tmp_path: Path) -> None:
     assert runner.invoke(app, ["export", str(md), "-o", str(out)]).exit_code == 0  # the .md's provenance carried over
     import json
 
-    from speechgen.export.custom_props import read_meta
+    from speechgen.lint.docx_props import read_meta
 
     meta = read_meta(docx.Document(str(out)))  # the .md's front matter, for lint to check against
     assert meta["date"] == "2023-08-28" and meta["本级"] == "市" and meta["campaign"] == "主题教育"
