@@ -34,11 +34,16 @@ def lint_case(case: dict) -> list[Finding]:
     from dataclasses import replace
 
     draft, lines = text_draft((FIXTURES / case["file"]).read_text(encoding="utf-8"))
+    from speechgen.model import Fact
+
     prov = {int(k): int(v) for k, v in (case.get("provenance") or {}).items()}
-    blocks = tuple(replace(b, source=f"line {n}" if n in prov else "") for b, n in zip(draft.blocks, lines))
+    facts = {int(k): tuple(Fact(f["kind"], f["text"]) for f in v) for k, v in (case.get("facts") or {}).items()}
+    blocks = tuple(replace(b, source=f"line {n}" if n in prov or n in facts else "")
+                   for b, n in zip(draft.blocks, lines, strict=True))
     draft = replace(draft, blocks=blocks)
     context = context_of(dict(case.get("brief") or {}))
-    context = replace(context, years={f"line {n}": y for n, y in prov.items()})
+    context = replace(context, years={f"line {n}": y for n, y in prov.items()},
+                      facts={f"line {n}": f for n, f in facts.items()})
     return lint_draft(draft, context, lines=lines)
 
 

@@ -88,6 +88,8 @@ class Draft:
     #: compose takes them from its fragments' tags; None for a draft read from Markdown,
     #: whose keywords the Word export finds in the text. Derived, so not compared.
     keywords: tuple[str, ...] | None = field(default=None, compare=False)
+    #: fragment id → the source file it was ingested from (``<!-- fragment: ID (FILE) -->``)
+    origins: dict[str, str] = field(default_factory=dict)
 
     @property
     def date_line(self) -> str:
@@ -145,9 +147,10 @@ def paragraph(text: str, kind: BlockKind = "paragraph") -> Block:
 def to_markdown(draft: Draft) -> str:
     """The draft in the Markdown dialect (what ``compose -o x.md`` writes).
 
-    A block composed from a fragment is preceded by ``<!-- fragment: ID -->`` where its
-    source changes (``<!-- fragment: -->`` where the text is the template's own), so
-    ``speechgen lint`` reads the provenance back.
+    A block composed from a fragment is preceded by ``<!-- fragment: ID (FILE) -->`` where
+    its source changes (FILE: the speech it was ingested from, when known;
+    ``<!-- fragment: -->`` where the text is the template's own), so ``speechgen lint``
+    reads the provenance back.
     """
     return "\n".join(markdown_lines(draft)[0]).rstrip("\n") + "\n"
 
@@ -172,7 +175,8 @@ def markdown_lines(draft: Draft) -> tuple[list[str], list[int]]:
     source = ""
     for block in draft.blocks:
         if block.source != source:
-            lines += [f"<!-- fragment: {block.source} -->" if block.source else "<!-- fragment: -->", ""]
+            origin = f" ({draft.origins[block.source]})" if draft.origins.get(block.source) else ""
+            lines += [f"<!-- fragment: {block.source}{origin} -->" if block.source else "<!-- fragment: -->", ""]
             source = block.source
         if block.ignore:
             lines += [f"<!-- lint: ignore {' '.join(block.ignore)} -->", ""]
@@ -211,12 +215,15 @@ def read_markdown(text: str, name: str = "draft.md") -> tuple[Draft, list[int]]:
     blocks: list[Block] = []
     lines: list[int] = []
     source = ""
+    origins: dict[str, str] = {}
     ignore: tuple[str, ...] = ()
     for line_no, para in _paragraphs(body, offset):
         comment = _COMMENT.fullmatch(para)
         if comment:
             if comment.group(1) == "fragment":
-                source = comment.group(2)
+                source, _, origin = comment.group(2).partition(" (")
+                if source and origin.endswith(")"):
+                    origins[source] = origin[:-1]
             elif comment.group(2).startswith("ignore"):
                 ignore = tuple(comment.group(2).split()[1:]) or ("all",)
             continue
@@ -241,7 +248,7 @@ def read_markdown(text: str, name: str = "draft.md") -> tuple[Draft, list[int]]:
         raise SpeechgenError(f"{name}: no title — the draft needs a line '# 标题'")
     date, date_text = _date(meta.pop("date", ""), name)
     speaker = meta.pop("speaker", "")
-    return Draft(title, tuple(blocks), speaker, date, date_text, meta), lines
+    return Draft(title, tuple(blocks), speaker, date, date_text, meta, origins=origins), lines
 
 
 def _is_salutation(para: str, blocks: list[Block]) -> bool:
@@ -309,3 +316,61 @@ def _date(value: str, name: str) -> tuple[dt.date | None, str]:
         except ValueError:
             raise SpeechgenError(f"{name}: date '{value}' is not a real date — write it as YYYY-MM-DD") from None
     return None, value
+
+
+# --------------------------------------------------------------------------- provenance in Word
+
+#: Custom document property names of a .docx's provenance: ``speechgen 1``, ``speechgen 2``, …
+PROVENANCE_PROPERTY = "speechgen "
+#: … and of the front matter: ``speechgen:date``, ``speechgen:本级``…
+META_PROPERTY = "speechgen:"
+CUSTOM_PROPS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+CUSTOM_PROPS_RELTYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
+
+
+def provenance_runs(draft: Draft) -> list[tuple[str, str, int, str]]:
+    """(fragment id, source file, paragraphs, first words) of each run of blocks composed
+    from one fragment, in reading order: what a .docx records in its custom properties."""
+    runs: list[tuple[str, str, int, str]] = []
+    for block in draft.body:
+        if runs and block.source == runs[-1][0]:
+            fid, origin, n, first = runs[-1]
+            runs[-1] = (fid, origin, n + 1, first)
+        else:
+            runs.append((block.source, draft.origins.get(block.source, ""), 1, block.text[:PREFIX]))
+    return [r for r in runs if r[0]]
+
+
+PREFIX = 16  # characters of a run's first paragraph kept to find it again in an edited .docx
+
+
+def provenance_value(run: tuple[str, str, int, str]) -> str:
+    """``s000.point.1; 000_6e77d68632e4004c.txt; 5; 一、认真学习领会大会精神和`` (first words last)."""
+    fid, origin, n, first = run
+    return f"{fid}; {origin}; {n}; {first}"
+
+
+def parse_provenance(value: str) -> tuple[str, str, int, str] | None:
+    """The run a property value records, or None when it is not one of ours."""
+    parts = value.split("; ", 3)
+    if len(parts) != 4 or not parts[0] or not parts[2].isdigit():
+        return None
+    return parts[0], parts[1], int(parts[2]), parts[3]
+
+
+def attach_provenance(blocks: list[Block], runs: list[tuple[str, str, int, str]]) -> list[Block]:
+    """*blocks* read from a .docx with the fragment of each run set as their source: a run
+    starts at the next block whose text begins with its first words (paragraphs added or
+    deleted before it do not matter) and covers as many blocks as it had."""
+    from dataclasses import replace
+
+    out = list(blocks)
+    at = 0
+    for fid, _, n, first in runs:
+        start = next((i for i in range(at, len(out)) if out[i].text.startswith(first)), None)
+        if start is None:
+            continue  # the writer rewrote its first paragraph: provenance unknown from here
+        for i in range(start, min(start + n, len(out))):
+            out[i] = replace(out[i], source=fid)
+        at = start + n
+    return out

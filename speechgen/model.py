@@ -42,6 +42,19 @@ class Variant:
 
 
 @dataclass(frozen=True)
+class Fact:
+    """A sentence true only of the source speech's place and time (see :mod:`speechgen.facts`):
+    *kind* 地方 (another place's history), 事件 (a dated event), 人名 (a named person) or 数字
+    (a figure); *text* as it stands in the fragment, slots included."""
+
+    kind: str
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "text": self.text}
+
+
+@dataclass(frozen=True)
 class Source:
     """Where a fragment file came from: the ``source:`` block of the contract."""
 
@@ -72,9 +85,13 @@ class Fragment:
     subpoints: tuple[Subpoint, ...] = ()
     tail: str = ""
     review: bool = False
+    truncated: bool = False  # its source stopped mid-sentence; ingest cut it back to a whole sentence
     variants: tuple[Variant, ...] = ()
     restored: tuple[str, ...] = ()
     source: Source = field(default_factory=Source)
+    campaign: str = ""  # the campaign of campaigns.yaml its wording belongs to ("" unknown)
+    phase: str = ""  # 筹备 | 启动 | 推进 | 总结 ("" when its words do not tell)
+    facts: tuple[Fact, ...] = ()
     path: str = ""  # the library file it was read from
     line: int = 0  # the line of its ``- id:`` entry in that file
 
@@ -113,12 +130,20 @@ class Fragment:
         if self.tail:
             out["tail"] = self.tail
         out["tags"] = list(self.tags)
+        if self.campaign:
+            out["campaign"] = self.campaign
+        if self.phase:
+            out["phase"] = self.phase
         out["slots"] = list(self.slots)
         if self.blanks:
             out["blanks"] = list(self.blanks)
         if self.restored:
             out["restored"] = list(self.restored)
+        if self.facts:
+            out["facts"] = [f.to_dict() for f in self.facts]
         if self.variants:
             out["variants"] = [v.to_dict() for v in self.variants]
         out["review"] = self.review
+        if self.truncated:
+            out["truncated"] = True
         return out

@@ -563,7 +563,7 @@ def test_invalid_utf8_on_the_command_line(here: Path, args: list[str | bytes]) -
         ("base: &b {市名: 临江市, 上级: 省委, 本级: 市}\n" + BRIEF.replace(
             "vars: {市名: 临江市, 上级: 省委, 本级: 市}", "vars:\n  <<: *b"),
          "2 errors in b.yaml:\n"
-         "  b.yaml:1: unknown key 'base' — did you mean 'blanks'?\n"
+         "  b.yaml:1: unknown key 'base' — did you mean 'phase'?\n"
          "  b.yaml:4: the YAML merge key '<<' is not supported here — write the keys out"),
         (BRIEF.replace("  - a.point.2\n", "  - {id: a.point.2, heading: [新, 标题]}\n"),
          "b.yaml:6: points item 2: heading must be text, not a list — write it on one line"),

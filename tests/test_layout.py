@@ -28,12 +28,13 @@ BASE = {
     "speechgen.numerals": {"speechgen.paths"},
     "speechgen.draft": {"speechgen.errors", "speechgen.userfiles"},
     "speechgen.cachefiles": {"speechgen.paths"},  # private cache files (compiled templates, the Word base)
+    "speechgen.facts": {"speechgen.model"},  # facts of a source speech: ingest finds, compose marks, lint reports
 }
 
 #: stage → the stages (besides the base helpers) it may import.
 STAGES = {
     "library": set(),
-    "ingest": {"library"},
+    "ingest": {"library", "lint"},  # ingest reads lint's campaign knowledge (campaigns.yaml, phases)
     "compose": {"library", "lint"},  # compose lints the draft it wrote (issue #11)
     "export": set(),
     "lint": {"library"},

@@ -28,6 +28,7 @@ KEYS = (
     "speaker",
     "date",
     "campaign",
+    "phase",
     "vars",
     "salutation",
     "opening",
@@ -36,6 +37,7 @@ KEYS = (
     "blanks",
     "speaking_rate",
     "length",
+    "facts",
     "lint",
 )
 POINT_KEYS = ("id", "subpoints", "heading", "query", "tags", "count")
@@ -86,6 +88,8 @@ class Brief:
     speaker: str = ""
     date: dt.date | None = None
     campaign: str = ""
+    #: 筹备 | 启动 | 推进 | 总结 (``phase:``), else what ``meeting:`` says (see :attr:`stage`)
+    phase: str = ""
     vars: dict[str, str] = field(default_factory=dict)
     salutation: str = ""
     opening: Choice = Choice()
@@ -99,6 +103,15 @@ class Brief:
     length: int = 0
     #: lint rules silenced for the whole draft (``lint: {ignore: [level]}``)
     lint_ignore: tuple[str, ...] = ()
+    #: what compose does with facts of a source speech: mark (blank their specifics), blank, keep
+    facts: str = "mark"
+
+    @property
+    def stage(self) -> str:
+        """The meeting's phase: ``phase:``, else what the meeting's name says (推进会 → 推进)."""
+        from speechgen.lint.phases import meeting_phase
+
+        return self.phase or meeting_phase(self.meeting) or meeting_phase(self.template)
 
     def where(self, key: str = "", line: int = 0) -> str:
         """``brief.yaml:7`` for a key (or an explicit line), ``brief.yaml`` without one."""
@@ -332,7 +345,8 @@ def _rate(c: _Checker) -> int:
 
 
 _LENGTH_RE = re.compile(r"\s*(\d+)\s*(分钟|分|min|minutes?|字)\s*")
-LINT_RULES = ("deleted-name", "stale-campaign", "level", "truncated", "numbering", "raw-token", "repeat", "relative-date")
+LINT_RULES = ("deleted-name", "stale-campaign", "level", "truncated", "numbering", "raw-token", "repeat", "relative-date",
+              "source-fact")
 
 
 def _length(c: _Checker, rate: int) -> int:
@@ -361,6 +375,28 @@ def _lint(c: _Checker) -> tuple[str, ...]:
             hint = did_you_mean(str(rule), LINT_RULES) or f" — rules: {', '.join(LINT_RULES)}"
             c.at(c.line("lint"), f"lint: unknown rule '{rule}'{hint}")
     return tuple(str(r) for r in ignore if r in LINT_RULES)
+
+
+PHASES = ("筹备", "启动", "推进", "总结")
+FACT_MODES = ("mark", "blank", "keep")
+
+
+def _facts(c: _Checker) -> str:
+    mode = c.text("facts") or "mark"
+    if mode not in FACT_MODES:
+        hint = did_you_mean(mode, FACT_MODES) or ""
+        c.at(c.line("facts"), f"facts must be mark, blank or keep, not '{mode}'{hint}")
+        return "mark"
+    return mode
+
+
+def _phase(c: _Checker) -> str:
+    phase = c.text("phase")
+    if phase and phase not in PHASES:
+        c.at(c.line("phase"), f"phase must be 筹备, 启动, 推进 or 总结, not '{phase}' — or leave it out "
+                              "(the meeting's name tells: 推进会 → 推进)")
+        return ""
+    return phase
 
 
 def _unknown_keys(c: _Checker) -> None:
@@ -403,6 +439,7 @@ def parse_brief(text: str, shown: str = "brief.yaml") -> tuple[Brief, list[str]]
         speaker=c.text("speaker"),
         date=_date(c),
         campaign=c.text("campaign"),
+        phase=_phase(c),
         vars=_vars(c),
         salutation=c.text("salutation"),
         opening=_choice(c, "opening"),
@@ -414,6 +451,7 @@ def parse_brief(text: str, shown: str = "brief.yaml") -> tuple[Brief, list[str]]
         lines={str(k): v for k, v in key_lines(data).items()},
         length=_length(c, rate),
         lint_ignore=_lint(c),
+        facts=_facts(c),
     )
     return brief, sorted(c.problems, key=line_of)
 

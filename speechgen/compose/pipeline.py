@@ -153,10 +153,9 @@ def _provenance_warnings(brief: Brief, sel: Selection) -> list[str]:
         f = p.fragment
         if year and f.source.year and abs(f.source.year - year) >= STALE_YEARS:
             by_source.setdefault((f.source.file or f.path, f.source.year), []).append(f.id)
-        if brief.campaign and f.source.campaign and brief.campaign not in f.source.campaign:
-            out.append(
-                f"{f.id} comes from a {f.source.campaign} speech; this one is about {brief.campaign}"
-            )
+        theirs = f.campaign or f.source.campaign
+        if brief.campaign and theirs and not _same_campaign(brief, f):
+            out.append(f"{f.id} comes from a {theirs} speech; this one is about {brief.campaign}")
         if f.review:
             out.append(f"{f.id} is marked review (its boundaries were guessed) — read it through")
         years = sorted({y for y in _YEAR.findall(f.full_text) if year and int(y) != year})
@@ -173,6 +172,23 @@ def _provenance_warnings(brief: Brief, sel: Selection) -> list[str]:
             "check dates, figures and names"
         )
     return out
+
+
+def _same_campaign(brief: Brief, f: Any) -> bool:
+    """Is fragment *f* of the brief's campaign? Its ``campaign:`` when known, else its speech's tag."""
+    import datetime as dt
+
+    from speechgen.lint.campaigns import resolve
+
+    mine = resolve(brief.campaign, brief.date)
+    if f.campaign:
+        return mine is None or mine.name == f.campaign
+    if f.kind in ("salutation", "transition", "closing"):
+        return True  # 同志们： / 下面，我讲几点意见 / 谢谢大家 belong to no campaign
+    theirs = resolve(f.source.campaign, dt.date(f.source.year, 7, 1) if f.source.year else None)
+    if mine is not None and theirs is not None:
+        return mine.name == theirs.name
+    return brief.campaign in f.source.campaign
 
 
 def needed_slots(sel: Selection, template: Template, title_src: str) -> dict[str, list[str]]:
@@ -278,6 +294,8 @@ def compose(
     warnings = list(sel.warnings) + _blank_problems(brief, sel, index)[1]
     if brief.length:
         sel = fit_length(sel, brief.length, warnings)
+    sel = whole_ending(sel, warnings)
+    sel = mark_facts(sel, brief, warnings, strict)
     values = slot_values(brief, len(sel.points))
     title_src = brief.title or template.title
     check_title(title_src, title_where(brief, template))
@@ -289,7 +307,9 @@ def compose(
     ctx, sources = _skeleton_context(brief, sel, template, r, warnings, title_src)
     draft = render_skeleton(template, ctx)
     blocks = tuple(replace(b, source=sources.get(b.text, "")) for b in draft.blocks)
-    draft = replace(draft, blocks=blocks, speaker=brief.speaker, date=brief.date, meta=front_matter(brief, template))
+    origins = {p.fragment.id: p.fragment.source.file or Path(p.fragment.path).name for p in sel.picks}
+    draft = replace(draft, blocks=blocks, speaker=brief.speaker, date=brief.date, meta=front_matter(brief, template),
+                    origins={k: v for k, v in origins.items() if v})
     draft = replace(draft, keywords=draft_keywords(draft, sel))
     warnings += _provenance_warnings(brief, sel)
     mixed = campaign_mix(brief, sel)
@@ -310,11 +330,7 @@ def compose(
 def fit_length(sel: Selection, length: int, warnings: list[str]) -> Selection:
     """Drop last sub-points (of points whose sub-points the brief left open, the longest
     first) until the fragments fit *length* characters; say what was dropped."""
-    def size(p: Any) -> int:
-        f = p.fragment
-        keep = p.subpoints or tuple(range(1, len(f.subpoints) + 1))
-        subs = sum(len(f.subpoints[i - 1].lead + f.subpoints[i - 1].text) for i in keep)
-        return len(f.heading + f.text + f.tail) + subs
+    from speechgen.compose.selection import pick_chars as size
 
     points = list(sel.points)
     total = sum(size(p) for p in sel.picks)
@@ -355,6 +371,109 @@ def draft_keywords(draft: Draft, sel: Selection, top: int = 6) -> tuple[str, ...
     said = {tag: text.count(tag) for tag in carried if tag.strip()}
     ranked = sorted((t for t in said if said[t]), key=lambda t: (-carried[t], -said[t]))
     return tuple(ranked[:top])
+def cut_short(pick: Any) -> bool:
+    """Does the part of *pick* the draft uses end where its source was cut off (ingest marked
+    it ``truncated``: the tail, else the last sub-point, else the text) or mid-sentence?"""
+    f = pick.fragment
+    keep = pick.subpoints or tuple(range(1, len(f.subpoints) + 1))
+    if f.tail:
+        last, trimmed = f.tail, f.truncated
+    elif keep:
+        last, trimmed = f.subpoints[keep[-1] - 1].text, f.truncated and keep[-1] == len(f.subpoints)
+    else:
+        last, trimmed = f.text, f.truncated
+    last = last.rstrip()
+    return trimmed or (bool(last) and last[-1] not in _SENTENCE_END and "}" not in last[-2:])
+
+
+def whole_ending(sel: Selection, warnings: list[str]) -> Selection:
+    """Never let the closing follow a point cut off in its source: drop the cut last sub-point
+    when the brief left the sub-points open, else put a whole point last, else say so."""
+    points = list(sel.points)
+    if not points or not sel.closing or not cut_short(points[-1]):
+        return sel
+    last = points[-1]
+    f = last.fragment
+    keep = last.subpoints or tuple(range(1, len(f.subpoints) + 1))
+    if (last.subpoints is None or last.line == 0) and len(keep) > 1 and not f.tail \
+            and not cut_short(replace(last, subpoints=keep[:-1])):
+        points[-1] = replace(last, subpoints=keep[:-1])
+        warnings.append(f"{f.id}: dropped sub-point {keep[-1]}, cut off in its source, so the draft does not "
+                        "close on a broken end")
+        return replace(sel, points=tuple(points))
+    whole = [i for i, p in enumerate(points[:-1]) if last.group and p.group == last.group and not cut_short(p)]
+    if whole:  # several points of one query or tags item: their order is the composer's
+        i = whole[-1]
+        points[i], points[-1] = points[-1], points[i]
+        warnings.append(f"{f.id} was cut off in its source: put {points[-1].fragment.id} last, so the draft "
+                        "does not close on a broken end")
+        return replace(sel, points=tuple(points))
+    warnings.append(f"{f.id} was cut off in its source and is the last point: the closing follows a broken "
+                    "end — finish the point by hand, or put another point last")
+    return sel
+
+
+_FACT_KINDS = {"地方": "another place's history", "事件": "a dated event", "人名": "a named person", "数字": "a figure"}
+
+
+def used_facts(pick: Any) -> list[Any]:
+    """The facts of *pick*'s fragment that stand in the parts the draft uses."""
+    f = pick.fragment
+    keep = pick.subpoints or tuple(range(1, len(f.subpoints) + 1))
+    used = "\n".join([f.text, f.tail, *(f.subpoints[i - 1].text for i in keep)])
+    return [fact for fact in f.facts if fact.text in used]
+
+
+def mark_facts(sel: Selection, brief: Brief, warnings: list[str], strict: bool = False) -> Selection:
+    """Facts of a source speech (named people, dated events, figures, another place's history)
+    in the fragments used: with ``facts: mark`` (the default) their place and — where the
+    source did not blank them — names, dates and figures become blanks; ``blank`` cuts each
+    fact sentence to one blank; ``keep`` leaves them. Each changed or kept fact is said in a
+    warning; with *strict*, any is an error."""
+    import re
+
+    from speechgen.facts import mark
+
+    said: list[str] = []
+
+    def fix(text: str, facts: list[Any]) -> str:
+        for fact in facts:
+            if brief.facts == "blank":
+                skipped = len(re.findall(r"blank\(", fact.text))
+                end = fact.text[-1] if fact.text[-1] in "。！？；" else ""
+                new = (f"{{{{ skip({skipped}) }}}}" if skipped else "") + '{{ fact("事实") }}' + end
+            else:
+                new = mark(fact)
+            text = text.replace(fact.text, new)
+        return text
+
+    def one(p: Any) -> Any:
+        facts = used_facts(p)
+        if brief.facts == "mark":
+            facts = [x for x in facts if x.kind == "地方" or mark(x) != x.text]
+        if not facts:
+            return p
+        f = p.fragment
+        first = facts[0].text
+        shown = re.sub(r"\{\{.*?\}\}", "…", first)
+        kinds = "、".join(dict.fromkeys(_FACT_KINDS.get(x.kind, x.kind) for x in facts))
+        n = len(facts)
+        said.append(f"{f.id}: {n} fact{'s' if n > 1 else ''} of its source speech ({kinds}: «{shown[:40]}»)")
+        if brief.facts == "keep":
+            return p
+        subs = tuple(replace(sp, text=fix(sp.text, facts)) for sp in f.subpoints)
+        return replace(p, fragment=replace(f, text=fix(f.text, facts), tail=fix(f.tail, facts), subpoints=subs))
+
+    sel = replace(sel, opening=tuple(one(p) for p in sel.opening), points=tuple(one(p) for p in sel.points),
+                  closing=tuple(one(p) for p in sel.closing))
+    if said and strict and brief.facts != "blank":
+        raise BriefError(f"{brief.where('facts')}: {'; '.join(said)} (--strict) — replace them with this "
+                         "speech's own, pick another point, or write facts: blank")
+    action = {"mark": "their place, names, dates and figures are left blank — fill in this speech's own or cut them",
+              "blank": "each is cut to one blank — write this speech's own fact there",
+              "keep": "kept as the source said them — check each holds for this speech (facts: mark blanks them)"}
+    warnings += [f"{s} — {action[brief.facts]}" for s in said]
+    return sel
 
 
 def front_matter(brief: Brief, template: Template) -> dict[str, str]:
@@ -375,6 +494,7 @@ def lint_context(brief: Brief, sel: Selection) -> LintContext:
         vars=dict(brief.vars),
         ignore=brief.lint_ignore,
         years={p.fragment.id: p.fragment.source.year for p in sel.picks if p.fragment.source.year},
+        facts={p.fragment.id: p.fragment.facts for p in sel.picks if p.fragment.facts},
     )
 
 
@@ -398,16 +518,21 @@ def campaign_mix(brief: Brief, sel: Selection) -> str:
     """'mixes campaigns: …' when the fragments come from speeches of different campaigns."""
     import datetime as dt
 
-    from speechgen.lint.campaigns import resolve
+    from speechgen.lint.campaigns import campaigns, resolve
 
     found: dict[str, list[str]] = {}
+    known = {c.name: c for c in campaigns()}
     for p in sel.picks:
         src = p.fragment.source
-        if not src.campaign:
+        if p.fragment.campaign:  # learnt at ingest from its own wording
+            c = known.get(p.fragment.campaign)
+        elif p.fragment.kind in ("salutation", "transition", "closing"):
+            continue  # 谢谢大家 belongs to no campaign
+        elif src.campaign:
+            c = resolve(src.campaign, dt.date(src.year, 7, 1) if src.year else None)
+        else:
             continue
-        day = dt.date(src.year, 7, 1) if src.year else None
-        c = resolve(src.campaign, day)
-        name = f"{c.name} ({c.span})" if c else src.campaign
+        name = f"{c.name} ({c.span})" if c else p.fragment.campaign or src.campaign
         found.setdefault(name, []).append(p.fragment.id)
     if len(found) < 2:
         return ""

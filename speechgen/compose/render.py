@@ -149,8 +149,19 @@ class Renderer:
             kinds.append(str(kind))
             return BLANK
 
+        def fact(kind: str = "") -> str:
+            """A fact's specifics compose left blank (docs/brief.md, facts:); not a blank by position."""
+            kinds.append(f"事实·{kind}")
+            return BLANK
+
+        def skip(n: int = 1) -> str:
+            """Blanks of a fact compose cut whole still count, so the brief's positions hold."""
+            nonlocal count
+            count += int(n)
+            return ""
+
         try:
-            out = from_source(self.env, text).render(**self.values, blank=blank)
+            out = from_source(self.env, text).render(**self.values, blank=blank, fact=fact, skip=skip)
         except JinjaError as exc:  # the sandbox said no, a limit was reached, a syntax error
             raise TemplateError(f"{shown or owner}: cannot fill the text ({exc}) — fix the {what}") from None
         except RENDER_FAILURES as exc:  # {{ 1/0 }}, range(10**9): the text's fault, not ours

@@ -10,17 +10,17 @@ Rules (docs/brief.md, "How points are picked"):
   or of tags, those from the brief's campaign come first, then those from a speech of the
   template's meeting types, then those nearest the brief's year, then search rank, then
   library order — so the same brief always gives the same draft;
-* the library is read through the :class:`~speechgen.library.Store`: a fragment by id,
-  the heads (id, path, tags, source) of the candidates of a kind or tag, the hits of a
-  query; only the fragments placed in the draft are read whole, so the cost does not grow
-  with the library's size;
-* the automatic opening and closing come from a speech of the template's meeting types,
-  preferring the speech most of the points come from; the automatic opening brings the
-  transitions (下面，我讲几点意见。) of its speech with it.
+* among those, a point whose phase (筹备/启动/推进/总结, learnt at ingest) fits the
+  meeting's comes before one of another phase;
+* the automatic opening and closing are of a phase that fits the meeting's (an opening about
+  即将启动…培训会 is not for a 推进会; 筹备 text is not for a 总结会) and come from a speech of
+  the template's meeting types, preferring the speech most of the points come from; the
+  automatic opening brings the transitions (下面，我讲几点意见。) of its speech with it.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -45,6 +45,7 @@ class Pick:
     line: int = 0  # the brief line that asked for it (0: chosen automatically)
     subpoints: tuple[int, ...] | None = None
     heading: str = ""
+    group: int = 0  # the n-th item of points: that was a query or tags (their order is the composer's)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ class Selector:
         self.warnings: list[str] = []
         self.campaign = brief.campaign
         self.year = brief.date.year if brief.date else None
-        self._ranks: dict[tuple[str, str, int | None, bool], tuple[int, int, int]] = {}
+        self.stage = brief.stage
+        self._learnt: dict[str, tuple[str, str]] = {}
 
     # ------------------------------------------------------------------ bookkeeping
     def _problem(self, line: int, message: str) -> None:
@@ -92,31 +94,43 @@ class Selector:
         meetings = self.template.meetings or (self.brief.meeting,)
         return any(m and m in frag.source.meeting for m in meetings)
 
-    def _rank(self, frag: Ranked) -> tuple[int, int, int]:
-        """Campaign, meeting type, year: ties go to library order (the candidates come in it).
+    def _learnt_of(self, frag: Ranked) -> tuple[str, str]:
+        """The campaign and phase ingest learnt for *frag* (a head is read whole once for them)."""
+        if isinstance(frag, Fragment):
+            return frag.campaign, frag.phase
+        got = self._learnt.get(frag.id)
+        if got is None:
+            whole = self.index.get(frag.id)
+            got = self._learnt[frag.id] = (whole.campaign, whole.phase)
+        return got
 
-        The same for every fragment whose source has the same campaign, meeting and year and
-        with the same answer to "tagged with the brief's campaign?", so it is worked out once
-        for each (a large library has tens of thousands of candidate openings).
-        """
-        src = frag.source
-        key = (src.campaign, src.meeting, src.year, bool(self.campaign) and self.campaign in frag.tags)
-        rank = self._ranks.get(key)
-        if rank is None:
-            rank = self._ranks[key] = self._rank_of(frag)
-        return rank
-
-    def _rank_of(self, frag: Ranked) -> tuple[int, int, int]:
+    def _rank(self, frag: Ranked) -> tuple[int, int, int, int]:
+        """Campaign, phase, meeting type, year: ties go to library order (the candidates come in it)."""
         campaign = 0
         if self.campaign:
             campaign = 0 if self._same_campaign(frag) else 1
         year = 0
         if self.year:  # an unknown year ranks like one a year off
             year = abs(self.year - frag.source.year) if frag.source.year else 1
-        return campaign, 0 if self._fits(frag) else 1, year
+        return campaign, self._off_phase(frag), 0 if self._fits(frag) else 1, year
+
+    def _off_phase(self, frag: Ranked) -> int:
+        """1 when *frag*'s phase does not fit the meeting's (筹备 text in a 推进会)."""
+        from speechgen.lint.phases import fits
+
+        if not self.stage:
+            return 0
+        return 0 if fits(self._learnt_of(frag)[1], self.stage) else 1
 
     def _same_campaign(self, frag: Ranked) -> bool:
-        """The brief's campaign, told apart by year (主题教育 of 2019 is not that of 2023)."""
+        """The brief's campaign, told apart by year (主题教育 of 2019 is not that of 2023);
+        the fragment's own ``campaign:`` (learnt at ingest) when it has one."""
+        learnt = self._learnt_of(frag)[0]
+        if learnt:
+            from speechgen.lint.campaigns import resolve
+
+            mine = resolve(self.campaign, self.brief.date)
+            return mine is None or mine.name == learnt
         if self.campaign not in (frag.source.campaign, *frag.tags):
             return False
         if not (self.brief.date and frag.source.year):
@@ -171,7 +185,15 @@ class Selector:
                     f"'{frag.id}' has {n} sub-points; {bad[0]} is out of range — use numbers 1 to {n}",
                 )
                 return None
+        self._phase_warning(frag, spec.line)
         return Pick(frag, "point", spec.line, spec.subpoints, spec.heading)
+
+    def _phase_warning(self, frag: Fragment, line: int) -> None:
+        if self._off_phase(frag):
+            self.warnings.append(
+                f"{self.brief.where(line=line)}: '{frag.id}' reads as {frag.phase} text; this is a "
+                f"{self.stage} meeting — check it fits, or pick another"
+            )
 
     # ------------------------------------------------------------------ by query / tags
     def _by_query(self, spec: PointSpec) -> list[Pick]:
@@ -196,9 +218,9 @@ class Selector:
             top = max(_headed(h.fragment, spec.query) for h in free)
             tier = [h for h in free if _headed(h.fragment, spec.query) == top]
             band = [h for h in tier if h.score >= BAND * tier[0].score]
-            best = min(band, key=lambda h: (*self._rank(h.fragment), rank[h.fragment.id]))
+            best = min(band, key=lambda h: (*self._rank(h.fragment)[:4], rank[h.fragment.id]))
             self._take(best.fragment, spec.line)
-            picks.append(Pick(best.fragment, "point", spec.line))
+            picks.append(Pick(best.fragment, "point", spec.line, group=self._group(spec)))
         self._short(spec, picks, f"query '{spec.query}'", [h.fragment.id for h in hits])
         return picks
 
@@ -219,9 +241,12 @@ class Selector:
             if self._free(head):
                 frag = self.index.get(head.id)
                 self._take(frag, spec.line)
-                picks.append(Pick(frag, "point", spec.line))
+                picks.append(Pick(frag, "point", spec.line, group=self._group(spec)))
         self._short(spec, picks, f"tags {shown}", [f.id for f in tagged])
         return picks
+
+    def _group(self, spec: PointSpec) -> int:
+        return next(i for i, s in enumerate(self.brief.points, 1) if s is spec)
 
     def _short(self, spec: PointSpec, picks: list[Pick], what: str, found: list[str]) -> None:
         if not picks:
@@ -243,7 +268,8 @@ class Selector:
         # Most often a speech the points come from has one that fits: it beats every other
         # file, so only those files are read. Otherwise every fragment of the kind is ranked.
         near = self.index.heads(Filters(kind=kind, paths=tuple(popular))) if popular else []
-        near = [f for f in near if self._free(f) and self._fits(f)]
+        near = [f for f in near if self._free(f) and self._fits(f) and not self._off_phase(f)
+                and self._rank(f)[0] == 0]  # of the brief's campaign and the meeting's phase
         if near:
             head = min(near, key=lambda f: (-popular[f.path], *self._rank(f)))  # the first of ties
             return self._auto_picks(self.index.get(head.id), kind, role)
@@ -251,6 +277,14 @@ class Selector:
         if not cands:
             self.warnings.append(f"no {kind} in the library — the draft has none; write one by hand")
             return []
+        in_phase = [f for f in cands if not self._off_phase(f)]
+        if not in_phase:
+            self.warnings.append(
+                f"no {kind} of the library fits a {self.stage} meeting — the draft has none; write one by hand "
+                f"(or name one under {role}:)"
+            )
+            return []
+        cands = in_phase
         fits = [f for f in cands if self._fits(f)]
         if not fits:
             fits = cands
@@ -258,7 +292,8 @@ class Selector:
                 f"no {kind} from a {'/'.join(meetings)} in the library — took one from a "
                 f"{fits[0].source.meeting or 'speech of another type'}; check it fits"
             )
-        head = min(fits, key=lambda f: (-popular[f.path], *self._rank(f)))  # the first of ties
+        # the brief's campaign first: an opening of 2019's 主题教育 is not for 2023's
+        head = min(fits, key=lambda f: (self._rank(f)[0], -popular[f.path], *self._rank(f)[1:]))
         return self._auto_picks(self.index.get(head.id), kind, role)
 
     def _auto_picks(self, best: Fragment, kind: str, role: str) -> list[Pick]:
@@ -281,6 +316,7 @@ class Selector:
         for fid in choice.ids:
             frag = self._by_id(fid, choice.line, role)
             if frag is not None:
+                self._phase_warning(frag, choice.line)
                 picks.append(Pick(frag, role, choice.line))
         return picks
 
@@ -302,7 +338,82 @@ class Selector:
         else:
             closing = self._choice(self.brief.closing, "closing", "closing", sources)
             opening = self._choice(self.brief.opening, "opening", "opening", sources)
+        if self.brief.length and not self.problems:
+            points = self._fill(points, [*opening, *closing])
         return Selection(tuple(opening), tuple(points), tuple(closing), tuple(self.problems), tuple(self.warnings))
+
+    # ------------------------------------------------------------------ length
+    def _fill(self, points: list[Pick], others: list[Pick]) -> list[Pick]:
+        """Add points (whole, or their first sub-points) while the draft is short of ``length:``.
+
+        Candidates: unused points of the brief's campaign and of a phase that fits, not cut
+        off in their source and telling no other place's history; those of the speeches most
+        points come from first, then as for a query. A point that would overshoot comes with
+        as many of its first sub-points as fit.
+        """
+        length = self.brief.length
+        total = sum(pick_chars(p) for p in [*points, *others])
+        if total >= NEAR * length:
+            return points
+        popular = Counter(p.fragment.path for p in points)
+        cands = [f for f in self.index.select(Filters(kind="point"))
+                 if self._free(f) and not f.truncated and not any(x.kind == "地方" for x in f.facts)
+                 and self._rank(f)[0] == 0 and not self._off_phase(f)]
+        added: list[str] = []
+        for f in sorted(cands, key=lambda f: (_cut_names(f), -popular[f.path], *self._rank(f)[1:])):
+            if total >= NEAR * length:
+                break
+            if not self._free(f):  # a variant of a point just added
+                continue
+            pick = _fitting(Pick(f, "point"), length - total)
+            if pick is None:
+                continue
+            self._take(f, 0)
+            points.append(pick)
+            total += pick_chars(pick)
+            added.append(f.id + (f" (sub-points {', '.join(map(str, pick.subpoints))})" if pick.subpoints else ""))
+        if added:
+            self.warnings.append(f"length: added {', '.join(added)} to come near {length:,} 字 — check they fit")
+        if total < NEAR * length:
+            self.warnings.append(f"length: the draft is about {length - total:,} 字 short of {length:,} 字 — "
+                                 "add a point (points:) or pick longer ones")
+        return points
+
+
+NEAR = 0.9  # a draft within 10% under length: is near enough; points are added only below it
+
+
+_JINJA = re.compile(r"\{\{.*?\}\}|\s")
+
+
+def pick_chars(pick: Pick) -> int:
+    """Characters the pick puts in the draft (heading, text, tail and the sub-points it keeps),
+    a slot or blank counted as its 4-character mark, white space not counted."""
+    f = pick.fragment
+    keep = pick.subpoints or tuple(range(1, len(f.subpoints) + 1))
+    parts = [f.heading, f.text, f.tail, *(f.subpoints[i - 1].lead + f.subpoints[i - 1].text for i in keep)]
+    return sum(len(_JINJA.sub(lambda m: "" if m.group(0).isspace() else "【＿＿】", t)) for t in parts)
+
+
+def _cut_names(frag: Fragment) -> int:
+    """1 when lint would find a name cut out of *frag* (在考察江苏时强调): added last, if at all."""
+    from speechgen.lint import LintContext
+    from speechgen.lint.base import Para
+    from speechgen.lint.names import deleted_name
+
+    paras = [Para(i, 0, t, "paragraph") for i, t in enumerate(frag.full_text.split("\n"))]
+    return 1 if deleted_name(paras, LintContext()) else 0
+
+
+def _fitting(pick: Pick, room: int) -> Pick | None:
+    """*pick* whole when it fits in *room* characters, else with as many first sub-points as fit."""
+    if pick_chars(pick) <= room:
+        return pick
+    for k in range(len(pick.fragment.subpoints) - 1, 0, -1):
+        part = Pick(pick.fragment, pick.role, pick.line, tuple(range(1, k + 1)))
+        if pick_chars(part) <= room:
+            return part
+    return None
 
 
 def _headed(frag: Fragment, query: str) -> int:

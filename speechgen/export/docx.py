@@ -63,6 +63,9 @@ def write_docx(draft: Draft, path: Path, reference_docx: Path | None = None) -> 
     paragraphs = _write_body(document, draft, styles)
     _add_notes(document, draft, paragraphs)
     _set_properties(document, draft)
+    from speechgen.export.custom_props import write_provenance
+
+    write_provenance(document, draft)
     lay.set_font_table(document)
     # Saved in memory, then written in one go: a zip file left half-written by a full disk
     # would otherwise print a ZipFile.__del__ traceback after the error message.

@@ -10,27 +10,41 @@ Called from :func:`speechgen.ingest.build.build_speech` on each built fragment.
   (指出“…” with no subject) are left for ``speechgen lint`` to report: the subject is not
   certain (总书记, 会议, the speaker).
 * **Truncated tail.** A fragment whose last paragraph stops mid-sentence (a PDF or web copy
-  cut off) is trimmed back to its last whole sentence, and marked ``review``.
+  cut off) is trimmed back to its last whole sentence, and marked ``review`` and
+  ``truncated`` (compose never closes the draft right after it).
 
 * **Level.** The source's own level is read from the whole speech (:func:`source_level`:
   the one unit named as 全X or 我X, 全区 in a district's speech); where it is certain, every
   全X, 我X and X委 of that unit becomes ``{{ 本级 }}``, so the brief's 本级 fills it.
 
-Campaign and phase per fragment are not annotated yet (see docs/lint.md).
+* **Campaign and phase** (:func:`situate`): the campaign of campaigns.yaml the fragment's
+  wording belongs to (its own slogans and markers, else the speech's, told apart by year),
+  and its phase 筹备/启动/推进/总结 from the cue words of campaigns.yaml (an opening or
+  closing without cues takes the phase its speech's title names).
+* **Facts** of the source speech (another place's history, dated events, named people,
+  figures) are recorded under ``facts:`` (:mod:`speechgen.facts`), for compose to blank and
+  lint to report.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from speechgen.model import Fragment, Subpoint
+
+if TYPE_CHECKING:
+    from speechgen.lint.campaigns import Campaign
 
 THOUGHT = "习近平新时代中国特色社会主义思想"
 #: verb + bare head → the head with the name restored (only verbs that never take a bare 思想)
 _CUTS = (
     (re.compile(r"(创立了|学习贯彻|贯彻落实|学深悟透|学懂弄通做实)思想(?=[，。、；！？”走为的武和])"), r"\1" + THOUGHT),
     (re.compile(r"(坚决维护|坚定维护)核心地位"), r"\1习近平总书记党中央的核心、全党的核心地位"),
+    # 学习对网络安全和信息化工作作出的重要指示精神: a study verb right before 对…作出的重要指示
+    # has lost its subject; web copies cut only the leader's name
+    (re.compile(r"(学习|贯彻|落实|领会)(对[^，。；“”{}]{2,24}作出的重要(?:指示|批示))"), r"\1习近平总书记\2"),
 )
 _END = "。！？!?”’…；;：:）)】」"
 _LAST_SENTENCE = re.compile(r"^(.*[。！？!?])[^。！？!?]*$", re.S)
@@ -108,7 +122,34 @@ def _trim(frag: Fragment) -> Fragment:
     kept = m.group(1)
     if field_name == "subpoints":
         subs = (*frag.subpoints[:-1], Subpoint(frag.subpoints[-1].lead, kept))
-        return replace(frag, subpoints=subs, review=True)
+        return replace(frag, subpoints=subs, review=True, truncated=True)
     if field_name == "tail":
-        return replace(frag, tail=kept, review=True)
-    return replace(frag, text=kept, review=True)
+        return replace(frag, tail=kept, review=True, truncated=True)
+    return replace(frag, text=kept, review=True, truncated=True)
+
+
+#: Kinds whose phase is that of the meeting they were said at when their words do not tell.
+_MEETING_BOUND = ("opening", "transition", "closing", "requirements")
+#: A point takes a phase only on strong cues (即将启动, 开展以来…): most points fit any phase.
+POINT_CUES = 2
+
+
+def situate(frag: Fragment, speech: Campaign | None, title_phase: str = "") -> Fragment:
+    """*frag* with its ``campaign`` and ``phase`` (see the module docstring)."""
+    from speechgen.lint.phases import campaign_of, phase_of
+
+    text = frag.full_text
+    phase = phase_of(text, POINT_CUES if frag.kind == "point" else 1)
+    if not phase and frag.kind in _MEETING_BOUND and _speaks_of_now(text):
+        phase = title_phase
+    # 同志们： and 谢谢大家 belong to no campaign: only a text that speaks of one inherits its speech's
+    neutral = frag.kind in ("salutation", "transition") or (frag.kind == "closing" and "教育" not in text)
+    from speechgen.facts import find_facts
+
+    return replace(frag, campaign=campaign_of(text, None if neutral else speech), phase=phase,
+                   facts=find_facts(frag))
+
+
+def _speaks_of_now(text: str) -> bool:
+    """A text that says where the work stands (这次会议, 今天, 从现在开始), not 谢谢大家 alone."""
+    return bool(re.search(r"今天|这次|本次|现在|当前|目前|刚才", text))

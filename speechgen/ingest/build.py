@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from speechgen.ingest import tags as tagging
-from speechgen.ingest.annotate import annotate, source_level
+from speechgen.ingest.annotate import annotate, situate, source_level
 from speechgen.ingest.segment import Part, Speech
 from speechgen.ingest.slots import Restorer, Result, metadata, replace_tokens
 from speechgen.model import Fragment, Source, Subpoint
@@ -73,6 +73,10 @@ def build_speech(speech: Speech, file: str, prefix: str, restorer: Restorer | No
     )
     counts: dict[str, int] = {}
     level = source_level(body)
+    from speechgen.lint.phases import meeting_phase, speech_campaign
+
+    campaign = speech_campaign(camp, source.year, body)
+    title_phase = meeting_phase(speech.title + speech.subtitle)
     frags = []
     for part in speech.parts:
         if part.kind not in FRAGMENT_KINDS:
@@ -80,7 +84,7 @@ def build_speech(speech: Speech, file: str, prefix: str, restorer: Restorer | No
         counts[part.kind] = counts.get(part.kind, 0) + 1
         n = part.number if part.kind == "point" and part.number else counts[part.kind]
         frag = _fragment(part, f"{prefix}.{part.kind}.{n}", base_tags, restorer, source)
-        frags.append(annotate(frag, level))
+        frags.append(situate(annotate(frag, level), campaign, title_phase))
     return Built(prefix, source, tuple(frags))
 
 

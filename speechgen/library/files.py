@@ -19,7 +19,7 @@ from speechgen.errors import (
     raise_problems,
 )
 from speechgen.library.textcheck import jinja_names
-from speechgen.model import KINDS, Fragment, Source, Subpoint, Variant
+from speechgen.model import KINDS, Fact, Fragment, Source, Subpoint, Variant
 from speechgen.userfiles import (
     MAX_FRAGMENT_FILE,
     check_file,
@@ -114,9 +114,14 @@ def fragment_from_dict(raw: dict[str, Any], source: Source, path: str, line: int
         subpoints=subs,
         tail=str(raw.get("tail") or ""),
         review=bool(raw.get("review", False)),
+        truncated=bool(raw.get("truncated", False)),
         variants=variants,
         restored=_strs(raw.get("restored")),
         source=source,
+        campaign=str(raw.get("campaign") or ""),
+        facts=tuple(Fact(str(f.get("kind") or ""), str(f.get("text") or ""))
+                    for f in raw.get("facts") or () if isinstance(f, dict)),
+        phase=str(raw.get("phase") or ""),
         path=path,
         line=line,
     )
@@ -132,7 +137,10 @@ def _is_words(value: Any) -> bool:
 def _shape_problems(raw: dict[str, Any]) -> list[str]:
     """Fields of the wrong type: texts that are lists, word lists that nest, bad variants."""
     out = []
-    for key in ("heading", "text", "tail"):
+    phase = raw.get("phase")
+    if phase and phase not in ("筹备", "启动", "推进", "总结"):
+        out.append(f"'phase' is 筹备, 启动, 推进 or 总结, not '{phase}' — or leave it out")
+    for key in ("heading", "text", "tail", "campaign"):
         if isinstance(raw.get(key), (list, dict)):
             out.append(f"'{key}' must be text, not a list or mapping — write it as one (quoted) text")
     for key in ("tags", "slots", "blanks", "restored"):
@@ -143,6 +151,10 @@ def _shape_problems(raw: dict[str, Any]) -> list[str]:
         out.append("'subpoints' must be a list of {lead: …, text: …}")
     elif any(isinstance(sp, dict) and isinstance(sp.get(k), (list, dict)) for sp in subpoints or () for k in ("lead", "text")):
         out.append("a subpoint's 'lead' and 'text' must be text, not a list or mapping — quote them")
+    facts = raw.get("facts")
+    if facts is not None and not (isinstance(facts, list) and all(
+            isinstance(f, dict) and all(isinstance(f.get(k), str) for k in ("kind", "text")) for f in facts)):
+        out.append("'facts' must be a list of {kind: 地方, text: …}")
     variants = raw.get("variants")
     if variants is not None and not (
         isinstance(variants, list)

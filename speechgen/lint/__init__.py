@@ -3,7 +3,7 @@
 :func:`lint_draft` runs every rule over a :class:`~speechgen.draft.Draft`; the rules live
 in the modules beside this one (one module a family: :mod:`.text` truncated, raw-token
 and repeat; :mod:`.numbering`; :mod:`.names` deleted-name; :mod:`.campaigns`
-stale-campaign and relative-date; :mod:`.level`). :mod:`.files` reads .md/.txt/.docx
+stale-campaign and relative-date; :mod:`.level`; :mod:`.facts` source-fact). :mod:`.files` reads .md/.txt/.docx
 drafts and the brief or front matter they are checked against. docs/lint.md explains
 each rule and how to silence a finding.
 """
@@ -17,7 +17,8 @@ from typing import Any
 from speechgen.draft import Draft
 
 #: The rules, in the order docs/lint.md explains them.
-RULES = ("deleted-name", "stale-campaign", "level", "truncated", "numbering", "raw-token", "repeat", "relative-date")
+RULES = ("deleted-name", "stale-campaign", "level", "truncated", "numbering", "raw-token", "repeat", "relative-date",
+         "source-fact")
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class LintContext:
 
     *ignore* lists rules silenced for the whole draft (the brief's ``lint: {ignore: […]}``);
     *years* maps a fragment id to the year of its source speech (provenance, for
-    ``relative-date``).
+    ``relative-date``); *facts* to its facts (for ``source-fact``).
     """
 
     date: str = ""
@@ -54,6 +55,7 @@ class LintContext:
     vars: dict[str, str] = field(default_factory=dict)
     ignore: tuple[str, ...] = ()
     years: dict[str, int] = field(default_factory=dict)
+    facts: dict[str, tuple[Any, ...]] = field(default_factory=dict)
 
 
 def lint_draft(draft: Draft, context: LintContext | None = None, *, lines: list[int] | None = None) -> list[Finding]:
@@ -63,7 +65,7 @@ def lint_draft(draft: Draft, context: LintContext | None = None, *, lines: list[
     draft was read from; by default, the line the block has in the draft's Markdown form.
     """
     from speechgen.draft import markdown_lines
-    from speechgen.lint import campaigns, level, names, numbering, text
+    from speechgen.lint import campaigns, facts, level, names, numbering, text
     from speechgen.lint.base import Para
 
     context = context or LintContext()
@@ -76,7 +78,7 @@ def lint_draft(draft: Draft, context: LintContext | None = None, *, lines: list[
     ]
     found: list[Finding] = []
     for rule in (names.deleted_name, campaigns.stale_campaign, level.level, text.truncated,
-                 numbering.numbering, text.raw_token, text.repeat, campaigns.relative_date):
+                 numbering.numbering, text.raw_token, text.repeat, campaigns.relative_date, facts.source_fact):
         found += rule(paras, context)
     by_index = {p.index: p for p in paras}
     kept = [

@@ -64,7 +64,14 @@ def _docx(path: Path, shown: str) -> tuple[Draft, list[int]]:
         blocks.append(Block(kind, paragraph(text).spans))
         lines.append(no)
     title = next((b.text for b in blocks if b.kind == "title"), blocks[0].text if blocks else "")
-    return Draft(title, tuple(blocks)), lines
+    from speechgen.draft import attach_provenance
+    from speechgen.lint.docx_props import read_meta, read_provenance
+
+    runs = read_provenance(document)  # compose's custom properties: the fragment of each paragraph
+    if runs:
+        blocks = attach_provenance(blocks, runs)
+    return Draft(title, tuple(blocks), meta=read_meta(document),
+                 origins={fid: origin for fid, origin, _, _ in runs if origin}), lines
 
 
 def context_from(draft: Draft, brief: Path | None) -> LintContext:
@@ -111,16 +118,18 @@ def context_of(data: dict[str, Any]) -> LintContext:
     )
 
 
-def provenance_years(draft: Draft, dirs: list[Path] | None) -> dict[str, int]:
-    """The source year of each fragment the draft names (``<!-- fragment: ID -->``)."""
+def provenance(draft: Draft, dirs: list[Path] | None) -> tuple[dict[str, int], dict[str, tuple[Any, ...]]]:
+    """The source year and the facts of each fragment the draft names (``<!-- fragment: ID -->``
+    in .md, the custom properties of a .docx)."""
     ids = {b.source for b in draft.blocks if b.source}
     if not ids:
-        return {}
+        return {}, {}
     from speechgen.library import open_store
     from speechgen.paths import library_dirs
 
     lib = open_store(library_dirs(list(dirs or []))).library()
-    return {fid: lib.get(fid).source.year or 0 for fid in ids if lib.has(fid)}
+    found = [lib.get(fid) for fid in ids if lib.has(fid)]
+    return {f.id: f.source.year or 0 for f in found}, {f.id: f.facts for f in found if f.facts}
 
 
 def lint_file(path: Path, brief: Path | None = None, dirs: list[Path] | None = None) -> list[Finding]:
@@ -133,9 +142,9 @@ def lint_file(path: Path, brief: Path | None = None, dirs: list[Path] | None = N
 
     draft, lines = load_draft(path)
     context = context_from(draft, brief)
-    years = provenance_years(draft, dirs)
+    years, facts = provenance(draft, dirs)
     if years:
-        context = replace(context, years=years)
+        context = replace(context, years=years, facts=facts)
     return lint_draft(draft, context, lines=lines)
 
 

@@ -69,6 +69,8 @@ _STUDY = re.compile(
     r"(学习贯彻|贯彻落实|学习领会|深入贯彻|认真贯彻|坚决贯彻|贯彻|领会|落实)"
     r"(在[^，。；“”]{2,30}?上的?(?:重要)?讲话|重要(?:讲话|指示|批示|论述)(?:精神)?"
     r"|对[^，。；“”]{2,24}(?:作出|发表)的重要(?:指示|讲话|批示|论述)|关于[^，。；“”]{2,30}的重要(?:论述|讲话|指示))"
+    # 学习 alone takes only the forms that name an act: 学习对…作出的重要指示精神
+    r"|(学习)(对[^，。；“”]{2,24}(?:作出|发表)的重要(?:指示|讲话|批示|论述)|在[^，。；“”]{2,30}?上的重要讲话)"
 )
 #: A name cut out of a list or a title: 吴邦国同志、同志、曾庆红同志; 人大 主任.
 _GAP = re.compile(r"(?<=[、，])同志(?=[、，和])|[\u4e00-\u9fff][ \u3000]+(?:副)?(?:主任|主席|书记|常委|市长|县长|区长|省长|部长|局长|秘书长)")
@@ -104,7 +106,8 @@ def deleted_name(paras: list[Para], context: LintContext) -> list[Finding]:
         for m in _STUDY.finditer(text):
             if _NAMED.search(text[_sentence_start(text, m.start()) : m.start()]):
                 continue  # 习近平总书记…作出重要指示，我们要认真贯彻重要指示精神: named just before
-            out.append(_found(p, m.group(0), m.group(1) + LEADER + m.group(2)))
+            verb, obj = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+            out.append(_found(p, m.group(0), verb + LEADER + obj))
         for m in _GAP.finditer(text):
             out.append(hit(p, "deleted-name", m.group(0), f"'{m.group(0)}': a name seems cut out of the list",
                            "write the name back"))

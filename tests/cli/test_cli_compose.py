@@ -372,3 +372,14 @@ def test_the_command_alone_answers_as_the_whole_app(args: list[str]) -> None:
     whole, alone = runner.invoke(app, args), runner.invoke(one, args)
     assert (alone.exit_code, alone.stdout, alone.stderr) == (whole.exit_code, whole.stdout, whole.stderr)
     assert _one_command(["comopse"]) is None and _one_command(["--help"]) is None
+def test_strict_any_date_and_no_comments_reach_compose(here: Path) -> None:
+    brief = here / "b.yaml"
+    brief.write_text("template: 推进会\nvars: {市名: 临江市, 本级: 市, 上级: 省委}\ndate: 2023-08-28\n"
+                     "campaign: 主题教育\npoints: [s000.point.1, s003.point.1]\n", encoding="utf-8")
+    code, _, err = run("compose", brief, "-o", "a.md", "--strict")
+    assert code == 2 and "the draft mixes campaigns" in err and "(--strict)" in err
+    assert not (here / "a.md").exists()
+    brief.write_text(brief.read_text(encoding="utf-8").replace("2023-08-28", "2024-03-15"), encoding="utf-8")
+    assert run("compose", brief, "-o", "a.md")[0] == 2
+    code, out, _ = run("compose", brief, "-o", "a.md", "--any-date")
+    assert code == 0 and "Lint:" in out

@@ -71,7 +71,8 @@ def test_unknown_key_names_file_line_and_the_closest_key(tmp_path: Path, monkeyp
 def test_unknown_key_without_a_close_match_lists_the_keys() -> None:
     assert problems_of("template: 推进会\npoints: [a]\nzzz: 1\n") == [
         "brief.yaml:3: unknown key 'zzz' — known keys: template, title, meeting, speaker, date, "
-        "campaign, vars, salutation, opening, points, closing, blanks, speaking_rate, length, lint"
+        "campaign, phase, vars, salutation, opening, points, closing, blanks, speaking_rate, length, facts, "
+        "lint"
     ]
 
 

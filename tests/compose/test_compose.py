@@ -341,7 +341,11 @@ def test_queries_only(lib: list[Path]) -> None:
 def test_campaign_and_year_are_preferred_among_good_hits(lib: list[Path]) -> None:
     base = "template: 推进会\nvars: {市名: x, 本级: 市, 上级: y}\npoints:\n  - {tags: [形式主义], count: 3}\n"
     c = run(base + "date: 2019-05-01\ncampaign: 不忘初心\n", lib, any_date=True)
-    assert [u.id for u in c.summary.used][1:4] == ["c.point.1", "b.point.1", "b.point.2"]
+    # c first, then b.point.1 and b.point.2 — but b.point.2 stops mid-sentence, so it does not
+    # go last, right before the closing
+    assert [u.id for u in c.summary.used][1:4] == ["c.point.1", "b.point.2", "b.point.1"]
+    assert "b.point.2 was cut off in its source: put b.point.1 last, so the draft does not close on a broken end" \
+        in c.summary.warnings
     c = run(base + "date: 2024-05-01\ncampaign: 主题教育\n", lib, any_date=True)
     assert [u.id for u in c.summary.used][1:4] == ["b.point.1", "b.point.2", "c.point.1"]
     assert "c.point.1 comes from a 不忘初心 speech; this one is about 主题教育" in c.summary.warnings

@@ -225,3 +225,18 @@ def test_variants_are_one_family_however_they_are_linked(tmp_path: Path) -> None
     assert [f.id for f in lib.variants_of(lib.get("b"))] == ["a", "c", "d"]
     assert [f.id for f in lib.variants_of(lib.get("d"))] == ["a", "b", "c"]
     assert lib.variants_of(lib.get("e")) == []
+
+
+def test_campaign_phase_and_facts_fields(lib_dir: Path) -> None:
+    write(lib_dir, "ok.yaml", "fragments:\n  - id: k.1\n    kind: opening\n    text: 今天召开推进会。\n"
+          "    campaign: 主题教育\n    phase: 推进\n    facts: [{kind: 事件, text: 今天召开推进会。}]\n")
+    frag = load_library([lib_dir]).get("k.1")
+    assert (frag.campaign, frag.phase) == ("主题教育", "推进")
+    assert [(f.kind, f.text) for f in frag.facts] == [("事件", "今天召开推进会。")]
+    assert frag.to_dict()["facts"] == [{"kind": "事件", "text": "今天召开推进会。"}]
+    write(lib_dir, "ok.yaml", "fragments:\n  - id: k.1\n    kind: opening\n    text: 今天召开推进会。\n"
+          "    phase: 收尾\n    facts: [今天召开推进会。]\n")
+    assert problems_of(lib_dir).splitlines()[1:] == [
+        "  lib/ok.yaml:2: fragment 'k.1': 'phase' is 筹备, 启动, 推进 or 总结, not '收尾' — or leave it out",
+        "  lib/ok.yaml:2: fragment 'k.1': 'facts' must be a list of {kind: 地方, text: …}",
+    ]

@@ -71,3 +71,16 @@ def test_docx_paragraph_numbers(tmp_path: Path) -> None:
     result = runner.invoke(app, ["lint", str(path), "--json"])
     found = [(f["rule"], f["line"]) for f in json.loads(result.stdout)["findings"]]
     assert found == [("deleted-name", 3)]
+
+
+def test_markdown_provenance_finds_another_places_facts(tmp_path: Path) -> None:
+    draft = tmp_path / "d.md"
+    history = ("机关效能建设是在【＿＿】工作时大力倡导并亲自推动的一项创新性工作，【＿＿】，他亲自担任临江市机关效能建设"
+               "领导小组组长，并在全市电视电话会议上对机关效能建设的概念、重大意义、总体思路等进行了阐释。")
+    draft.write_text(f"---\ndate: 2023-08-28\n本级: 市\n---\n\n# 标题\n\n<!-- fragment: s001b.point.2 -->\n\n{history}\n\n"
+                     "全市上下要以更加饱满的热情推进机关效能建设。\n", encoding="utf-8")
+    result = runner.invoke(app, ["lint", str(draft), "--json"])
+    assert [(f["rule"], f["line"]) for f in json.loads(result.stdout)["findings"]] == [("source-fact", 10)]
+    draft.write_text(draft.read_text(encoding="utf-8").replace("担任临江市", "担任【＿＿】").replace("全市电视", "全【＿＿】电视"),
+                     encoding="utf-8")
+    assert runner.invoke(app, ["lint", str(draft)]).exit_code == 0
