@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -119,6 +120,28 @@ def _store(library: list[Path] | None, database: str | None = None, collection: 
     from speechgen.library import open_store
 
     return open_store(_dirs(library), database=database, collections=list(collection or []))
+
+
+@contextmanager
+def _database_env(database: str | None) -> Iterator[None]:
+    """``SPEECHGEN_DATABASE`` set to *database* (when given) while a library function runs.
+
+    For code that opens the library itself with ``open_store(dirs)``, which reads the
+    variable (lint looks up the fragments a draft names): --database means the same as
+    the variable for it, as for every other command.
+    """
+    if database is None:
+        yield
+        return
+    old = os.environ.get("SPEECHGEN_DATABASE")
+    os.environ["SPEECHGEN_DATABASE"] = database
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("SPEECHGEN_DATABASE", None)
+        else:
+            os.environ["SPEECHGEN_DATABASE"] = old
 
 
 def _need_database(database: str | None) -> str:
@@ -535,6 +558,7 @@ def lint_cmd(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
     library: LibraryOpt = None,
+    database: DatabaseOpt = None,
 ) -> None:
     """Report what a leader would notice in a draft: cut names, stale campaigns, wrong level, …
 
@@ -545,7 +569,8 @@ def lint_cmd(
     from speechgen.lint import format_findings, lint_file
     from speechgen.userfiles import display_path
 
-    findings = lint_file(draft, brief, library)
+    with _database_env(database):
+        findings = lint_file(draft, brief, library)
     shown = display_path(draft)
     if as_json:
         typer.echo(json.dumps({"file": shown, "findings": [f.to_dict() for f in findings]}, ensure_ascii=False))
@@ -570,10 +595,17 @@ def serve_cmd(
     token: Annotated[
         str | None, typer.Option("--token", help="Access token to require (made up and printed for a non-loopback --host).")
     ] = None,
+    database: DatabaseOpt = None,
+    collection: Annotated[
+        list[str] | None,
+        typer.Option("--collection", "-C", help="With --database: only these collections (repeatable); "
+                     "uploads go into the first (default: office)."),
+    ] = None,
 ) -> None:
     """Start the writer's workbench in the browser: library, compose with live preview, ingest.
 
     Example: speechgen serve --library 我的素材库/ --open
+    Office: speechgen serve --database postgresql://speechgen@dbhost/speeches --host 0.0.0.0 --token …
     """
     try:
         from speechgen.web import serve, web_config
@@ -581,7 +613,8 @@ def serve_cmd(
         raise SpeechgenError(
             f"serve needs the web extra ({exc.name} is missing) — pip install 'speechgen[web]'"
         ) from None
-    serve(web_config(host, list(library or []), list(templates or []), token), port, open_browser, typer.echo)
+    config = web_config(host, list(library or []), list(templates or []), token, database, list(collection or []))
+    serve(config, port, open_browser, typer.echo)
 
 
 # --------------------------------------------------------------------------- db

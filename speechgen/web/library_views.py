@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from speechgen.errors import SpeechgenError
-from speechgen.library import Filters, open_store
+from speechgen.library import Filters
 from speechgen.model import KINDS, Fragment
 from speechgen.web.config import WebConfig
 from speechgen.web.pages import render
@@ -53,7 +53,7 @@ class Query:
 
 def _store(request: Request) -> Any:
     cfg: WebConfig = request.app.state.config
-    return open_store(cfg.dirs)
+    return cfg.store()
 
 
 def choices(frags: list[Fragment]) -> dict[str, list[Any]]:

@@ -49,12 +49,13 @@ class Outcome:
         return self.composed is not None and not self.error
 
 
-def compose_text(text: str, cfg: WebConfig, *, allow_blanks: bool) -> tuple[Brief, Composed]:
+def compose_text(text: str, cfg: WebConfig, *, allow_blanks: bool, store: Any = None) -> tuple[Brief, Composed]:
     """Compose brief *text* as ``compose_file`` composes a file (raises the CLI's errors)."""
     brief, problems = parse_brief(text, SHOWN)
     if not brief.template and not brief.points:
         raise_problems(brief.path, problems)
-    return brief, compose(brief, cfg.dirs, cfg.tdirs, problems=problems, allow_blanks=allow_blanks)
+    return brief, compose(brief, cfg.dirs, cfg.tdirs, problems=problems, allow_blanks=allow_blanks,
+                          store=store if store is not None else cfg.store())
 
 
 def lint_context(brief: Brief) -> LintContext:
@@ -80,13 +81,13 @@ def run_compose(form: BriefForm, cfg: WebConfig, store: Any) -> Outcome:
             out.placed = place_errors(out.error, where)
         return out
     try:
-        brief, out.composed = compose_text(text, cfg, allow_blanks=form.allow_blanks)
+        brief, out.composed = compose_text(text, cfg, allow_blanks=form.allow_blanks, store=store)
     except SpeechgenError as exc:
         out.error = str(exc)
         out.placed = place_errors(out.error, where)
         if not form.allow_blanks and out.placed.slots:  # only missing slots can be left as marks
             with contextlib.suppress(SpeechgenError):  # else nothing to preview; the message says why
-                brief, out.composed = compose_text(text, cfg, allow_blanks=True)
+                brief, out.composed = compose_text(text, cfg, allow_blanks=True, store=store)
     if out.composed is not None and brief is not None:
         out.findings = lint_draft(out.composed.draft, lint_context(brief))
     out.slots = slot_fields(form, out, store)
