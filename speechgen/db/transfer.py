@@ -31,18 +31,21 @@ from speechgen.library.files import (
     raise_library_problems,
 )
 from speechgen.library.postgres import (
+    TSV_FUNCTION,
     DatabaseError,
     connect,
     db_errors,
     mask_url,
+    raw_search_fields,
     schema_problem,
+    search_fields,
     shown_path,
-    tsvector_of,
 )
 from speechgen.userfiles import display_path
 
 #: Files parsed, tokenised and copied at a time (bounds memory on a large import).
 BATCH = 200
+_STAGING = "speechgen_import"
 
 
 @dataclass
@@ -196,8 +199,8 @@ def _import_batch(conn: Any, collection: str, batch: list[tuple[Path, str, str, 
             js = _json(entry)
             old = olds.get(frag.id)
             version = 1 if old is None else old[1] + (old[0] != js)
-            rows.append((frag.id, sid, ord_, frag.line, frag.kind, frag.review, list(frag.tags), js,
-                         tsvector_of(entry), version))
+            rows.append((frag.id, sid, ord_, frag.line, frag.kind, frag.review, list(frag.tags), js, version,
+                         *search_fields(frag)))
         report.imported += 1
         report.paths.append(rel)
     ids = [r[0] for r in rows]
@@ -209,11 +212,21 @@ def _import_batch(conn: Any, collection: str, batch: list[tuple[Path, str, str, 
                         f"{shown_path(coll, path)}) — rename one of them")
     if problems:
         return problems
+    # COPY into a staging table, then one INSERT makes each tsvector on the server from the
+    # fields' terms (speechgen_tsv: 'simple' configuration, heading A, tags B, body C)
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING}(id text, source_id bigint, ord int, line int, "
+                 "kind text, review boolean, tags text[], data text, version int, h text, t text, b text) "
+                 "ON COMMIT DROP")
     with conn.cursor().copy(
-        "COPY fragments(id, source_id, ord, line, kind, review, tags, data, tsv, version) FROM STDIN"
+        f"COPY {_STAGING}(id, source_id, ord, line, kind, review, tags, data, version, h, t, b) FROM STDIN"
     ) as copy:
         for row in rows:
             copy.write_row(row)
+    conn.execute(
+        f"INSERT INTO fragments(id, source_id, ord, line, kind, review, tags, data, version, tsv) "
+        f"SELECT id, source_id, ord, line, kind, review, tags, data, version, {TSV_FUNCTION}(h, t, b) FROM {_STAGING}"
+    )
+    conn.execute(f"TRUNCATE {_STAGING}")
     report.fragments += len(rows)
     return problems
 
@@ -348,10 +361,10 @@ def edit_fragment(url: str, raw: Any, expected_version: int) -> int:
                     f"show it again, redo your change on version {version} and save with --version {version}"
                 )
             conn.execute(
-                "UPDATE fragments SET data = %s, kind = %s, review = %s, tags = %s, tsv = %s, "
-                "version = version + 1 WHERE id = %s",
+                f"UPDATE fragments SET data = %s, kind = %s, review = %s, tags = %s, "
+                f"tsv = {TSV_FUNCTION}(%s, %s, %s), version = version + 1 WHERE id = %s",
                 (_json(raw), raw["kind"], bool(raw.get("review", False)),
-                 [str(t) for t in raw.get("tags") or ()], tsvector_of(raw), fid),
+                 [str(t) for t in raw.get("tags") or ()], *raw_search_fields(raw), fid),
             )
         return int(version) + 1
     finally:
