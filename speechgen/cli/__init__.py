@@ -675,21 +675,30 @@ def db_import(
     read_only: Annotated[
         bool | None, typer.Option("--read-only/--writable", help="Mark the collection shared read-only / writable.")
     ] = None,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Also remove from the collection the sources whose file is no longer in DIR.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Import a folder of fragment files into the database (all or nothing; unchanged files skipped).
 
-    Example: speechgen db import fragments/ --collection 办公室 --database postgresql://…
+    Without --prune a file deleted from the folder stays in the database; with it the
+    collection ends up holding exactly the folder's files.
+
+    Example: speechgen db import fragments/ --collection 办公室 --prune --database postgresql://…
     """
     from speechgen.db import import_dir
 
-    report = import_dir(_need_database(database), folder, collection or None, read_only=read_only)
+    report = import_dir(_need_database(database), folder, collection or None, read_only=read_only, prune=prune)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
         return
     rate = f", {report.fragments / report.seconds:,.0f} fragments/s" if report.fragments and report.seconds else ""
+    pruned = f", {len(report.pruned)} removed (no longer in the folder)" if prune else ""
     typer.echo(f"collection {report.collection}: {report.imported} files imported ({report.fragments:,} fragments), "
-               f"{report.unchanged} unchanged, in {report.seconds:.1f} s{rate}")
+               f"{report.unchanged} unchanged{pruned}, in {report.seconds:.1f} s{rate}")
+    for path in report.pruned:
+        typer.echo(f"  removed {report.collection}/{path}")
 
 
 @db_app.command("export")

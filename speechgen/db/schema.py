@@ -8,7 +8,6 @@ foreign schema), or a schema newer than this speechgen, is refused with a messag
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +18,7 @@ from speechgen.library.postgres import (
     DatabaseError,
     connect,
     db_errors,
+    load_json,
     mask_url,
     raw_search_fields,
 )
@@ -46,11 +46,21 @@ def _search_in_postgres(conn: Any) -> None:
             break
         with conn.cursor().copy("COPY speechgen_retsv(id, h, t, b) FROM STDIN") as copy:
             for fid, data in rows:
-                copy.write_row((fid, *raw_search_fields(json.loads(data))))
+                copy.write_row((fid, *raw_search_fields(load_json(data))))
         conn.execute(f"UPDATE fragments f SET tsv = {TSV_FUNCTION}(r.h, r.t, r.b) FROM speechgen_retsv r "
                      "WHERE r.id = f.id")
         conn.execute("TRUNCATE speechgen_retsv")
         last = rows[-1][0]
+    # lz4 (PostgreSQL 14 and later, when built with it) compresses the stored entries and
+    # tsvectors several times faster than the default pglz: imports spend less time in TOAST
+    if conn.info.server_version >= 140000:
+        try:
+            with conn.transaction():
+                conn.execute("ALTER TABLE fragments ALTER COLUMN data SET COMPRESSION lz4, "
+                             "ALTER COLUMN tsv SET COMPRESSION lz4")
+        except Exception as exc:  # a server built without lz4 keeps pglz
+            if type(exc).__module__.split(".")[0] != "psycopg":
+                raise
     # `fragments list --kind …`: the fragments of one kind, by source, in file order
     conn.execute("CREATE INDEX fragments_kind_source ON fragments(kind, source_id, ord)")
 

@@ -152,6 +152,20 @@ def schema_problem(conn: Any) -> str:
     return ""
 
 
+# --------------------------------------------------------------------------- entries as JSON
+
+def dump_json(value: Any) -> str:
+    """*value* (a mapping as read from a fragment file) as the JSON the database keeps, keys in
+    their order. Fragment files are read with dates kept as text (:func:`speechgen.userfiles.parse_yaml`),
+    so every value is JSON's own; ``db export`` gives the same text back, as ingest writes it."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def load_json(text: str) -> Any:
+    """The mapping :func:`dump_json` wrote."""
+    return json.loads(text)
+
+
 # --------------------------------------------------------------------------- tokens
 
 #: The SQL function (schema version 3) that makes a fragment's tsvector from its fields'
@@ -210,7 +224,7 @@ def shown_path(collection: str, path: str) -> str:
 
 def source_from_row(raw: str) -> Source:
     """The :class:`Source` of a ``sources.source`` text: the file's top-level mapping as JSON."""
-    top = json.loads(raw) if raw else {}
+    top = load_json(raw) if raw else {}
     return source_of(top.get("source") if isinstance(top, dict) else None)
 
 
@@ -276,7 +290,7 @@ class PgStore:
 
     def _fragment(self, sid: int, line: int, data: str) -> Fragment:
         shown, source = self._source(sid)
-        return fragment_from_dict(json.loads(data), source, shown, line)
+        return fragment_from_dict(load_json(data), source, shown, line)
 
     def _rows(self, sql: str, params: list[Any], doing: str) -> list[Any]:
         with self._errors(doing):

@@ -100,27 +100,27 @@ def _import_as_version_2(url: str) -> None:
 def test_the_current_schema_2_is_upgraded_to_3_and_searches_as_a_fresh_import(empty_db: str, pg_cluster) -> None:  # noqa: F811
     import psycopg
 
-    db = empty_db + "_fresh"
+    fresh_db = empty_db + "_fresh"
     with psycopg.connect(pg_cluster.admin_url, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {db.rsplit('/', 1)[1]}")
-    init_db(db)
+        admin.execute(f"CREATE DATABASE {fresh_db.rsplit('/', 1)[1]}")
+    init_db(fresh_db)
     _import_as_version_2(empty_db)
     code, _, err = run("fragments", "search", "调查研究", "--database", empty_db)
     assert code == 2 and "schema is version 2, this speechgen needs 3" in err
     code, out, err = run("db", "init", "--database", empty_db)
     assert code == 0 and "upgraded from version 2 to 3" in out, err
-    import_dir(db, SHIPPED)  # the same library imported fresh at version 3
+    import_dir(fresh_db, SHIPPED)  # the same library imported fresh at version 3
     tsv = "SELECT id, tsv::text FROM fragments ORDER BY id"
-    with psycopg.connect(empty_db) as old, psycopg.connect(db) as new:
+    with psycopg.connect(empty_db) as old, psycopg.connect(fresh_db) as new:
         assert old.execute(tsv).fetchall() == new.execute(tsv).fetchall()
         assert old.execute("SELECT max(version) FROM speechgen_schema").fetchone()[0] == 3
-    upgraded, fresh = open_store([], database=empty_db), open_store([], database=db)
+    upgraded, fresh = open_store([], database=empty_db), open_store([], database=fresh_db)
     for q in ("调查研究", "形式主义 官僚主义", "主题教育"):
         assert [h.fragment.id for h in upgraded.search(q, limit=20)] == [h.fragment.id for h in fresh.search(q, limit=20)]
     assert [f.id for f in upgraded.library().fragments] == [f.id for f in fresh.library().fragments]
     upgraded.close(), fresh.close()
     with psycopg.connect(pg_cluster.admin_url, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE {db.rsplit('/', 1)[1]} WITH (FORCE)")
+        admin.execute(f"DROP DATABASE {fresh_db.rsplit('/', 1)[1]} WITH (FORCE)")
 
 
 def test_the_tsvector_holds_the_sqlite_stores_terms_weighted_by_field(db: str) -> None:  # noqa: F811
@@ -198,6 +198,87 @@ def test_export_gives_back_the_bytes_ingest_wrote(db: str, tmp_path: Path) -> No
     # without --collection each collection gets its folder
     export_dir(db, tmp_path / "all")
     assert (tmp_path / "all" / "office" / mine[0]).read_bytes() == (lib / mine[0]).read_bytes()
+
+
+def test_dates_come_back_from_export_as_ingest_writes_them(db: str, tmp_path: Path) -> None:  # noqa: F811
+    """Dates are text in fragment files (the loader keeps them as written, speechgen.userfiles): every
+    date ingest writes comes back byte for byte, and a hand-written unquoted date comes back as ingest
+    would write that same text."""
+    import yaml
+
+    from speechgen.ingest.pipeline import dump
+    from speechgen.userfiles import parse_yaml
+
+    lib = tmp_path / "dated"
+    lib.mkdir()
+    dates = ["2023-05-01", "2023-05-01 09:30:15", "2023-05-01T09:30:00+08:00", "2023年5月1日", "2019年9月", "",
+             "2024-13-45"]
+    for n, date in enumerate(dates):
+        mapping = {"source": {"file": f"{n}.txt", "title": "讲话", "meeting": "推进会", "year": 2023, "date": date},
+                   "fragments": [{"id": f"d{n}.opening.1", "kind": "opening", "text": "同志们：今天召开会议。",
+                                  "tags": ["会议"]}]}
+        (lib / f"{n}.yaml").write_text("# speechgen ingest\n" + dump(mapping), encoding="utf-8")
+    hand = lib / "hand.yaml"
+    hand.write_text("source:\n  file: hand.txt\n  date: 2023-05-01\n  year: 2023\nfragments:\n"
+                    "  - id: h.opening.1\n    kind: opening\n    text: 同志们：\n", encoding="utf-8")
+    code, _, err = run("db", "import", str(lib), "--database", db)
+    assert code == 0, err
+    export_dir(db, tmp_path / "back", ["dated"])
+    for n, date in enumerate(dates):
+        back = (tmp_path / "back" / f"{n}.yaml").read_bytes()
+        assert back == (lib / f"{n}.yaml").read_bytes(), date
+        assert parse_yaml(back.decode(), "x")["source"]["date"] == date
+    back = (tmp_path / "back" / "hand.yaml").read_text(encoding="utf-8")
+    assert back == dump(parse_yaml(hand.read_text(encoding="utf-8"), "hand.yaml"))
+    assert yaml.safe_load(back)["source"]["date"] == "2023-05-01"  # text, as speechgen read it
+    for fid in [f"d{n}.opening.1" for n in range(len(dates))] + ["h.opening.1"]:
+        _, on_files, _ = run("fragments", "show", fid, "--json", "-L", str(lib))
+        _, on_db, _ = run("fragments", "show", fid, "--json", "--database", db)
+        strip = lambda d: {k: v for k, v in json.loads(d).items() if k not in ("path", "file", "version")}  # noqa: E731
+        assert strip(on_db) == strip(on_files), fid
+
+
+def test_prune_removes_what_left_the_folder(db: str, tmp_path: Path) -> None:  # noqa: F811
+    lib = tmp_path / "lib"
+    shutil.copytree(SHIPPED, lib)
+    import_dir(db, lib)
+    (lib / "003_8c4e1ce7e0dd5b49.yaml").unlink()
+    code, out, _ = run("db", "import", str(lib), "--database", db)  # without --prune it stays
+    assert code == 0 and "5 unchanged" in out and "removed" not in out
+    assert open_store([], database=db).has("s003.point.3")
+    code, out, err = run("db", "import", str(lib), "--database", db, "--prune")
+    assert code == 0, err
+    assert "0 files imported (0 fragments), 5 unchanged, 1 removed (no longer in the folder)" in out
+    assert "removed lib/003_8c4e1ce7e0dd5b49.yaml" in out
+    store = open_store([], database=db)
+    assert not store.has("s003.point.3") and store.has("s002.point.3")
+    export_dir(db, tmp_path / "back", ["lib"])
+    assert sorted(p.name for p in (tmp_path / "back").iterdir()) == sorted(p.name for p in lib.iterdir())
+    code, out, _ = run("db", "import", str(lib), "--database", db, "--prune")  # nothing more to remove
+    assert code == 0 and "0 removed" in out
+    # a broken folder prunes nothing either: all or nothing
+    (lib / "000_6e77d68632e4004c.yaml").unlink()
+    (lib / "bad.yaml").write_text("fragments:\n  - id: b.1\n    kind: piont\n    text: x\n", encoding="utf-8")
+    code, _, err = run("db", "import", str(lib), "--database", db, "--prune")
+    assert code == 2 and "unknown kind 'piont'" in err
+    assert open_store([], database=db).has("s000.point.1")
+
+
+def test_a_large_import_parsed_by_workers_equals_one_parsed_alone(db: str, tmp_path: Path) -> None:  # noqa: F811
+    import psycopg
+    from test_concurrency import big_library
+
+    big_library(tmp_path / "big", 60)
+    pooled = import_dir(db, tmp_path / "big", "pooled", workers=2)
+    with psycopg.connect(db) as conn:
+        rows = "SELECT f.id, f.ord, f.line, f.data, f.tsv::text FROM fragments f JOIN sources s ON s.id = f.source_id " \
+               "WHERE s.collection = %s ORDER BY s.path, f.ord"
+        first = conn.execute(rows, ("pooled",)).fetchall()
+        conn.execute("DELETE FROM sources")
+        conn.commit()
+        alone = import_dir(db, tmp_path / "big", "pooled", workers=1)
+        assert conn.execute(rows, ("pooled",)).fetchall() == first
+    assert pooled.fragments == alone.fragments == 600
 
 
 def test_import_is_idempotent(db: str) -> None:  # noqa: F811
