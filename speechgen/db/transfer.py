@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -150,20 +150,13 @@ def import_dir(
             _collection(conn, name, read_only)
             known = dict(conn.execute("SELECT path, sha FROM sources WHERE collection = %s", (name,)).fetchall())
             jobs = [(p, rel, known.get(rel)) for p, rel in zip(files, rels, strict=True)]
-            parsed = pool.imap(_parse_file, jobs, chunksize=4) if pool else map(_parse_file, jobs)
             problems: list[str] = []
             seen: dict[str, str] = {}
-            batch: list[_Parsed] = []
-            for item in parsed:
-                if item.unchanged:
-                    report.unchanged += 1
-                    continue
-                batch.append(item)
-                if len(batch) >= BATCH:
+            for parsed in _parsed_batches(pool, jobs):
+                batch = [item for item in parsed if not item.unchanged]
+                report.unchanged += len(parsed) - len(batch)
+                if batch:
                     problems += _import_batch(conn, name, batch, seen, report)
-                    batch = []
-            if batch:
-                problems += _import_batch(conn, name, batch, seen, report)
             if problems:
                 raise_library_problems(problems)  # rolls the transaction back
             if prune:
@@ -179,6 +172,22 @@ def import_dir(
             conn.close()
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _parsed_batches(pool: Any, jobs: list[tuple[Path, str, str | None]]) -> Iterator[list[_Parsed]]:
+    """The files of *jobs* parsed, BATCH at a time, in order. With a pool the next batch is
+    parsed while the caller writes this one; no more than that is held in memory."""
+    chunks = [jobs[i : i + BATCH] for i in range(0, len(jobs), BATCH)]
+    if pool is None:
+        for chunk in chunks:
+            yield [_parse_file(job) for job in chunk]
+        return
+    ahead = pool.map_async(_parse_file, chunks[0], chunksize=4) if chunks else None
+    for k in range(len(chunks)):
+        assert ahead is not None
+        done = ahead.get()
+        ahead = pool.map_async(_parse_file, chunks[k + 1], chunksize=4) if k + 1 < len(chunks) else None
+        yield done
 
 
 #: Below this many files the import parses them itself (a pool costs more than it saves).

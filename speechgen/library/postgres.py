@@ -213,6 +213,11 @@ def _tsquote(word: str) -> str:
 RANK_NORMALISATION = 2
 
 _COLUMNS = "s.id, f.line, f.data"
+
+#: Matches of one search tier that are ranked (docs/team.md, "Search"): a tier matching more
+#: ranks the first this many the index gives. Far above what a writer reads, and what keeps a
+#: word found in most of a million fragments from reading and ranking every one of them.
+CANDIDATES = 2000
 _FROM = "fragments f JOIN sources s ON s.id = f.source_id"
 _ORDER = "s.collection, s.path, f.ord"
 
@@ -388,11 +393,14 @@ class PgStore:
         for tier, (expr, third) in enumerate(tiers):
             if len(hits) >= limit or (tier == len(tiers) - 1 and (hits or len(bigrams) < 2)):
                 break
+            # ranked among at most CANDIDATES matches: a word in nearly every fragment of a
+            # large library would otherwise have each one's tsvector read and ranked
             rows = self._rows(
-                f"SELECT {_COLUMNS}, ts_rank_cd('{rank_weights()}', f.tsv, q, {RANK_NORMALISATION}) AS r "
-                f"FROM {_FROM}, CAST(%s AS tsquery) q WHERE f.tsv @@ q AND {where} "
-                f"ORDER BY r DESC, {_ORDER} LIMIT %s",
-                [expr, *params, max(limit * 20, 200)],
+                f"SELECT sid, line, data, ts_rank_cd('{rank_weights()}', tsv, q, {RANK_NORMALISATION}) AS r "
+                f"FROM (SELECT s.id AS sid, f.line, f.data, f.tsv, s.collection, s.path, f.ord "
+                f"      FROM {_FROM} WHERE f.tsv @@ CAST(%s AS tsquery) AND {where} LIMIT %s) c, "
+                f"CAST(%s AS tsquery) q ORDER BY r DESC, collection, path, ord LIMIT %s",
+                [expr, *params, CANDIDATES, expr, max(limit * 20, 200)],
                 "searching",
             )
             found = []
