@@ -217,7 +217,7 @@ _COLUMNS = "s.id, f.line, f.data"
 #: Matches of one search tier that are ranked (docs/team.md, "Search"): a tier matching more
 #: ranks the first this many the index gives. Far above what a writer reads, and what keeps a
 #: word found in most of a million fragments from reading and ranking every one of them.
-CANDIDATES = 2000
+CANDIDATES = 1000
 _FROM = "fragments f JOIN sources s ON s.id = f.source_id"
 _ORDER = "s.collection, s.path, f.ord"
 
@@ -371,7 +371,6 @@ class PgStore:
         and body weighted as its BM25 weighs them), in the same tiers as :meth:`speechgen.library.sqlite.Index.search`:
         every phrase of the query; then any phrase whole; when none holds a phrase whole,
         those holding a third of the query's bigrams. Exact query first within a tier."""
-        from speechgen.library.sqlite import fragment_fields
         from speechgen.library.terms import query_plan
 
         plan = [p for p in query_plan(query) if p]
@@ -403,18 +402,37 @@ class PgStore:
                 [expr, *params, CANDIDATES, expr, max(limit * 20, 200)],
                 "searching",
             )
+            # sorted on the entries' texts; a Fragment is built only for what is returned
             found = []
             for n, (sid, line, data, rank) in enumerate(rows):
-                frag = self._fragment(sid, line, data)
-                if frag.id in hits:
+                entry = load_json(data)
+                if str(entry["id"]) in hits:
                     continue
-                if third and sum(b in "\n".join(fragment_fields(frag)).lower() for b in bigrams) < need:
+                full, fields = _entry_texts(entry)
+                if third and sum(b in fields.lower() for b in bigrams) < need:
                     continue
-                found.append((Hit(frag, float(rank)), n))
-            found.sort(key=lambda h: (phrase not in h[0].fragment.full_text, -round(h[0].score, 9), h[1]))
-            for hit, _ in found:
-                hits.setdefault(hit.fragment.id, hit)
+                found.append((phrase not in full, -round(float(rank), 9), n, sid, line, entry, float(rank)))
+            found.sort(key=lambda t: t[:3])
+            for _, _, _, sid, line, entry, rank in found:
+                if len(hits) >= limit:
+                    break
+                if str(entry["id"]) not in hits:
+                    shown, source = self._source(sid)
+                    hits[str(entry["id"])] = Hit(fragment_from_dict(entry, source, shown, line), rank)
         return list(hits.values())[:limit]
+
+
+def _entry_texts(entry: dict[str, Any]) -> tuple[str, str]:
+    """(Fragment.full_text, the indexed fields joined) of a stored entry, without building the
+    Fragment: what search sorts and filters its candidates on (as the SQLite store does on
+    ``full_text`` and ``fragment_fields``)."""
+    heading, text, tail = (str(entry.get(k) or "") for k in ("heading", "text", "tail"))
+    subs = [str(sp.get("lead") or "") + str(sp.get("text") or "") for sp in entry.get("subpoints") or ()
+            if isinstance(sp, dict)]
+    full = "\n".join(p for p in [heading, text, *subs, tail] if p)
+    tags = entry.get("tags")
+    tags = [str(t) for t in tags] if isinstance(tags, list) else ([] if tags is None else [str(tags)])
+    return full, "\n".join([heading, "\n".join([text, *subs, tail]), " ".join(tags)])
 
 
 def where_sql(filters: Filters | None) -> tuple[list[str], list[Any]]:
