@@ -177,3 +177,15 @@ def test_lint_with_the_database_finds_what_it_finds_with_the_folders(db: str, tm
     assert run("lint", str(draft), "--json")[1] == run("lint", str(draft), "--json", "--database", db)[1]
     code, _, err = run("lint", str(draft), "--database", "mysql://x@y/z")
     assert code == 2 and "not a PostgreSQL URL" in err
+
+
+def test_serve_takes_the_database_from_the_environment(db: str, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    import_dir(db, SHIPPED)
+    monkeypatch.setenv("SPEECHGEN_DATABASE", db)
+    config = web_config("127.0.0.1", [], [], None)
+    assert config.database == db and config.upload_dir is None
+    with TestClient(create_app(config), base_url="http://127.0.0.1:8765") as client:
+        r = client.get("/library/results", params={"q": "调查研究"})
+        assert r.status_code == 200 and _ids(r.text)
+        assert "写入数据库的集合" in client.get("/ingest").text
+    assert web_config("127.0.0.1", [], [], None, database="").database == ""  # "" means the folders
