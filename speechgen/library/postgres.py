@@ -287,10 +287,17 @@ class PgStore:
             params.append(self.collections)
         return " AND ".join(sql) or "TRUE", params
 
+    def _load_sources(self, ids: list[int] | None = None) -> None:
+        """Cache the sources *ids* (None: all of them)."""
+        sql, params = "SELECT id, collection, path, source FROM sources", []
+        if ids is not None:
+            sql, params = sql + " WHERE id = ANY(%s)", [ids]
+        for sid, coll, path, source in self._rows(sql, params, "reading sources"):
+            self._sources[sid] = (shown_path(coll, path), source_from_row(source))
+
     def _source(self, sid: int) -> tuple[str, Source]:
         if sid not in self._sources:
-            for row in self.conn.execute("SELECT id, collection, path, source FROM sources"):
-                self._sources[row[0]] = (shown_path(row[1], row[2]), source_from_row(row[3]))
+            self._load_sources()
         return self._sources[sid]
 
     def _fragment(self, sid: int, line: int, data: str) -> Fragment:
@@ -413,6 +420,11 @@ class PgStore:
                     continue
                 found.append((phrase not in full, -round(float(rank), 9), n, sid, line, entry, float(rank)))
             found.sort(key=lambda t: t[:3])
+            # the sources of what can be returned, not every source (serve ends its snapshot,
+            # and so this cache, at each request)
+            wanted = {t[3] for t in found[: limit + len(hits)]} - set(self._sources)
+            if wanted:
+                self._load_sources(sorted(wanted))
             for _, _, _, sid, line, entry, rank in found:
                 if len(hits) >= limit:
                     break
