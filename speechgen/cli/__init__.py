@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -120,6 +121,28 @@ def _store(library: list[Path] | None, database: str | None = None, collection: 
     from speechgen.library import open_store
 
     return open_store(_dirs(library), database=database, collections=list(collection or []))
+
+
+@contextmanager
+def _database_env(database: str | None) -> Iterator[None]:
+    """``SPEECHGEN_DATABASE`` set to *database* (when given) while a library function runs.
+
+    For code that opens the library itself with ``open_store(dirs)``, which reads the
+    variable (lint looks up the fragments a draft names): --database means the same as
+    the variable for it, as for every other command.
+    """
+    if database is None:
+        yield
+        return
+    old = os.environ.get("SPEECHGEN_DATABASE")
+    os.environ["SPEECHGEN_DATABASE"] = database
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("SPEECHGEN_DATABASE", None)
+        else:
+            os.environ["SPEECHGEN_DATABASE"] = old
 
 
 def _need_database(database: str | None) -> str:
@@ -562,6 +585,7 @@ def lint_cmd(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
     library: LibraryOpt = None,
+    database: DatabaseOpt = None,
 ) -> None:
     """Report what a leader would notice in a draft: cut names, stale campaigns, wrong level, …
 
@@ -572,7 +596,8 @@ def lint_cmd(
     from speechgen.lint import format_findings, lint_file
     from speechgen.userfiles import display_path
 
-    findings = lint_file(draft, brief, library)
+    with _database_env(database):
+        findings = lint_file(draft, brief, library)
     shown = display_path(draft)
     if as_json:
         typer.echo(json.dumps({"file": shown, "findings": [f.to_dict() for f in findings]}, ensure_ascii=False))
@@ -597,10 +622,17 @@ def serve_cmd(
     token: Annotated[
         str | None, typer.Option("--token", help="Access token to require (made up and printed for a non-loopback --host).")
     ] = None,
+    database: DatabaseOpt = None,
+    collection: Annotated[
+        list[str] | None,
+        typer.Option("--collection", "-C", help="With --database: only these collections (repeatable); "
+                     "uploads go into the first (default: office)."),
+    ] = None,
 ) -> None:
     """Start the writer's workbench in the browser: library, compose with live preview, ingest.
 
     Example: speechgen serve --library 我的素材库/ --open
+    Office: speechgen serve --database postgresql://speechgen@dbhost/speeches --host 0.0.0.0 --token …
     """
     try:
         from speechgen.web import serve, web_config
@@ -608,7 +640,8 @@ def serve_cmd(
         raise SpeechgenError(
             f"serve needs the web extra ({exc.name} is missing) — pip install 'speechgen[web]'"
         ) from None
-    serve(web_config(host, list(library or []), list(templates or []), token), port, open_browser, typer.echo)
+    config = web_config(host, list(library or []), list(templates or []), token, database, list(collection or []))
+    serve(config, port, open_browser, typer.echo)
 
 
 # --------------------------------------------------------------------------- db
@@ -669,21 +702,30 @@ def db_import(
     read_only: Annotated[
         bool | None, typer.Option("--read-only/--writable", help="Mark the collection shared read-only / writable.")
     ] = None,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Also remove from the collection the sources whose file is no longer in DIR.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Import a folder of fragment files into the database (all or nothing; unchanged files skipped).
 
-    Example: speechgen db import fragments/ --collection 办公室 --database postgresql://…
+    Without --prune a file deleted from the folder stays in the database; with it the
+    collection ends up holding exactly the folder's files.
+
+    Example: speechgen db import fragments/ --collection 办公室 --prune --database postgresql://…
     """
     from speechgen.db import import_dir
 
-    report = import_dir(_need_database(database), folder, collection or None, read_only=read_only)
+    report = import_dir(_need_database(database), folder, collection or None, read_only=read_only, prune=prune)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
         return
     rate = f", {report.fragments / report.seconds:,.0f} fragments/s" if report.fragments and report.seconds else ""
+    pruned = f", {len(report.pruned)} removed (no longer in the folder)" if prune else ""
     typer.echo(f"collection {report.collection}: {report.imported} files imported ({report.fragments:,} fragments), "
-               f"{report.unchanged} unchanged, in {report.seconds:.1f} s{rate}")
+               f"{report.unchanged} unchanged{pruned}, in {report.seconds:.1f} s{rate}")
+    for path in report.pruned:
+        typer.echo(f"  removed {report.collection}/{path}")
 
 
 @db_app.command("export")

@@ -15,10 +15,9 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,18 +30,23 @@ from speechgen.library.files import (
     raise_library_problems,
 )
 from speechgen.library.postgres import (
+    TSV_FUNCTION,
     DatabaseError,
     connect,
     db_errors,
+    dump_json,
+    load_json,
     mask_url,
+    raw_search_fields,
     schema_problem,
+    search_fields,
     shown_path,
-    tsvector_of,
 )
 from speechgen.userfiles import display_path
 
 #: Files parsed, tokenised and copied at a time (bounds memory on a large import).
 BATCH = 200
+_STAGING = "speechgen_import"
 
 
 @dataclass
@@ -56,6 +60,7 @@ class ImportReport:
     fragments: int = 0
     seconds: float = 0.0
     paths: list[str] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -63,7 +68,7 @@ class ImportReport:
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return dump_json(value)
 
 
 def _header(text: str) -> str:
@@ -107,13 +112,22 @@ def import_dir(
     *,
     read_only: bool | None = None,
     only: Iterable[Path] | None = None,
+    prune: bool = False,
+    workers: int | None = None,
 ) -> ImportReport:
     """Import the fragment files under *folder* into *collection* (default: the folder's name).
+
+    Files are read, validated and cut into search terms by a pool of processes (large
+    imports) in file order, and go into the database in batches by COPY, all in one
+    transaction.
 
     Args:
         only: import just these files of *folder* (ingest --database: what it wrote).
         read_only: set the collection read-only (True) or writable (False); None keeps it
             and refuses a read-only collection.
+        prune: also remove from the collection the sources whose file is no longer in
+            *folder* (the folder is the whole collection); not with *only*.
+        workers: processes that parse files (default: one a core, none for a few files).
 
     Raises:
         LibraryError: listing every problem in the files (nothing is written).
@@ -121,41 +135,141 @@ def import_dir(
     """
     start = time.perf_counter()
     name = collection or folder.resolve().name
+    if prune and only is not None:
+        raise SpeechgenError("--prune removes what is not in the folder: it needs the whole folder, not some files")
     files = list(only) if only is not None else find_library_files([folder])
     report = ImportReport(name, files=len(files))
-    base = folder if folder.is_dir() else folder.parent
-    conn = _open(url)
+    base = (folder if folder.is_dir() else folder.parent).resolve()
+    rels = [p.resolve().relative_to(base).as_posix() for p in files]
+    pool = _pool(len(files), workers)  # before connecting: forked workers never hold the connection
+    conn = None
     try:
+        conn = _open(url)
         with db_errors(url, f"importing {display_path(folder)}"), conn.transaction():
+            conn.execute("SET LOCAL work_mem = '64MB'")  # the GIN index takes its new entries in bulk
             _collection(conn, name, read_only)
             known = dict(conn.execute("SELECT path, sha FROM sources WHERE collection = %s", (name,)).fetchall())
-            todo = []
-            for p in files:
-                data = p.read_bytes()
-                rel = p.resolve().relative_to(base.resolve()).as_posix()
-                sha = hashlib.sha256(data).hexdigest()
-                if known.get(rel) == sha:
-                    report.unchanged += 1
-                else:
-                    todo.append((p, rel, sha, data))
+            jobs = [(p, rel, known.get(rel)) for p, rel in zip(files, rels, strict=True)]
             problems: list[str] = []
             seen: dict[str, str] = {}
-            for i in range(0, len(todo), BATCH):
-                problems += _import_batch(conn, name, todo[i : i + BATCH], seen, report)
+            for parsed in _parsed_batches(pool, jobs):
+                batch = [item for item in parsed if not item.unchanged]
+                report.unchanged += len(parsed) - len(batch)
+                if batch:
+                    problems += _import_batch(conn, name, batch, seen, report)
             if problems:
                 raise_library_problems(problems)  # rolls the transaction back
+            if prune:
+                gone = conn.execute(
+                    "DELETE FROM sources WHERE collection = %s AND NOT (path = ANY(%s)) RETURNING path",
+                    (name, rels),
+                ).fetchall()
+                report.pruned = sorted(r[0] for r in gone)
     finally:
-        conn.close()
+        if pool:
+            pool.terminate()
+        if conn is not None:
+            conn.close()
     report.seconds = time.perf_counter() - start
     return report
 
 
-def _import_batch(conn: Any, collection: str, batch: list[tuple[Path, str, str, bytes]], seen: dict[str, str],
+def _parsed_batches(pool: Any, jobs: list[tuple[Path, str, str | None]]) -> Iterator[list[_Parsed]]:
+    """The files of *jobs* parsed, BATCH at a time, in order. With a pool the next batch is
+    parsed while the caller writes this one; no more than that is held in memory."""
+    chunks = [jobs[i : i + BATCH] for i in range(0, len(jobs), BATCH)]
+    if pool is None:
+        for chunk in chunks:
+            yield [_parse_file(job) for job in chunk]
+        return
+    ahead = pool.map_async(_parse_file, chunks[0], chunksize=4) if chunks else None
+    for k in range(len(chunks)):
+        assert ahead is not None
+        done = ahead.get()
+        ahead = pool.map_async(_parse_file, chunks[k + 1], chunksize=4) if k + 1 < len(chunks) else None
+        yield done
+
+
+#: Below this many files the import parses them itself (a pool costs more than it saves).
+POOL_FROM = 40
+
+
+def _pool(files: int, workers: int | None) -> Any:
+    import multiprocessing
+    import os
+
+    n = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    if n < 2 or files < POOL_FROM:
+        return None
+    try:
+        return multiprocessing.get_context("fork").Pool(n, initializer=_die_with_parent)
+    except (ValueError, OSError):  # no fork (or no processes) here: parse in this process
+        return None
+
+
+def _die_with_parent() -> None:
+    """A worker ends when the import does, even a killed one (kill -9 leaves no stray parsers)."""
+    import contextlib
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+
+
+@dataclass
+class _Parsed:
+    """One file, read and validated, as the rows it becomes (what a worker sends back)."""
+
+    path: Path
+    rel: str
+    sha: str = ""
+    unchanged: bool = False
+    header: str = ""
+    top: str = ""
+    meeting: str = ""
+    year: int | None = None
+    sfile: str = ""
+    problems: list[str] = field(default_factory=list)
+    ok: bool = False
+    #: (id, "path:line", line, kind, review, tags, entry JSON, heading terms, tag terms, body terms)
+    frags: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+def _parse_file(job: tuple[Path, str, str | None]) -> _Parsed:
+    path, rel, known = job
+    data = path.read_bytes()
+    out = _Parsed(path, rel, hashlib.sha256(data).hexdigest())
+    if out.sha == known:
+        out.unchanged = True
+        return out
+    shown = display_path(path)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        out.problems.append(f"{shown}: not UTF-8 text — save it as UTF-8")
+        return out
+    lf, raw = parse_library_text(text, shown)
+    out.problems = list(lf.problems)
+    if not isinstance(raw, dict) or not isinstance(raw.get("fragments"), list):
+        return out
+    out.ok = True
+    out.header = _header(text)
+    out.top = _json({k: (None if k == "fragments" else v) for k, v in raw.items()})
+    out.meeting, out.year, out.sfile = lf.source.meeting, lf.source.year, lf.source.file
+    entries = {str(e.get("id")): e for e in raw["fragments"] if isinstance(e, dict)}
+    for frag in lf.fragments:
+        out.frags.append((frag.id, f"{frag.path}:{frag.line}", frag.line, frag.kind, frag.review, list(frag.tags),
+                          _json(entries[frag.id]), *search_fields(frag)))
+    return out
+
+
+def _import_batch(conn: Any, collection: str, batch: list[_Parsed], seen: dict[str, str],
                   report: ImportReport) -> list[str]:
     problems: list[str] = []
     rows: list[tuple[Any, ...]] = []
     olds: dict[str, tuple[str, int]] = {}
-    rels = [rel for _, rel, _, _ in batch]
+    rels = [item.rel for item in batch]
     for fid, data, version in conn.execute(
         "SELECT f.id, f.data, f.version FROM fragments f JOIN sources s ON s.id = f.source_id "
         "WHERE s.collection = %s AND s.path = ANY(%s)", (collection, rels)
@@ -165,41 +279,27 @@ def _import_batch(conn: Any, collection: str, batch: list[tuple[Path, str, str, 
         "DELETE FROM fragments f USING sources s WHERE s.id = f.source_id AND s.collection = %s AND s.path = ANY(%s)",
         (collection, rels),
     )
-    for path, rel, sha, data in batch:
-        shown = display_path(path)
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            problems.append(f"{shown}: not UTF-8 text — save it as UTF-8")
+    for item in batch:
+        problems += item.problems
+        if not item.ok:
             continue
-        lf, raw = parse_library_text(text, shown)
-        problems += lf.problems
-        if not isinstance(raw, dict) or not isinstance(raw.get("fragments"), list):
-            continue
-        top = {k: (None if k == "fragments" else v) for k, v in raw.items()}
-        src = lf.source
         sid = conn.execute(
             "INSERT INTO sources(collection, path, header, source, meeting, year, sfile, sha) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (collection, path) DO UPDATE SET "
             "header = EXCLUDED.header, source = EXCLUDED.source, meeting = EXCLUDED.meeting, "
             "year = EXCLUDED.year, sfile = EXCLUDED.sfile, sha = EXCLUDED.sha RETURNING id",
-            (collection, rel, _header(text), _json(top), src.meeting, src.year, src.file, sha),
+            (collection, item.rel, item.header, item.top, item.meeting, item.year, item.sfile, item.sha),
         ).fetchone()[0]
-        entries = {str(e.get("id")): e for e in raw["fragments"] if isinstance(e, dict)}
-        for ord_, frag in enumerate(lf.fragments):
-            entry = entries[frag.id]
-            if frag.id in seen:
-                problems.append(f"{frag.path}:{frag.line}: duplicate id '{frag.id}' (first defined at "
-                                f"{seen[frag.id]}) — rename one of them")
+        for ord_, (fid, where, line, kind, review, tags, js, h, t, b) in enumerate(item.frags):
+            if fid in seen:
+                problems.append(f"{where}: duplicate id '{fid}' (first defined at {seen[fid]}) — rename one of them")
                 continue
-            seen[frag.id] = f"{frag.path}:{frag.line}"
-            js = _json(entry)
-            old = olds.get(frag.id)
+            seen[fid] = where
+            old = olds.get(fid)
             version = 1 if old is None else old[1] + (old[0] != js)
-            rows.append((frag.id, sid, ord_, frag.line, frag.kind, frag.review, list(frag.tags), js,
-                         tsvector_of(entry), version))
+            rows.append((fid, sid, ord_, line, kind, review, tags, js, version, h, t, b))
         report.imported += 1
-        report.paths.append(rel)
+        report.paths.append(item.rel)
     ids = [r[0] for r in rows]
     for fid, coll, path in conn.execute(
         "SELECT f.id, s.collection, s.path FROM fragments f JOIN sources s ON s.id = f.source_id WHERE f.id = ANY(%s)",
@@ -209,11 +309,21 @@ def _import_batch(conn: Any, collection: str, batch: list[tuple[Path, str, str, 
                         f"{shown_path(coll, path)}) — rename one of them")
     if problems:
         return problems
+    # COPY into a staging table, then one INSERT makes each tsvector on the server from the
+    # fields' terms (speechgen_tsv: 'simple' configuration, heading A, tags B, body C)
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING}(id text, source_id bigint, ord int, line int, "
+                 "kind text, review boolean, tags text[], data text, version int, h text, t text, b text) "
+                 "ON COMMIT DROP")
     with conn.cursor().copy(
-        "COPY fragments(id, source_id, ord, line, kind, review, tags, data, tsv, version) FROM STDIN"
+        f"COPY {_STAGING}(id, source_id, ord, line, kind, review, tags, data, version, h, t, b) FROM STDIN"
     ) as copy:
         for row in rows:
             copy.write_row(row)
+    conn.execute(
+        f"INSERT INTO fragments(id, source_id, ord, line, kind, review, tags, data, version, tsv) "
+        f"SELECT id, source_id, ord, line, kind, review, tags, data, version, {TSV_FUNCTION}(h, t, b) FROM {_STAGING}"
+    )
+    conn.execute(f"TRUNCATE {_STAGING}")
     report.fragments += len(rows)
     return problems
 
@@ -251,8 +361,8 @@ def export_dir(url: str, out: Path, collections: list[str] | None = None) -> lis
                     frags[sid].append(data)
             conn.rollback()
         for sid, coll, path, header, top in sources:
-            mapping = json.loads(top)
-            mapping["fragments"] = [json.loads(d) for d in frags[sid]]
+            mapping = load_json(top)
+            mapping["fragments"] = [load_json(d) for d in frags[sid]]
             target = (out / path) if flat else (out / coll / path)
             target.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(target, (header + dump(mapping)).encode("utf-8"))
@@ -348,10 +458,10 @@ def edit_fragment(url: str, raw: Any, expected_version: int) -> int:
                     f"show it again, redo your change on version {version} and save with --version {version}"
                 )
             conn.execute(
-                "UPDATE fragments SET data = %s, kind = %s, review = %s, tags = %s, tsv = %s, "
-                "version = version + 1 WHERE id = %s",
+                f"UPDATE fragments SET data = %s, kind = %s, review = %s, tags = %s, "
+                f"tsv = {TSV_FUNCTION}(%s, %s, %s), version = version + 1 WHERE id = %s",
                 (_json(raw), raw["kind"], bool(raw.get("review", False)),
-                 [str(t) for t in raw.get("tags") or ()], tsvector_of(raw), fid),
+                 [str(t) for t in raw.get("tags") or ()], *raw_search_fields(raw), fid),
             )
         return int(version) + 1
     finally:

@@ -3,9 +3,11 @@
 The same :class:`~speechgen.library.store.Store` as the folder library: fragments, one
 by id, filtered, ranked search. Each fragment is kept as the entry was written (ordered
 JSON, so ``db export`` gives the file back byte for byte) next to columns for the filters
-and a ``tsvector`` for search. Writing (``db init/import/export``, ``ingest --database``,
+and a ``tsvector`` for search: ``to_tsvector('simple', …)`` of the SQLite store's terms
+(:func:`speechgen.library.terms.index_text`), heading weighted A, tags B, body C, in a GIN
+index, ranked with ``ts_rank_cd``. Writing (``db init/import/export``, ``ingest --database``,
 edits) lives in :mod:`speechgen.db`; this module only reads, plus the helpers both share:
-the schema version, the tokeniser, the tsvector of a fragment and connecting with every
+the schema version, the fields a fragment's tsvector is made of, and connecting with every
 error turned into one clear message whose URL has its password masked.
 
 A store reads inside one REPEATABLE READ, read-only transaction: a compose that asks for
@@ -19,7 +21,6 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -30,7 +31,7 @@ from speechgen.library.sqlite import Hit
 from speechgen.model import Fragment, Source
 
 #: The schema this speechgen reads and writes; :mod:`speechgen.db.schema` migrates to it.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 VERSION_TABLE = "speechgen_schema"
 
 
@@ -151,90 +152,72 @@ def schema_problem(conn: Any) -> str:
     return ""
 
 
+# --------------------------------------------------------------------------- entries as JSON
+
+def dump_json(value: Any) -> str:
+    """*value* (a mapping as read from a fragment file) as the JSON the database keeps, keys in
+    their order. Fragment files are read with dates kept as text (:func:`speechgen.userfiles.parse_yaml`),
+    so every value is JSON's own; ``db export`` gives the same text back, as ingest writes it."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def load_json(text: str) -> Any:
+    """The mapping :func:`dump_json` wrote."""
+    return json.loads(text)
+
+
 # --------------------------------------------------------------------------- tokens
 
-
-def tokenise(text: str) -> list[str]:
-    """The one call into the project's tokeniser: the terms the SQLite index holds
-    (:func:`speechgen.library.terms.index_terms`, CJK bigrams), so both stores rank alike."""
-    from speechgen.library.terms import index_terms
-
-    return index_terms(text)
+#: The SQL function (schema version 3) that makes a fragment's tsvector from its fields'
+#: terms: ``to_tsvector('simple', …)`` of each, heading weight A, tags B, body C.
+TSV_FUNCTION = "speechgen_tsv"
 
 
-_SENTENCE = re.compile(r"(?<=[。！？；\n])")
+def search_fields(frag: Fragment) -> tuple[str, str, str]:
+    """(heading, tags, body) of *frag* as :func:`~speechgen.library.terms.index_text` gives
+    them: the terms the SQLite index holds, joined by spaces, for ``speechgen_tsv()``.
 
-
-@lru_cache(maxsize=200_000)
-def _sentence_tokens(sentence: str) -> tuple[str, ...]:
-    return tuple(tokenise(sentence))
-
-
-def index_tokens(text: str) -> list[str]:
-    """Search tokens of *text*, sentence by sentence with a cache (libraries repeat sentences).
-
-    jieba never joins words across 。！？； or a line break, so the tokens are those of the
-    whole text; only the work is shared between near-duplicate fragments.
+    The 'simple' configuration only lower-cases what PostgreSQL's parser cuts at the
+    spaces, so each lexeme is one of the SQLite store's terms (tests/db check it).
     """
-    out: list[str] = []
-    for sentence in _SENTENCE.split(text):
-        if sentence:
-            out += _sentence_tokens(sentence)
-    return out
+    from speechgen.library.sqlite import fragment_fields
+    from speechgen.library.terms import index_text
+
+    heading, body, tags = fragment_fields(frag)
+    return index_text(heading), index_text(tags), index_text(body)
 
 
-@lru_cache(maxsize=500_000)
-def _lexeme(word: str) -> str:
-    return "'" + word.lower().replace("\\", "\\\\").replace("'", "''") + "'"
+def raw_search_fields(raw: dict[str, Any]) -> tuple[str, str, str]:
+    """:func:`search_fields` of a validated fragment entry (a mapping as in a file)."""
+    return search_fields(fragment_from_dict(raw, source_of(None), "", 0))
 
 
-_MAX_POS = 16383  # PostgreSQL's largest position; later words share it
-_AT = {w: [f"{i}{w}" for i in range(_MAX_POS + 1)] for w in "AB"}
+def rank_weights() -> str:
+    """ts_rank_cd's weights {D, C, B, A}: body, tags and heading in the SQLite store's
+    BM25 proportions (:data:`speechgen.library.terms.FIELDS`, heading 8 : tags 4 : body 1)."""
+    from speechgen.library.terms import FIELDS
 
-
-def tsvector_of(raw: dict[str, Any]) -> str:
-    """The tsvector (as text) of one fragment entry: heading words weight A, the rest B.
-
-    The rest is what the SQLite index holds besides the heading: text, tail, sub-points
-    and tags. Positions run on from the heading through the body.
-    """
-    head = index_tokens(str(raw.get("heading") or ""))
-    body = index_tokens("\n".join(
-        [str(raw.get("text") or ""), str(raw.get("tail") or "")]
-        + [f"{s.get('lead', '')}{s.get('text', '')}" for s in raw.get("subpoints") or () if isinstance(s, dict)]
-        + [str(t) for t in raw.get("tags") or ()]
-    ))
-    positions: dict[str, list[str]] = {}
-    a, b = _AT["A"], _AT["B"]
-    for pos, word in enumerate(head, 1):
-        positions.setdefault(_lexeme(word), []).append(a[min(pos, _MAX_POS)])
-    for pos, word in enumerate(body, len(head) + 1):
-        positions.setdefault(_lexeme(word), []).append(b[min(pos, _MAX_POS)])
-    # PostgreSQL keeps at most 256 positions a lexeme
-    return " ".join(f"{w}:{','.join(p[:256])}" for w, p in positions.items())
+    w = dict(FIELDS)
+    top = w["heading"]
+    return "{" + ", ".join(f"{x:g}" for x in (0.1, w["body"] / top, w["tags"] / top, 1.0)) + "}"
 
 
 def _tsquote(word: str) -> str:
     return "'" + word.lower().replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def query_expression(query: str) -> tuple[list[str], str]:
-    """(words, tsquery text) of *query*: each run of it as a phrase of its terms in a row
-    (``'形式' <-> '式主' <-> '主义'``, the same phrases the SQLite store matches); OR-ed, and
-    :meth:`PgStore.search` puts the fragments holding every phrase first."""
-    from speechgen.library.terms import query_plan, query_words
-
-    clauses = ["(" + " <-> ".join(_tsquote(t) for t in phrase) + ")" for phrase in query_plan(query) if phrase]
-    return query_words(query), " | ".join(clauses)
-
-
 # --------------------------------------------------------------------------- the store
 
 #: ts_rank_cd normalisation 2: divide by the document length, as BM25 damps long texts (of 0, 1, 2,
-#: 4, 8 and their sums, 2 ranks closest to SQLite's bm25 on tests/db/test_search_parity.py: 89 %).
+#: 4, 8 and their sums, 2 ranked closest to SQLite's bm25 on tests/db/test_search_parity.py).
 RANK_NORMALISATION = 2
 
 _COLUMNS = "s.id, f.line, f.data"
+
+#: Matches of one search tier that are ranked (docs/team.md, "Search"): a tier matching more
+#: ranks the first this many the index gives. Far above what a writer reads, and what keeps a
+#: word found in most of a million fragments from reading and ranking every one of them.
+CANDIDATES = 1000
 _FROM = "fragments f JOIN sources s ON s.id = f.source_id"
 _ORDER = "s.collection, s.path, f.ord"
 
@@ -246,7 +229,7 @@ def shown_path(collection: str, path: str) -> str:
 
 def source_from_row(raw: str) -> Source:
     """The :class:`Source` of a ``sources.source`` text: the file's top-level mapping as JSON."""
-    top = json.loads(raw) if raw else {}
+    top = load_json(raw) if raw else {}
     return source_of(top.get("source") if isinstance(top, dict) else None)
 
 
@@ -259,7 +242,6 @@ class PgStore:
         self.collections = list(collections or [])
         self.conn = connect(url)
         self._sources: dict[int, tuple[str, Source]] = {}
-        self._words: dict[str, tuple[list[str], str]] = {}
         with self._errors("opening the library"):
             problem = schema_problem(self.conn)
             if problem:
@@ -305,15 +287,22 @@ class PgStore:
             params.append(self.collections)
         return " AND ".join(sql) or "TRUE", params
 
+    def _load_sources(self, ids: list[int] | None = None) -> None:
+        """Cache the sources *ids* (None: all of them)."""
+        sql, params = "SELECT id, collection, path, source FROM sources", []
+        if ids is not None:
+            sql, params = sql + " WHERE id = ANY(%s)", [ids]
+        for sid, coll, path, source in self._rows(sql, params, "reading sources"):
+            self._sources[sid] = (shown_path(coll, path), source_from_row(source))
+
     def _source(self, sid: int) -> tuple[str, Source]:
         if sid not in self._sources:
-            for row in self.conn.execute("SELECT id, collection, path, source FROM sources"):
-                self._sources[row[0]] = (shown_path(row[1], row[2]), source_from_row(row[3]))
+            self._load_sources()
         return self._sources[sid]
 
     def _fragment(self, sid: int, line: int, data: str) -> Fragment:
         shown, source = self._source(sid)
-        return fragment_from_dict(json.loads(data), source, shown, line)
+        return fragment_from_dict(load_json(data), source, shown, line)
 
     def _rows(self, sql: str, params: list[Any], doing: str) -> list[Any]:
         with self._errors(doing):
@@ -389,21 +378,17 @@ class PgStore:
         return [self._fragment(*r) for r in rows]
 
     # ------------------------------------------------------------------ search
-    def _query(self, query: str) -> tuple[list[str], str]:
-        if query not in self._words:
-            self._words[query] = query_expression(query)
-        return self._words[query]
-
     def query_tokens(self, query: str) -> list[str]:
         """The words of *query* as search sees them (for marking them in snippets)."""
-        return self._query(query)[0]
+        from speechgen.library.terms import query_words
+
+        return query_words(query)
 
     def search(self, query: str, filters: Filters | None = None, limit: int = 10) -> list[Hit]:
-        """Fragments ranked by ts_rank_cd over the SQLite store's bigram terms (headings
-        weigh more), in the same tiers as :meth:`speechgen.library.sqlite.Index.search`:
+        """Fragments ranked by ts_rank_cd over the SQLite store's bigram terms (heading, tags
+        and body weighted as its BM25 weighs them), in the same tiers as :meth:`speechgen.library.sqlite.Index.search`:
         every phrase of the query; then any phrase whole; when none holds a phrase whole,
         those holding a third of the query's bigrams. Exact query first within a tier."""
-        from speechgen.library.sqlite import fragment_fields
         from speechgen.library.terms import query_plan
 
         plan = [p for p in query_plan(query) if p]
@@ -425,25 +410,52 @@ class PgStore:
         for tier, (expr, third) in enumerate(tiers):
             if len(hits) >= limit or (tier == len(tiers) - 1 and (hits or len(bigrams) < 2)):
                 break
+            # ranked among at most CANDIDATES matches: a word in nearly every fragment of a
+            # large library would otherwise have each one's tsvector read and ranked
             rows = self._rows(
-                f"SELECT {_COLUMNS}, ts_rank_cd(f.tsv, q, {RANK_NORMALISATION}) AS r "
-                f"FROM {_FROM}, CAST(%s AS tsquery) q WHERE f.tsv @@ q AND {where} "
-                f"ORDER BY r DESC, {_ORDER} LIMIT %s",
-                [expr, *params, max(limit * 20, 200)],
+                f"SELECT sid, line, data, ts_rank_cd('{rank_weights()}', tsv, q, {RANK_NORMALISATION}) AS r "
+                f"FROM (SELECT s.id AS sid, f.line, f.data, f.tsv, s.collection, s.path, f.ord "
+                f"      FROM {_FROM} WHERE f.tsv @@ CAST(%s AS tsquery) AND {where} LIMIT %s) c, "
+                f"CAST(%s AS tsquery) q ORDER BY r DESC, collection, path, ord LIMIT %s",
+                [expr, *params, CANDIDATES, expr, max(limit * 20, 200)],
                 "searching",
             )
+            # sorted on the entries' texts; a Fragment is built only for what is returned
             found = []
             for n, (sid, line, data, rank) in enumerate(rows):
-                frag = self._fragment(sid, line, data)
-                if frag.id in hits:
+                entry = load_json(data)
+                if str(entry["id"]) in hits:
                     continue
-                if third and sum(b in "\n".join(fragment_fields(frag)).lower() for b in bigrams) < need:
+                full, fields = _entry_texts(entry)
+                if third and sum(b in fields.lower() for b in bigrams) < need:
                     continue
-                found.append((Hit(frag, float(rank)), n))
-            found.sort(key=lambda h: (phrase not in h[0].fragment.full_text, -round(h[0].score, 9), h[1]))
-            for hit, _ in found:
-                hits.setdefault(hit.fragment.id, hit)
+                found.append((phrase not in full, -round(float(rank), 9), n, sid, line, entry, float(rank)))
+            found.sort(key=lambda t: t[:3])
+            # the sources of what can be returned, not every source (serve ends its snapshot,
+            # and so this cache, at each request)
+            wanted = {t[3] for t in found[: limit + len(hits)]} - set(self._sources)
+            if wanted:
+                self._load_sources(sorted(wanted))
+            for _, _, _, sid, line, entry, rank in found:
+                if len(hits) >= limit:
+                    break
+                if str(entry["id"]) not in hits:
+                    shown, source = self._source(sid)
+                    hits[str(entry["id"])] = Hit(fragment_from_dict(entry, source, shown, line), rank)
         return list(hits.values())[:limit]
+
+
+def _entry_texts(entry: dict[str, Any]) -> tuple[str, str]:
+    """(Fragment.full_text, the indexed fields joined) of a stored entry, without building the
+    Fragment: what search sorts and filters its candidates on (as the SQLite store does on
+    ``full_text`` and ``fragment_fields``)."""
+    heading, text, tail = (str(entry.get(k) or "") for k in ("heading", "text", "tail"))
+    subs = [str(sp.get("lead") or "") + str(sp.get("text") or "") for sp in entry.get("subpoints") or ()
+            if isinstance(sp, dict)]
+    full = "\n".join(p for p in [heading, text, *subs, tail] if p)
+    tags = entry.get("tags")
+    tags = [str(t) for t in tags] if isinstance(tags, list) else ([] if tags is None else [str(tags)])
+    return full, "\n".join([heading, "\n".join([text, *subs, tail]), " ".join(tags)])
 
 
 def where_sql(filters: Filters | None) -> tuple[list[str], list[Any]]:

@@ -32,20 +32,31 @@ def create_app(config: WebConfig) -> Any:
     return _create(config)
 
 
-def web_config(host: str, library: list[Path], templates: list[Path], token: str | None) -> WebConfig:
-    """The configuration ``speechgen serve`` runs with; a token is made for a non-loopback host."""
+def web_config(host: str, library: list[Path], templates: list[Path], token: str | None,
+               database: str | None = None, collections: list[str] | None = None) -> WebConfig:
+    """The configuration ``speechgen serve`` runs with; a token is made for a non-loopback host.
+
+    *database* (None: ``SPEECHGEN_DATABASE``) serves the shared library of a PostgreSQL
+    database instead of the folders; it is opened once here, so a wrong URL, a missing
+    schema or an unknown collection is one message before the server starts.
+    """
     from speechgen.compose import template_dirs
+    from speechgen.library import database_url
     from speechgen.paths import ingest_target, library_dirs
     from speechgen.web.security import new_token
 
+    url = database_url(database)
     dirs = library_dirs(list(library))
-    upload = Path(library[-1]) if library else ingest_target()
+    upload = None if url else (Path(library[-1]) if library else ingest_target())
     if library and upload is not None:
         upload.mkdir(parents=True, exist_ok=True)  # the writer's own library may start empty
     if token is None and not is_loopback(host):
         token = new_token()
-    return WebConfig(dirs=dirs, tdirs=template_dirs(list(templates) or None), upload_dir=upload,
-                     token=token or None, host=host)
+    config = WebConfig(dirs=dirs, tdirs=template_dirs(list(templates) or None), upload_dir=upload,
+                       token=token or None, host=host, database=url, collections=list(collections or []))
+    if url:
+        config.store()
+    return config
 
 
 def address(config: WebConfig, port: int) -> str:
@@ -71,7 +82,13 @@ def serve(config: WebConfig, port: int, open_browser: bool = False, echo: Callab
         echo("access token required on this address (it is in the link above); keep it private")
         if config.host in ("0.0.0.0", "::"):
             echo(f"from other computers: the same link with this computer's name or address for {url.split('/')[2].rsplit(':', 1)[0]}")
-    if config.upload_dir is not None:
+    if config.database:
+        from speechgen.library.postgres import mask_url
+
+        shown = ", ".join(config.collections) or "all collections"
+        echo(f"library: {mask_url(config.database)} ({shown}); uploads are ingested into "
+             f"collection {config.upload_collection}")
+    elif config.upload_dir is not None:
         echo(f"uploads are ingested into {config.upload_dir}")
     echo("press Ctrl+C to stop")
     if open_browser:

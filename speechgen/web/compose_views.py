@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from speechgen.errors import SpeechgenError
-from speechgen.library import Filters, open_store
+from speechgen.library import Filters
 from speechgen.web.briefform import SHOWN, TEXT_FIELDS, BriefForm, PointItem
 from speechgen.web.config import MAX_BRIEF_BYTES, WebConfig
 from speechgen.web.pages import render
@@ -110,13 +110,13 @@ async def compose_page(request: Request) -> Response:
     from speechgen.compose import brief_text
 
     cfg = _cfg(request)
-    store = open_store(cfg.dirs)
+    store = cfg.store()
     start = request.query_params.get("start", "").strip()
     form = BriefForm()
     load_error = ""
     if start:
         try:
-            form, _ = BriefForm.from_brief_text(brief_text(start, cfg.tdirs, cfg.dirs))
+            form, _ = BriefForm.from_brief_text(brief_text(start, cfg.tdirs, cfg.dirs, store=store))
         except SpeechgenError as exc:
             load_error = str(exc)
     return render(request, "compose.html", **_context(request, form, store), load_error=load_error)
@@ -127,7 +127,7 @@ async def compose_preview(request: Request) -> Response:
     form_data = await request.form()
     check_csrf(request, form_data)
     form = BriefForm.from_form(form_data)
-    store = open_store(_cfg(request).dirs)
+    store = _cfg(request).store()
     ctx = _preview_context(form, run_compose(form, _cfg(request), store))
     ctx["vars_changed"] = form_data.get("slot_names", "") != ctx["slot_names"]
     return render(request, "_preview.html", **ctx)
@@ -151,7 +151,7 @@ async def compose_points(request: Request) -> Response:
         pts[i - 1], pts[i] = pts[i], pts[i - 1]
     elif op == "down" and 0 <= i < len(pts) - 1:
         pts[i + 1], pts[i] = pts[i], pts[i + 1]
-    store = open_store(_cfg(request).dirs)
+    store = _cfg(request).store()
     return render(request, "_points.html", headers={"HX-Trigger-After-Settle": "points-changed"},
                   points=_points_view(form, store), errors={}, dom_id=dom_id)
 
@@ -161,7 +161,7 @@ async def compose_search(request: Request) -> Response:
     q = request.query_params.get("q", "").strip()
     hits: list[dict[str, Any]] = []
     if q:
-        store = open_store(_cfg(request).dirs)
+        store = _cfg(request).store()
         taken = _taken(store, BriefForm.from_form(request.query_params))
         words = store.query_tokens(q)
         hits = [{"f": h.fragment, "snippet": snippet(h.fragment.full_text, words), "taken": taken.get(h.fragment.id, "")}
@@ -199,7 +199,7 @@ async def compose_download(request: Request) -> Response:
     form = BriefForm.from_form(form_data)
     if fmt == "yaml":
         return _attachment(form.to_yaml()[0].encode("utf-8"), name, media)
-    store = open_store(_cfg(request).dirs)
+    store = _cfg(request).store()
     outcome = run_compose(form, _cfg(request), store)
     if not outcome.ok or outcome.composed is None:
         ctx = _context(request, form, store, outcome)
@@ -211,7 +211,7 @@ async def compose_load(request: Request) -> Response:
     """POST /compose/load: continue from a brief YAML file the writer uploads."""
     cfg = _cfg(request)
     length = int(request.headers.get("content-length") or 0)
-    store = open_store(cfg.dirs)
+    store = cfg.store()
     if length > MAX_BRIEF_BYTES + 4096:
         return render(request, "compose.html", status=413, **_context(request, BriefForm(), store),
                       load_error=f"{SHOWN}: the file is larger than {MAX_BRIEF_BYTES // 1024} KB — a brief is a short YAML file")

@@ -36,7 +36,8 @@ def _cfg(request: Request) -> WebConfig:
 
 def _page(request: Request, status: int = 200, **ctx: Any) -> Response:
     cfg = _cfg(request)
-    return render(request, "ingest.html", status=status, target=cfg.upload_dir, cfg=cfg, **ctx)
+    target = cfg.upload_collection if cfg.database else cfg.upload_dir
+    return render(request, "ingest.html", status=status, target=target, cfg=cfg, **ctx)
 
 
 async def ingest_page(request: Request) -> Response:
@@ -55,7 +56,7 @@ def saved_name(original: str, data: bytes) -> tuple[str, str]:
 async def ingest_upload(request: Request) -> Response:
     """POST /ingest: save the uploads, ingest them, show the report and the new fragments."""
     cfg = _cfg(request)
-    if cfg.upload_dir is None:
+    if cfg.upload_dir is None and not cfg.database:
         return _page(request, 400, error="no library folder to write to — start speechgen serve with --library DIR")
     length = int(request.headers.get("content-length") or 0)
     if length > cfg.max_upload_bytes:
@@ -86,12 +87,12 @@ async def ingest_upload(request: Request) -> Response:
             saved[name] = (original, data)
     if problems:
         return _page(request, 400, error="\n".join(problems))
-    report = await run_in_threadpool(_ingest, saved, cfg.upload_dir)
+    report = await run_in_threadpool(_ingest, saved, cfg)
     return _page(request, report=report["report"], originals=report["originals"],
                  fragments=report["fragments"], problems=report["problems"])
 
 
-def _ingest(saved: dict[str, tuple[str, bytes]], target: Path) -> dict[str, Any]:
+def _ingest(saved: dict[str, tuple[str, bytes]], cfg: WebConfig) -> dict[str, Any]:
     from speechgen.ingest import ingest
 
     with _LOCK, tempfile.TemporaryDirectory(prefix="speechgen-upload-") as tmp:
@@ -100,9 +101,15 @@ def _ingest(saved: dict[str, tuple[str, bytes]], target: Path) -> dict[str, Any]
             path = Path(tmp) / name
             path.write_bytes(data)
             paths.append(path)
-        target.mkdir(parents=True, exist_ok=True)
         try:
-            report = ingest(paths, target, progress=False)
+            if cfg.database:  # the shared library: as ingest --database, into the collection
+                from speechgen.db import ingest_to_db
+
+                report = ingest_to_db(cfg.database, paths, cfg.upload_collection, progress=False)
+            else:
+                assert cfg.upload_dir is not None
+                cfg.upload_dir.mkdir(parents=True, exist_ok=True)
+                report = ingest(paths, cfg.upload_dir, progress=False)
         except SpeechgenError as exc:
             return {"report": None, "originals": {}, "fragments": [], "problems": [str(exc)]}
         originals = {}
@@ -111,7 +118,7 @@ def _ingest(saved: dict[str, tuple[str, bytes]], target: Path) -> dict[str, Any]
             originals[fr.source] = saved.get(base, (base, b""))[0]
     fragments = []
     try:
-        store = open_store_for(target)
+        store = cfg.store() if cfg.database else open_store_for(cfg.upload_dir)
         for name in saved:
             fragments += store.select(Filters(source=Path(name).stem))
     except SpeechgenError as exc:
@@ -119,6 +126,6 @@ def _ingest(saved: dict[str, tuple[str, bytes]], target: Path) -> dict[str, Any]
     return {"report": report, "originals": originals, "fragments": fragments, "problems": report.problems}
 
 
-def open_store_for(target: Path) -> Any:
+def open_store_for(target: Path | None) -> Any:
     """The store of the upload folder alone (its new fragments)."""
-    return open_store([target])
+    return open_store([target] if target else [], database="")

@@ -6,11 +6,12 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from speechgen.errors import SpeechgenError
-from speechgen.library import Filters, open_store
+from speechgen.library import Filters
 from speechgen.model import KINDS, Fragment
 from speechgen.web.config import WebConfig
 from speechgen.web.pages import render
@@ -53,7 +54,7 @@ class Query:
 
 def _store(request: Request) -> Any:
     cfg: WebConfig = request.app.state.config
-    return open_store(cfg.dirs)
+    return cfg.store()
 
 
 def choices(frags: list[Fragment]) -> dict[str, list[Any]]:
@@ -96,15 +97,23 @@ def card(f: Fragment, words: list[str], score: float | None) -> dict[str, Any]:
 
 async def library_page(request: Request) -> Response:
     """GET /library: the search box, the filters and the first results."""
-    store = _store(request)
     query = Query.of(request)
-    ctx = results(store, query)
-    return render(request, "library.html", **ctx, choices=choices(store.library().fragments))
+
+    def work() -> dict[str, Any]:
+        store = _store(request)
+        return {**results(store, query), "choices": choices(store.library().fragments)}
+
+    return render(request, "library.html", **await run_in_threadpool(work))
 
 
 async def library_results(request: Request) -> Response:
-    """GET /library/results: the result list alone (htmx, as you type)."""
-    return render(request, "_results.html", **results(_store(request), Query.of(request)))
+    """GET /library/results: the result list alone (htmx, as you type).
+
+    The search runs in a worker thread (with that thread's store): writers searching at
+    once wait on the database side by side, not one after another.
+    """
+    query = Query.of(request)
+    return render(request, "_results.html", **await run_in_threadpool(lambda: results(_store(request), query)))
 
 
 async def fragment_page(request: Request) -> Response:

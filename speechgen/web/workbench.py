@@ -57,7 +57,8 @@ def compose_text(text: str, cfg: WebConfig, *, allow_blanks: bool, store: Any = 
     brief, problems = parse_brief(text, SHOWN)
     if not brief.template and not brief.points:
         raise_problems(brief.path, problems)
-    return brief, compose(brief, cfg.dirs, cfg.tdirs, problems=problems, allow_blanks=allow_blanks, store=store)
+    return brief, compose(brief, cfg.dirs, cfg.tdirs, problems=problems, allow_blanks=allow_blanks,
+                          store=store if store is not None else cfg.store())
 
 
 def run_compose(form: BriefForm, cfg: WebConfig, store: Any) -> Outcome:

@@ -85,7 +85,7 @@ def test_several_ingests_at_once_lose_nothing_while_compose_runs(db: str, tmp_pa
     assert len(ids) == len(set(ids)) > 30
     # every compose during the ingests succeeded, and all wrote the same draft
     assert composes
-    for out, result in composes:
+    for _, result in composes:
         assert result.returncode == 0, result.stderr
     texts = {out.read_text(encoding="utf-8") for out, _ in composes}
     assert len(texts) == 1
@@ -142,7 +142,7 @@ def test_kill_9_during_import_leaves_the_database_as_it_was(db: str, tmp_path: P
     n = big_library(tmp_path / "big", 600)
     proc = subprocess.Popen([*CLI, "db", "import", str(tmp_path / "big"), "--database", db], env=env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _wait_for(db, "COPY fragments%", proc)  # rows of the first batch are going in
+    _wait_for(db, "COPY speechgen_import%", proc)  # rows of the first batch are going in
     time.sleep(0.3)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -162,7 +162,7 @@ def test_a_connection_cut_during_import_is_one_error_and_nothing_written(db: str
     big_library(tmp_path / "big", 600)
     proc = subprocess.Popen([*CLI, "db", "import", str(tmp_path / "big"), "--database", db], env=env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _wait_for(db, "COPY fragments%", proc)
+    _wait_for(db, "COPY speechgen_import%", proc)
     with psycopg.connect(pg_cluster.admin_url, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
                       "AND application_name = 'speechgen'", (db.rsplit("/", 1)[1],))
