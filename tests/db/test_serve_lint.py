@@ -19,31 +19,11 @@ from speechgen.library import open_store
 pytest.importorskip("starlette", reason="the web extra is not installed (pip install '.[test,web]')")
 
 from starlette.testclient import TestClient  # noqa: E402
+from web.webtools import SPEECH  # noqa: E402  (the upload the web tests use)
 
 from speechgen.web import create_app, web_config  # noqa: E402
 
 SHIPPED = ROOT / "fragments"
-#: An upload: a short speech of three numbered points about 海绵城市.
-SPEECH = """在全市海绵城市建设推进会上的讲话
-
-同志们：
-
-今天召开这次会议，主要是总结前一阶段海绵城市建设工作，部署下一步任务。下面，我讲三点意见。
-
-一、提高思想认识，把海绵城市建设摆在更加突出的位置
-
-海绵城市建设是城市更新的重要内容。各级各部门要充分认识这项工作的重要意义，切实增强责任感和紧迫感。
-
-二、突出工作重点，扎实推进雨水花园和透水铺装改造
-
-今年要完成老旧小区雨水花园改造任务，新建道路全部采用透水铺装。各区要建立工作台账，逐项销号。
-
-三、强化组织保障，确保各项任务按期落地见效
-
-各级领导干部要亲自抓、负总责，住建部门要加强督导检查，对进度滞后的单位及时通报。
-
-同志们，海绵城市建设功在当代、利在千秋。希望大家以更加务实的作风，把各项任务落到实处。谢谢大家。
-"""
 POINTS = ['{"id":"s000.point.1"}', '{"id":"s001b.point.1"}', '{"id":"s003.point.3"}']
 
 
