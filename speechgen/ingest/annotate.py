@@ -46,6 +46,8 @@ _CUTS = (
     # to the full thought only, never to 思想 in general
     (re.compile(r"(理解|把握|领悟|领会|掌握|认识|体悟|感悟|阐释|学习)思想的(丰富内涵|核心要义|精神实质|实践要求"
                 r"|科学体系|世界观和方法论|立场观点方法|精髓要义)"), r"\1" + THOUGHT + r"的\2"),
+    # 继思想、邓小平理论之后: the list of the party's theories with 毛泽东 cut
+    (re.compile(r"(?<!毛泽东)(?<![*＊Xx×】])思想、邓小平理论"), "毛泽东思想、邓小平理论"),
     # 学习对网络安全和信息化工作作出的重要指示精神: a study verb right before 对…作出的重要指示
     # has lost its subject; web copies cut only the leader's name
     (re.compile(r"(学习|贯彻|落实|领会)(对[^，。；“”{}]{2,24}作出的重要(?:指示|批示))"), r"\1习近平总书记\2"),

@@ -39,6 +39,7 @@ def rules(text: str, **context: object) -> list[tuple[str, int, str]]:
         ("我们要深刻理解思想的丰富内涵，从中找方法、找路径。", "理解思想的丰富内涵"),
         ("准确把握思想的世界观和方法论，坚持好、运用好贯穿其中的立场观点方法。", "把握思想的世界观和方法论"),
         ("要在领悟思想的核心要义上下功夫。", "领悟思想的核心要义"),
+        ("“三个代表”重要思想是我们党继思想、邓小平理论之后的又一理论成果。", "思想、邓小平理论"),
     ],
 )
 def test_deleted_name_hits(line: str, words: str) -> None:
@@ -68,6 +69,7 @@ def test_deleted_name_hits(line: str, words: str) -> None:
         "要深刻理解毛泽东思想的精神实质。",
         "要充分认识解放思想的重要性，深刻理解思想的力量。",  # 思想的力量: 思想 in general
         "把握思想政治工作的规律，掌握思想的方法。",
+        "坚持马克思列宁主义、毛泽东思想、邓小平理论、“三个代表”重要思想。",
     ],
 )
 def test_deleted_name_near_misses(line: str) -> None:
