@@ -237,6 +237,10 @@ def test_numbering_near_misses(text: str) -> None:
         ("要深入学习XJP总书记重要讲话。", "XJP"),
         ("在全党开展**学习教育。", "**"),
         ("要做到清正-2-廉洁。", "-2-"),
+        ("会议由ＸＸ同志主持。", "ＸＸ"),
+        ("我们☆县的干部要有担当。", "☆"),
+        ("○○县要抓好落实。", "○○"),
+        ("×××同志作了发言。", "×××"),
     ],
 )
 def test_raw_token_hits(text: str, token: str) -> None:
@@ -244,7 +248,8 @@ def test_raw_token_hits(text: str, token: str) -> None:
     assert found and token in found[0].text
 
 
-@pytest.mark.parametrize("text", ["GDP增长6.5%，5G基站建成1200个。", "CT和X光设备全部到位。", "完成【＿＿】个项目。"])
+@pytest.mark.parametrize("text", ["GDP增长6.5%，5G基站建成1200个。", "CT和X光设备全部到位。", "完成【＿＿】个项目。",
+                                  "二○○三年以来，全县坚持抓好工作。", "★★★ 重要通知 ★★★", "屏幕分辨率为1920×1080。"])
 def test_raw_token_near_misses(text: str) -> None:
     assert rules(text) == []
 
