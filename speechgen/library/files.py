@@ -175,7 +175,7 @@ def check_fragment(raw: Any, where: str) -> list[str]:
     if not isinstance(fid, str) or not fid.strip():
         out.append(f"{where}: fragment without an id — add 'id: <source>.<kind>.<n>'")
         fid = "?"
-    elif invisible(fid):
+    elif not fid.isprintable() and invisible(fid):  # an invisible character is never printable
         out.append(f"{where}: fragment id '{fid}' holds the invisible character "
                    f"{', '.join(char_name(ch) for ch in invisible(fid))} — remove it")
     kind = raw.get("kind")
@@ -275,6 +275,26 @@ class _Marks:
         self.anchors: dict[str, Any] = {}
 
 
+#: Plain scalars as each loader resolves them (short ones only: keys, tags, numbers).
+_PLAIN: dict[Any, dict[str, Any]] = {}
+
+
+def _resolve_plain(loader_class: Any, value: str) -> Any:
+    """The value of the plain scalar *value* as *loader_class* resolves it; ``_NO_KEY`` for a
+    merge key or ``=`` (only the full loader reads those)."""
+    import yaml
+
+    resolvers = loader_class.yaml_implicit_resolvers
+    for tag, regexp in resolvers.get(value[:1], []) + resolvers.get(None, []):
+        if regexp.match(value):
+            if tag == "tag:yaml.org,2002:null":
+                return None
+            if tag in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+                return loader_class.yaml_constructors[tag](loader_class(""), yaml.ScalarNode(tag, value))
+            return _NO_KEY
+    return value
+
+
 def _plain_yaml(text: str, marks: _Marks | None = None, seeds: dict[str, Any] | None = None) -> Any:
     """*text* read as :func:`~speechgen.userfiles.parse_yaml` reads it, built straight from
     libyaml's events; None when the text has anything but one document of mappings, lists,
@@ -301,10 +321,9 @@ def _plain_yaml(text: str, marks: _Marks | None = None, seeds: dict[str, Any] | 
     loader_class = _loader()
     if not issubclass(loader_class, CParser):
         return None
-    resolvers = loader_class.yaml_implicit_resolvers
-    wildcard = resolvers.get(None, [])
-    constructors = loader_class.yaml_constructors
-    helper = loader_class("")
+    plain = _PLAIN.get(loader_class)
+    if plain is None:
+        plain = _PLAIN[loader_class] = {}
     events = CParser(text)
     stack: list[Any] = []  # the lists and mappings being read
     anchors: dict[str, Any] = dict(seeds) if seeds else {}  # an alias is the very object its anchor named
@@ -322,16 +341,14 @@ def _plain_yaml(text: str, marks: _Marks | None = None, seeds: dict[str, Any] | 
                     return None
                 value: Any = event.value
                 if event.implicit[0]:  # plain: resolved as the loader resolves it
-                    for tag, regexp in resolvers.get(value[:1], []) + wildcard:
-                        if regexp.match(value):
-                            if tag == "tag:yaml.org,2002:null":
-                                value = None
-                            elif tag in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
-                                         "tag:yaml.org,2002:float"):
-                                value = constructors[tag](helper, yaml.ScalarNode(tag, value))
-                            else:  # merge keys, '=': the full loader
-                                return None
-                            break
+                    known = plain.get(value, _NO_KEY)
+                    if known is _NO_KEY:
+                        known = _resolve_plain(loader_class, value)
+                        if known is _NO_KEY:  # merge keys, '=': the full loader
+                            return None
+                        if len(value) <= 64 and len(plain) < 65536:  # keys and tags repeat in every entry
+                            plain[value] = known
+                    value = known
                 if event.anchor is not None:
                     if event.anchor in anchors and event.anchor not in seeded:
                         return None  # an anchor defined twice: the full loader's error

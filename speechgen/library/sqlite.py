@@ -276,7 +276,7 @@ def _prepare_all(paths: list[Path]) -> Iterator[tuple[Any, ...]]:
             yield done
 
 
-#: Files changed at once from which the FTS5 index is built in bulk (no merging until the end).
+#: Files changed at once from which the FTS5 index is built in bulk (large batches of terms, no automerge).
 BULK_FROM = 64
 #: Dead rows the FTS5 index may keep, as a share of the live ones, before it is built again.
 GARBAGE_SHARE = 8
@@ -375,7 +375,7 @@ class Index:
             next_row = max(int(self._meta("next_row") or 1),
                            (c.execute("SELECT MAX(rowid) FROM frags").fetchone()[0] or 0) + 1)
             bulk = len(stale) >= BULK_FROM
-            if bulk:  # a first build: one large in-memory batch of terms, no merging until the end
+            if bulk:  # a first build: large in-memory batches of terms, merged only when FTS5 must
                 _fts_config(c, automerge=0, hashsize=64 * 1024 * 1024)
             for key, prepared in zip(stale, _prepare_all([stats[k][0] for k in stale]), strict=True):
                 _, mtime, ctime, size = stats[key]
@@ -404,9 +404,7 @@ class Index:
             live = c.execute("SELECT COUNT(*) FROM frags").fetchone()[0]
             if garbage and garbage * GARBAGE_SHARE > live and self._rebuild_fts():
                 garbage = 0
-            elif bulk:
-                c.execute("INSERT INTO fts(fts) VALUES('optimize')")
-            if bulk:
+            if bulk:  # ('optimize' here cost 2.4 s of 8 on 100,000 fragments and searches were no faster)
                 _fts_config(c, automerge=4, hashsize=1024 * 1024)  # FTS5's defaults, for later small changes
             c.executemany("INSERT OR REPLACE INTO meta VALUES(?, ?)",
                           [("next_row", str(next_row)), ("garbage", str(garbage))])
