@@ -33,7 +33,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from speechgen.errors import LibraryError, SpeechgenError, did_you_mean
+from speechgen.errors import SpeechgenError, did_you_mean
 from speechgen.library.files import (
     Filters,
     Head,
@@ -94,6 +94,9 @@ _DATA = ("f.id, f.at, f.nbytes, f.col, f.seeded, "
 _TABLES = ("files", "frags", "blobs", "links", "fts", "queries", "ranked")
 #: Ranked searches remembered (the rowids and scores of one SQL query each); the oldest go first.
 RANKED_KEPT = 1000
+
+#: Rows read from the cache at once when fragments are listed.
+ROWS_AT_ONCE = 500
 
 #: How many ids did-you-mean compares a mistyped id with, at most (those sharing its longest prefix).
 DID_YOU_MEAN_CANDIDATES = 2000
@@ -484,8 +487,9 @@ class Index:
                 if f.id == fid:
                     return f
         shown = display_path(self._stats[key][0]) if key in self._stats else key
-        raise LibraryError(f"{shown}: changed while it was being read (fragment '{fid}' "
-                           "is no longer there) — run the command again")
+        raise_library_problems([f"{shown}: changed while it was being read (fragment '{fid}' "
+                                "is no longer there) — run the command again"])
+        raise AssertionError("unreachable")  # raise_library_problems raised
 
     def _load(self, key: str, line: int, data: Any) -> Fragment | None:
         """The fragment of a row, or None when its file is not as the cache recorded it."""
@@ -517,7 +521,12 @@ class Index:
     def _file_bytes(self, key: str, stat: tuple[int, int, int]) -> bytes | None:
         """The bytes of library file *key* when its mtime, ctime and size are *stat*; else None."""
         if self._file is not None and self._file[0] == key and self._file[1] == stat:
-            return self._file[2]
+            try:  # the file last read, unless it changed since
+                st = os.stat(key)
+                if (st.st_mtime_ns, st.st_ctime_ns, st.st_size) == stat:
+                    return self._file[2]
+            except OSError:
+                return None
         try:
             fd = os.open(key, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
         except OSError:
@@ -545,18 +554,26 @@ class Index:
             self.refresh()
 
     def _rows(self, filters: Filters | None, limit: int | None = None, offset: int = 0) -> Iterator[Fragment]:
+        # In batches, each query read to its end before its fragments are: reading one may
+        # index a changed file again, which must not happen under an open query.
         where, params = _where(filters)
-        page = ""
-        if limit is not None or offset:
-            page = " LIMIT ? OFFSET ?"
-            params = [*params, -1 if limit is None else limit, offset]
-        rows = self.conn.execute(
-            f"SELECT f.path, f.line, {_DATA} FROM frags f JOIN files s ON s.path = f.path "
-            f"WHERE {where} ORDER BY f.path, f.ord{page}",
-            params,
-        )
-        for row in rows:
-            yield self._fragment(row[0], row[1], row[2:])
+        after: tuple[str, int] | None = None  # (path, ord) of the last row read
+        left = limit
+        while left is None or left > 0:
+            n = ROWS_AT_ONCE if left is None else min(ROWS_AT_ONCE, left)
+            rows = self.conn.execute(
+                f"SELECT f.path, f.ord, f.line, {_DATA} FROM frags f JOIN files s ON s.path = f.path "
+                f"WHERE {where}{' AND (f.path, f.ord) > (?, ?)' if after else ''} "
+                "ORDER BY f.path, f.ord LIMIT ? OFFSET ?",
+                [*params, *(after or ()), n, 0 if after else offset],
+            ).fetchall()
+            for row in rows:
+                yield self._fragment(row[0], row[2], row[3:])
+            if len(rows) < n:
+                return
+            after = (rows[-1][0], rows[-1][1])
+            if left is not None:
+                left -= n
 
     def _all(self, filters: Filters | None = None) -> Iterator[Fragment]:
         return self._rows(filters)
