@@ -146,8 +146,10 @@ def _connect(path: str) -> sqlite3.Connection:
     row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
     # New validation rules re-check every file; new search terms re-index them.
     schema = f"{SCHEMA} checks {checks_version()} terms {TERMS_VERSION}"
-    if row is None or row[0] != schema:
-        # A cache written by another version of speechgen: start it again.
+    broken = conn.execute("SELECT 1 FROM meta WHERE key='building'").fetchone()
+    if row is None or row[0] != schema or broken:
+        # A cache written by another version of speechgen, or whose first build (without a
+        # journal) was cut short: start it again.
         conn.executescript(
             "".join(f"DROP TABLE IF EXISTS {t};" for t in _TABLES) + "DELETE FROM meta;"
         )
@@ -358,6 +360,16 @@ class Index:
 
     def _sync(self, stats: dict[str, tuple[Path, int, int, int]], stale: list[str], gone: list[str]) -> None:
         c = self.conn
+        bulk = len(stale) >= BULK_FROM
+        unjournaled = False
+        if bulk and not gone and self._path != ":memory:" and not c.execute("SELECT 1 FROM files LIMIT 1").fetchone():
+            # A first build writes the whole cache: without a journal it writes it once, not
+            # twice (WAL, then the database). Marked as building until it is done, so one cut
+            # short is started again; and only when no other connection has the cache open.
+            c.execute("INSERT OR REPLACE INTO meta VALUES('building', '1')")
+            unjournaled = c.execute("PRAGMA journal_mode=OFF").fetchone()[0] == "off"
+            if not unjournaled:
+                c.execute("DELETE FROM meta WHERE key='building'")
         c.execute("BEGIN IMMEDIATE")
         try:
             dead = 0
@@ -377,7 +389,6 @@ class Index:
             # rowids are never reused: the FTS5 index may still hold a dead row's terms
             next_row = max(int(self._meta("next_row") or 1),
                            (c.execute("SELECT MAX(rowid) FROM frags").fetchone()[0] or 0) + 1)
-            bulk = len(stale) >= BULK_FROM
             if bulk:  # a first build: large in-memory batches of terms, merged only when FTS5 must
                 _fts_config(c, automerge=0, hashsize=64 * 1024 * 1024)
             for key, prepared in zip(stale, _prepare_all([stats[k][0] for k in stale]), strict=True):
@@ -416,8 +427,16 @@ class Index:
             c.execute("DELETE FROM ranked")  # ranked with the old files
             c.execute("COMMIT")
         except BaseException:
+            if unjournaled:  # no journal, no rollback: the cache is only a cache
+                c.close()
+                _remove(self._path)
+                self.conn = _open(self._path)
+                raise
             c.execute("ROLLBACK")
             raise
+        if unjournaled:
+            c.execute("PRAGMA journal_mode=WAL")
+            c.execute("DELETE FROM meta WHERE key='building'")
 
     def _meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()

@@ -206,3 +206,41 @@ def test_search_after_edits_ranks_as_a_fresh_cache(lib: Path, tmp_path: Path, mo
     for query in ("调查研究", "深入", "第2次"):
         assert [(h.fragment.id, round(h.score, 6)) for h in edited.search(query, limit=30)] == [
             (h.fragment.id, round(h.score, 6)) for h in fresh.search(query, limit=30)]
+
+
+def test_a_first_build_without_a_journal_ends_in_wal_mode_and_matches(lib: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import speechgen.library.sqlite as store
+
+    journaled = Index([lib])
+    monkeypatch.setattr(store, "BULK_FROM", 1)
+    monkeypatch.setenv("SPEECHGEN_CACHE", str(tmp_path / "bulk"))
+    bulk = Index([lib])
+    assert bulk.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert bulk._meta("building") is None
+    assert bulk.library().fragments == journaled.library().fragments
+    assert [(h.fragment.id, h.score) for h in bulk.search("调查研究", limit=30)] == [
+        (h.fragment.id, h.score) for h in journaled.search("调查研究", limit=30)]
+
+
+def test_a_first_build_cut_short_is_started_again(lib: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import speechgen.library.sqlite as store
+
+    monkeypatch.setattr(store, "BULK_FROM", 1)
+    real = store._prepare
+
+    def fails_late(path: Path):  # type: ignore[no-untyped-def]
+        if path.name == "h.yaml":
+            raise KeyboardInterrupt
+        return real(path)
+
+    monkeypatch.setattr(store, "_prepare", fails_late)
+    with pytest.raises(KeyboardInterrupt):
+        Index([lib])
+    monkeypatch.setattr(store, "_prepare", real)
+    idx = Index([lib])
+    assert len(idx.library()) == 30 and idx._meta("building") is None
+    # a cache whose unjournaled build was killed keeps its mark: started again
+    idx.conn.execute("INSERT INTO meta VALUES('building', '1')")
+    idx.conn.execute("DELETE FROM frags")
+    assert len(Index([lib]).library()) == 30
