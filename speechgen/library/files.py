@@ -507,7 +507,7 @@ def read_library_file(path: Path) -> tuple[LibraryFile, list[Slice | None], str]
     bom = len(raw) - len(text.encode("utf-8"))
     ascii_only = len(text) == len(raw) - bom
     slices: list[Slice | None] = []
-    as_json: dict[str, str] = {}
+    exact: dict[str, bool] = {}  # each anchor used from outside an entry: can JSON carry it?
     last_char = last_byte = 0
     for span in chosen:
         if span is None:
@@ -515,10 +515,9 @@ def read_library_file(path: Path) -> tuple[LibraryFile, list[Slice | None], str]
             continue
         _, start, end, column, outside = span
         for name in outside:
-            if name not in as_json:  # each anchor once a file, however many entries use it
-                value = marks.anchors.get(name)
-                as_json[name] = json.dumps(value, ensure_ascii=False) if _json_exact(value) else ""
-        if not all(as_json[name] for name in outside):
+            if name not in exact:  # each anchor once a file, however many entries use it
+                exact[name] = _json_exact(marks.anchors.get(name))
+        if not all(exact[name] for name in outside):
             slices.append(None)
             continue
         if ascii_only:
@@ -529,9 +528,8 @@ def read_library_file(path: Path) -> tuple[LibraryFile, list[Slice | None], str]
             at = last_byte
             size = len(text[start:end].encode("utf-8"))
         slices.append(Slice(bom + at, size, column, bool(outside)))
-    seeds = {name: value for name, value in as_json.items() if value}
-    text = "{" + ", ".join(f"{json.dumps(name)}: {value}" for name, value in sorted(seeds.items())) + "}"
-    return lf, slices, text if seeds else ""
+    seeds = {name: marks.anchors.get(name) for name in sorted(exact) if exact[name]}
+    return lf, slices, json.dumps(seeds, ensure_ascii=False) if seeds else ""
 
 
 def _json_exact(value: Any, depth: int = 0) -> bool:
