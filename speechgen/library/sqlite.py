@@ -6,10 +6,16 @@ library folders. Each library file is re-read when its size, modification time o
 change time changes (a ``chmod`` changes the last), and forgotten when it disappears, so
 the cache never serves stale fragments.
 
-Fragments are indexed as they are cached, with the terms of
+The YAML files are the truth and the cache only a cache: it keeps each fragment's id, kind
+and tags and where its YAML mapping stands in its file, and reads it from there again when
+asked for (checked against the file's recorded size and times and the fragment's id; a file
+that changed is indexed again). Only files that need the full YAML loader keep packed
+fragments. Fragments are indexed as they are cached, with the terms of
 :mod:`speechgen.library.terms` (character bigrams, no dictionary) in a contentless FTS5
 table of three columns, heading, body and tags, ranked by ``bm25()`` with the heading
-weighted highest. No jieba is loaded to index or to search.
+weighted highest. No jieba is loaded to index or to search. A changed file's old index
+rows cannot be deleted (their text went with the old file): they stay, never found, until
+they are an eighth of the live rows, when the index is built again.
 
 One process builds or updates a cache at a time (an exclusive ``flock`` on
 ``<cache>.lock``); the others wait for it and then read. A cache that cannot be used (its
