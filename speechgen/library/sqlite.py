@@ -304,7 +304,6 @@ class Index:
         self._sources: dict[str, tuple[str, Source]] = {}
         self._sources_complete = False  # every file's source read (reset when the cache changes)
         self._stats: dict[str, tuple[Path, int, int, int]] = {}  # the library's files, as last checked
-        self._file: tuple[str, tuple[int, int, int], bytes] | None = None  # the last file read
         self._seeded: dict[str, dict[str, Any] | None] = {}  # each file's seeds, as read
         path = _db_path(dirs)
         if path != ":memory:" and Path(path).is_dir():
@@ -391,7 +390,6 @@ class Index:
                 self._sources.pop(key, None)
                 self._seeded.pop(key, None)
             self._sources_complete = False
-            self._file = None
             # rowids are never reused: the FTS5 index may still hold a dead row's terms
             next_row = max(int(self._meta("next_row") or 1),
                            (c.execute("SELECT MAX(rowid) FROM frags").fetchone()[0] or 0) + 1)
@@ -526,15 +524,17 @@ class Index:
             return fragment_from_dict(_unpack(blob), source, shown, line)
         if at is None:
             return None
-        content = self._file_bytes(key, (mtime, ctime, size))
+        content = self._slice_bytes(key, (mtime, ctime, size), at, nbytes)
         if content is None:
             return None
-        return fragment_at(content, Slice(at, nbytes, col, bool(seeded)), fid, source, shown, line,
+        return fragment_at(content, Slice(0, nbytes, col, bool(seeded)), fid, source, shown, line,
                            self._seeds(key) if seeded else None)
 
     def _seeds(self, key: str) -> dict[str, Any] | None:
         """The anchors of file *key* that its fragments use from before them (see :func:`read_library_file`)."""
         if key not in self._seeded:
+            if len(self._seeded) >= 8:  # a listing goes file by file: keep a few, not every file's
+                self._seeded.clear()
             row = self.conn.execute("SELECT seeds FROM files WHERE path=?", (key,)).fetchone()
             try:
                 seeds = json.loads(row[0]) if row and row[0] else None
@@ -543,15 +543,10 @@ class Index:
             self._seeded[key] = seeds if isinstance(seeds, dict) else None
         return self._seeded[key]
 
-    def _file_bytes(self, key: str, stat: tuple[int, int, int]) -> bytes | None:
-        """The bytes of library file *key* when its mtime, ctime and size are *stat*; else None."""
-        if self._file is not None and self._file[0] == key and self._file[1] == stat:
-            try:  # the file last read, unless it changed since
-                st = os.stat(key)
-                if (st.st_mtime_ns, st.st_ctime_ns, st.st_size) == stat:
-                    return self._file[2]
-            except OSError:
-                return None
+    def _slice_bytes(self, key: str, stat: tuple[int, int, int], at: int, size: int) -> bytes | None:
+        """*size* bytes at *at* of library file *key*, when its mtime, ctime and size are *stat*; else None."""
+        if not 0 <= at <= stat[2] or not 0 < size <= stat[2] - at:
+            return None
         try:
             fd = os.open(key, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
         except OSError:
@@ -560,20 +555,15 @@ class Index:
             st = os.fstat(fd)
             if (st.st_mtime_ns, st.st_ctime_ns, st.st_size) != stat or not stat_module.S_ISREG(st.st_mode):
                 return None
-            with os.fdopen(fd, "rb", closefd=False) as f:
-                content = f.read(st.st_size + 1)
+            data = os.pread(fd, size, at)
         except OSError:
             return None
         finally:
             os.close(fd)
-        if len(content) != stat[2]:
-            return None
-        self._file = (key, stat, content)
-        return content
+        return data if len(data) == size else None
 
     def _resync(self, key: str) -> None:
         """Index *key* again (whatever its recorded stat says), and any other file that changed."""
-        self._file = None
         self.conn.execute("UPDATE files SET mtime_ns = -1 WHERE path=?", (key,))
         with _building(self._path):
             self.refresh()
