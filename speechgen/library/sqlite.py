@@ -522,7 +522,7 @@ class Index:
         shown, source = self._source(key)
         if blob is not None:
             return fragment_from_dict(_unpack(blob), source, shown, line)
-        if at is None:
+        if at is None or not isinstance(col, int) or not 0 <= col <= at:  # a column is never past its offset
             return None
         content = self._slice_bytes(key, (mtime, ctime, size), at, nbytes)
         if content is None:

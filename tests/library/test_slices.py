@@ -175,6 +175,9 @@ def test_a_tampered_cache_never_reads_outside_the_library(lib: Path, tmp_path: P
     # offsets that point elsewhere in the right file: found out, indexed again
     idx.conn.execute("UPDATE frags SET at = 0 WHERE id='b.2'")
     assert idx.get("b.2") == parse_library_file(lib / "b.yaml").fragments[1]
+    for column, value in (("col", 10**12), ("nbytes", 10**12), ("at", -5), ("nbytes", -1)):  # never a huge read
+        idx.conn.execute(f"UPDATE frags SET {column} = ? WHERE id='b.3'", (value,))
+        assert idx.get("b.3") == parse_library_file(lib / "b.yaml").fragments[2]
     assert all("绝密" not in h.fragment.text for h in idx.search("绝密内容")) and not idx.search("绝密内容")
 
 
