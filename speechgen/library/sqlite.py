@@ -45,6 +45,7 @@ from speechgen.library.files import (
     Head,
     Library,
     Slice,
+    _plain_yaml,
     duplicate_problems,
     fragment_at,
     fragment_from_dict,
@@ -103,6 +104,8 @@ RANKED_KEPT = 1000
 
 #: Rows read from the cache at once when fragments are listed.
 ROWS_AT_ONCE = 500
+#: Rows of one file in such a batch from which the file is read whole rather than a slice a row.
+WHOLE_FILE_FROM = 16
 
 #: How many ids did-you-mean compares a mistyped id with, at most (those sharing its longest prefix).
 DID_YOU_MEAN_CANDIDATES = 2000
@@ -543,6 +546,28 @@ class Index:
             self._seeded[key] = seeds if isinstance(seeds, dict) else None
         return self._seeded[key]
 
+    def _whole_file(self, key: str, data: tuple[Any, ...]) -> dict[str, Any] | None:
+        """The entries of library file *key* by id, read whole (cheaper than a slice each when
+        many are listed), when it is as the cache recorded it (*data* of one of its rows); else None."""
+        stat = tuple(data[6:9])
+        if key not in self._stats or data[5] is not None:
+            return None
+        content = self._slice_bytes(key, stat, 0, stat[2])
+        if content is None:
+            return None
+        try:
+            parsed = _plain_yaml(content.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            return None
+        entries = parsed.get("fragments") if isinstance(parsed, dict) else None
+        if not isinstance(entries, list):
+            return None
+        by_id: dict[str, Any] = {}
+        for raw in entries:
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                by_id.setdefault(raw["id"], raw)
+        return by_id
+
     def _slice_bytes(self, key: str, stat: tuple[int, int, int], at: int, size: int) -> bytes | None:
         """*size* bytes at *at* of library file *key*, when its mtime, ctime and size are *stat*; else None."""
         if not 0 <= at <= stat[2] or not 0 < size <= stat[2] - at:
@@ -582,8 +607,21 @@ class Index:
                 "ORDER BY f.path, f.ord LIMIT ? OFFSET ?",
                 [*params, *(after or ()), n, 0 if after else offset],
             ).fetchall()
-            for row in rows:
-                yield self._fragment(row[0], row[2], row[3:])
+            start = 0
+            while start < len(rows):  # rows of one file at a time
+                key = rows[start][0]
+                end = start + 1
+                while end < len(rows) and rows[end][0] == key:
+                    end += 1
+                whole = self._whole_file(key, rows[start][3:]) if end - start >= WHOLE_FILE_FROM else None
+                for row in rows[start:end]:
+                    raw = whole.get(row[3]) if whole is not None else None
+                    if raw is not None:
+                        shown, source = self._source(key)
+                        yield fragment_from_dict(raw, source, shown, row[2])
+                    else:
+                        yield self._fragment(row[0], row[2], row[3:])
+                start = end
             if len(rows) < n:
                 return
             after = (rows[-1][0], rows[-1][1])

@@ -247,3 +247,33 @@ def test_a_first_build_cut_short_is_started_again(lib: Path, tmp_path: Path, mon
     idx.conn.execute("INSERT INTO meta VALUES('building', '1')")
     idx.conn.execute("DELETE FROM frags")
     assert len(Index([lib]).library()) == 30
+
+
+def test_a_listing_reads_large_files_whole_and_agrees_with_the_files(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from speechgen.library import load_library
+    from speechgen.library.sqlite import WHOLE_FILE_FROM
+
+    monkeypatch.setenv("SPEECHGEN_CACHE", str(tmp_path / "cache"))
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    n = WHOLE_FILE_FROM + 5
+    (lib / "big.yaml").write_text(entries("big", "调查研究", n), encoding="utf-8")
+    anchored = EDGE_FILES["anchors used from entries before"] + "".join(
+        f"- id: e.{i}\n  kind: point\n  heading: 第{i}\n  text: 文{i}。\n  tags: *t\n" for i in range(4, n))
+    (lib / "anchored.yaml").write_text(anchored, encoding="utf-8")
+    (lib / "tagged.yaml").write_text(FALLBACK_FILES["a tag"], encoding="utf-8")
+    (lib / "small.yaml").write_text(entries("small", "形式主义", 2), encoding="utf-8")
+    idx = Index([lib])
+    read_whole = []
+    real = Index._whole_file
+
+    def counted(self: Index, key: str, data: tuple[object, ...]):  # type: ignore[no-untyped-def]
+        read_whole.append(Path(key).name)
+        return real(self, key, data)
+
+    monkeypatch.setattr(Index, "_whole_file", counted)
+    listed = list(idx.page(Filters()))
+    assert listed == list(load_library([lib], use_cache=False).fragments)
+    assert sorted(read_whole) == ["anchored.yaml", "big.yaml"]
+    assert list(idx.page(Filters(), limit=7, offset=n - 3)) == listed[n - 3 : n + 4]
