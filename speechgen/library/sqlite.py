@@ -68,13 +68,14 @@ from speechgen.model import Fragment, Source
 from speechgen.paths import cache_dir, cache_dir_wanted
 from speechgen.userfiles import display_path
 
-SCHEMA = 11
+SCHEMA = 12
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(
     path TEXT PRIMARY KEY, shown TEXT, mtime_ns INTEGER, ctime_ns INTEGER, size INTEGER,
-    source TEXT, problems TEXT, meeting TEXT, year INTEGER, sfile TEXT, seeds TEXT);
+    source TEXT, problems TEXT, meeting TEXT, year INTEGER, sfile TEXT);
+CREATE TABLE IF NOT EXISTS seeds(path TEXT PRIMARY KEY, data TEXT);
 CREATE TABLE IF NOT EXISTS frags(
     rowid INTEGER PRIMARY KEY, path TEXT, ord INTEGER, id TEXT, line INTEGER,
     kind TEXT, review INTEGER, tags TEXT, at INTEGER, nbytes INTEGER, col INTEGER, seeded INTEGER);
@@ -90,15 +91,16 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     tokenize='ascii');
 """
 _WEIGHTS = ", ".join(str(w) for _, w in FIELDS)
-# A fragment is not stored: its row says where its YAML mapping stands in its file (at, nbytes,
-# col; seeded: it uses anchors defined before it, whose values are its file's seeds), and it is read from there again, checked against the
-# file's recorded size and times and its id. Only a fragment that cannot be read alone (a
-# file that needs the full YAML loader) keeps its packed data, in blobs. Every query reading
-# fragments joins files s (the recorded stat) and selects f.path, f.line, then _DATA.
+# A fragment is not stored: its row says where its YAML mapping stands in its file (at,
+# nbytes, col; seeded: it uses anchors defined before it, whose values are its file's row
+# in seeds), and it is read from there again, checked against the file's recorded size and
+# times and its id. Only a fragment that cannot be read alone (a file that needs the full
+# YAML loader) keeps its packed data, in blobs. Every query reading fragments joins files s
+# (the recorded stat) and selects f.path, f.line, then _DATA.
 _DATA = ("f.id, f.at, f.nbytes, f.col, f.seeded, "
          "CASE WHEN f.at IS NULL THEN (SELECT data FROM blobs WHERE blobs.rowid = f.rowid) END, "
          "s.mtime_ns, s.ctime_ns, s.size")
-_TABLES = ("files", "frags", "blobs", "links", "fts", "queries", "ranked")
+_TABLES = ("files", "frags", "blobs", "seeds", "links", "fts", "queries", "ranked")
 #: Ranked searches remembered (the rowids and scores of one SQL query each); the oldest go first.
 RANKED_KEPT = 1000
 
@@ -390,6 +392,7 @@ class Index:
                 c.execute("DELETE FROM blobs WHERE rowid IN (SELECT rowid FROM frags WHERE path=?)", (key,))
                 c.execute("DELETE FROM frags WHERE path=?", (key,))
                 c.execute("DELETE FROM files WHERE path=?", (key,))
+                c.execute("DELETE FROM seeds WHERE path=?", (key,))
                 self._sources.pop(key, None)
                 self._seeded.pop(key, None)
             self._sources_complete = False
@@ -402,9 +405,11 @@ class Index:
                 _, mtime, ctime, size = stats[key]
                 shown, source, problems, meeting, year, sfile, seeds, frags, fts, links = prepared
                 c.execute(
-                    "INSERT INTO files VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-                    (key, shown, mtime, ctime, size, source, problems, meeting, year, sfile, seeds),
+                    "INSERT INTO files VALUES(?,?,?,?,?,?,?,?,?,?)",
+                    (key, shown, mtime, ctime, size, source, problems, meeting, year, sfile),
                 )
+                if seeds:  # apart from files, which every command scans: a few KB a file that has them
+                    c.execute("INSERT INTO seeds VALUES(?, ?)", (key, seeds))
                 rowids = range(next_row, next_row + len(frags))
                 next_row += len(frags)
                 c.executemany(
@@ -538,7 +543,7 @@ class Index:
         if key not in self._seeded:
             if len(self._seeded) >= 8:  # a listing goes file by file: keep a few, not every file's
                 self._seeded.clear()
-            row = self.conn.execute("SELECT seeds FROM files WHERE path=?", (key,)).fetchone()
+            row = self.conn.execute("SELECT data FROM seeds WHERE path=?", (key,)).fetchone()
             try:
                 seeds = json.loads(row[0]) if row and row[0] else None
             except ValueError:
