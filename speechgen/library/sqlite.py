@@ -377,7 +377,13 @@ class Index:
             # twice (WAL, then the database). Marked as building until it is done, so one cut
             # short is started again; and only when no other connection has the cache open.
             c.execute("INSERT OR REPLACE INTO meta VALUES('building', '1')")
-            unjournaled = c.execute("PRAGMA journal_mode=OFF").fetchone()[0] == "off"
+            try:  # another connection keeps the cache in WAL: never wait for it, build journaled
+                c.execute("PRAGMA busy_timeout=0")
+                unjournaled = c.execute("PRAGMA journal_mode=OFF").fetchone()[0] == "off"
+            except sqlite3.OperationalError:
+                unjournaled = False
+            finally:
+                c.execute("PRAGMA busy_timeout=60000")
             if not unjournaled:
                 c.execute("DELETE FROM meta WHERE key='building'")
         c.execute("BEGIN IMMEDIATE")
@@ -585,7 +591,11 @@ class Index:
             st = os.fstat(fd)
             if (st.st_mtime_ns, st.st_ctime_ns, st.st_size) != stat or not stat_module.S_ISREG(st.st_mode):
                 return None
-            data = os.pread(fd, size, at)
+            if hasattr(os, "pread"):
+                data = os.pread(fd, size, at)
+            else:  # pragma: no cover - Windows
+                os.lseek(fd, at, os.SEEK_SET)
+                data = os.read(fd, size)
         except OSError:
             return None
         finally:

@@ -277,3 +277,24 @@ def test_a_listing_reads_large_files_whole_and_agrees_with_the_files(tmp_path: P
     assert listed == list(load_library([lib], use_cache=False).fragments)
     assert sorted(read_whole) == ["anchored.yaml", "big.yaml"]
     assert list(idx.page(Filters(), limit=7, offset=n - 3)) == listed[n - 3 : n + 4]
+
+
+def test_a_first_build_while_another_connection_has_the_cache_open_is_journaled(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import speechgen.library.sqlite as store
+
+    monkeypatch.setenv("SPEECHGEN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(store, "BULK_FROM", 1)
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    early = Index([lib])  # an empty library: its cache stays open here (a server, say)
+    assert early.conn.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 0
+    for name in "abc":
+        (lib / f"{name}.yaml").write_text(entries(name, "调查研究"), encoding="utf-8")
+    built = Index([lib])  # must not wait for the other connection, nor leave the cache half-built
+    assert built.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert built._meta("building") is None
+    assert [h.fragment.id for h in built.search("调查研究", limit=9)] == [
+        f"{n}.{i}" for n in "abc" for i in (1, 2, 3)]
+    early.refresh()
+    assert len(early.library()) == 9
