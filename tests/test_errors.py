@@ -280,7 +280,7 @@ def test_yaml_error_without_a_position(here: Path, monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(yaml, "load", odd)
     # library files are read from libyaml's events first; the odd error is the full loader's
-    monkeypatch.setattr("speechgen.library.files._plain_yaml", lambda text: None)
+    monkeypatch.setattr("speechgen.library.files._plain_yaml", lambda text, *marks, **seeds: None)
     assert fails("fragments", "list", "-L", "lib") == (
         "Error: fragment library: lib/a.yaml: YAML error: something odd\n"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterable
@@ -174,7 +175,7 @@ def check_fragment(raw: Any, where: str) -> list[str]:
     if not isinstance(fid, str) or not fid.strip():
         out.append(f"{where}: fragment without an id — add 'id: <source>.<kind>.<n>'")
         fid = "?"
-    elif invisible(fid):
+    elif not fid.isprintable() and invisible(fid):  # an invisible character is never printable
         out.append(f"{where}: fragment id '{fid}' holds the invisible character "
                    f"{', '.join(char_name(ch) for ch in invisible(fid))} — remove it")
     kind = raw.get("kind")
@@ -259,7 +260,42 @@ class _Mapping:
         self.key: Any = _NO_KEY
 
 
-def _plain_yaml(text: str) -> Any:
+class _Marks:
+    """Where each entry of a fragment file's ``fragments:`` list stands in its text.
+
+    Filled by :func:`_plain_yaml`: ``spans`` holds, for each mapping of that list, the
+    mapping (the very dict), its start and end as character offsets, its start column and
+    the anchors defined before it that it uses; ``anchors`` every anchor's value.
+    """
+
+    __slots__ = ("anchors", "spans")
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[dict[Any, Any], int, int, int, set[str]]] = []
+        self.anchors: dict[str, Any] = {}
+
+
+#: Plain scalars as each loader resolves them (short ones only: keys, tags, numbers).
+_PLAIN: dict[Any, dict[str, Any]] = {}
+
+
+def _resolve_plain(loader_class: Any, value: str) -> Any:
+    """The value of the plain scalar *value* as *loader_class* resolves it; ``_NO_KEY`` for a
+    merge key or ``=`` (only the full loader reads those)."""
+    import yaml
+
+    resolvers = loader_class.yaml_implicit_resolvers
+    for tag, regexp in resolvers.get(value[:1], []) + resolvers.get(None, []):
+        if regexp.match(value):
+            if tag == "tag:yaml.org,2002:null":
+                return None
+            if tag in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+                return loader_class.yaml_constructors[tag](loader_class(""), yaml.ScalarNode(tag, value))
+            return _NO_KEY
+    return value
+
+
+def _plain_yaml(text: str, marks: _Marks | None = None, seeds: dict[str, Any] | None = None) -> Any:
     """*text* read as :func:`~speechgen.userfiles.parse_yaml` reads it, built straight from
     libyaml's events; None when the text has anything but one document of mappings, lists,
     untagged scalars and aliases (tags, merge keys, errors), which the full loader then
@@ -270,6 +306,9 @@ def _plain_yaml(text: str) -> Any:
     plain; this reads them in one pass, resolving plain scalars with the loader's own
     rules (so 2023 is an int, true a bool, ~ None) and constructing the rare non-text ones
     with its own constructors.
+
+    With *marks*, also notes where each fragment entry stands (:class:`_Marks`); *seeds*
+    are anchors defined outside *text* (a fragment read alone that uses one).
     """
     import yaml
 
@@ -282,13 +321,15 @@ def _plain_yaml(text: str) -> Any:
     loader_class = _loader()
     if not issubclass(loader_class, CParser):
         return None
-    resolvers = loader_class.yaml_implicit_resolvers
-    wildcard = resolvers.get(None, [])
-    constructors = loader_class.yaml_constructors
-    helper = loader_class("")
+    plain = _PLAIN.get(loader_class)
+    if plain is None:
+        plain = _PLAIN[loader_class] = {}
     events = CParser(text)
     stack: list[Any] = []  # the lists and mappings being read
-    anchors: dict[str, Any] = {}  # an alias is the very object its anchor named, as PyYAML builds it
+    anchors: dict[str, Any] = dict(seeds) if seeds else {}  # an alias is the very object its anchor named
+    seeded = set(anchors)  # names from outside the text: the text may define them again
+    defined: dict[str, int] = {}  # where each anchor was defined (with marks)
+    span: Any = None  # the fragment entry being read (with marks): [dict, start, column, anchors used]
     result: Any = None
     documents = 0
     try:
@@ -300,34 +341,44 @@ def _plain_yaml(text: str) -> Any:
                     return None
                 value: Any = event.value
                 if event.implicit[0]:  # plain: resolved as the loader resolves it
-                    for tag, regexp in resolvers.get(value[:1], []) + wildcard:
-                        if regexp.match(value):
-                            if tag == "tag:yaml.org,2002:null":
-                                value = None
-                            elif tag in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
-                                         "tag:yaml.org,2002:float"):
-                                value = constructors[tag](helper, yaml.ScalarNode(tag, value))
-                            else:  # merge keys, '=': the full loader
-                                return None
-                            break
+                    known = plain.get(value, _NO_KEY)
+                    if known is _NO_KEY:
+                        known = _resolve_plain(loader_class, value)
+                        if known is _NO_KEY:  # merge keys, '=': the full loader
+                            return None
+                        if len(value) <= 64 and len(plain) < 65536:  # keys and tags repeat in every entry
+                            plain[value] = known
+                    value = known
                 if event.anchor is not None:
-                    if event.anchor in anchors:
+                    if event.anchor in anchors and event.anchor not in seeded:
                         return None  # an anchor defined twice: the full loader's error
+                    seeded.discard(event.anchor)
                     anchors[event.anchor] = value
+                    if marks is not None:
+                        defined[event.anchor] = event.start_mark.index
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
                 if event.tag is not None:
                     return None
                 frame: Any = _Mapping() if kind is yaml.MappingStartEvent else []
                 if event.anchor is not None:
-                    if event.anchor in anchors:
+                    if event.anchor in anchors and event.anchor not in seeded:
                         return None
+                    seeded.discard(event.anchor)
                     anchors[event.anchor] = frame.items if kind is yaml.MappingStartEvent else frame
+                    if marks is not None:
+                        defined[event.anchor] = event.start_mark.index
+                if (marks is not None and len(stack) == 2 and kind is yaml.MappingStartEvent
+                        and stack[1].__class__ is list and stack[0].key == "fragments"):
+                    span = [frame.items, event.start_mark.index, event.start_mark.column, set()]
                 stack.append(frame)
                 if len(stack) > 64:  # deeper than any fragment file: the full loader (and its limit) decides
                     return None
                 continue
             elif kind is yaml.MappingEndEvent:
                 value = stack.pop().items
+                if span is not None and value is span[0]:
+                    marks.spans.append((value, span[1], event.end_mark.index, span[2], span[3]))  # type: ignore[union-attr]
+                    span = None
             elif kind is yaml.SequenceEndEvent:
                 value = stack.pop()
             elif kind is yaml.DocumentStartEvent:
@@ -336,11 +387,15 @@ def _plain_yaml(text: str) -> Any:
                     return None
                 continue
             elif kind is yaml.StreamEndEvent:
+                if marks is not None:
+                    marks.anchors = anchors
                 return result if documents == 1 else None
             elif kind in (yaml.StreamStartEvent, yaml.DocumentEndEvent):
                 continue
             elif kind is yaml.AliasEvent and event.anchor in anchors:
                 value = anchors[event.anchor]
+                if span is not None and defined.get(event.anchor, -1) < span[1]:
+                    span[3].add(event.anchor)  # defined before the entry: it cannot be read alone
             else:
                 return None
             if not stack:
@@ -363,19 +418,28 @@ def _plain_yaml(text: str) -> Any:
 def parse_library_text(text: str, shown: str) -> tuple[LibraryFile, Any]:
     """Parse and validate the text of one fragment file named *shown*: the file, and the
     YAML data as read (for stores that keep each entry as it was written)."""
-    data = _plain_yaml(text)
+    lf, data, _ = _parse_text(text, shown, None)
+    return lf, data
+
+
+def _parse_text(text: str, shown: str, marks: _Marks | None) -> tuple[LibraryFile, Any, list[int]]:
+    """:func:`parse_library_text`, and the index in ``fragments:`` of each valid fragment."""
+    data = _plain_yaml(text, marks)
     if data is None:  # not plain YAML, or not YAML at all: the full loader reads it, or says what is wrong
+        if marks is not None:
+            marks.spans.clear()
         try:
             data = parse_yaml(text, shown)
         except SpeechgenError as exc:
-            return LibraryFile(shown, Source(), (), (str(exc),)), None
+            return LibraryFile(shown, Source(), (), (str(exc),)), None, []
     if not isinstance(data, dict) or not isinstance(data.get("fragments"), list):
         problem = f"{shown}: not a fragment file — it needs a 'fragments:' list (see docs/fragments.md)"
-        return LibraryFile(shown, Source(), (), (problem,)), data
+        return LibraryFile(shown, Source(), (), (problem,)), data, []
     source = _source(data.get("source"))
     lines = _id_lines(text)
     seen: dict[str, int] = {}
     frags: list[Fragment] = []
+    entries: list[int] = []
     problems: list[str] = []
     for index, raw in enumerate(data["fragments"], 1):
         fid = str(raw.get("id") if isinstance(raw, dict) else None)
@@ -387,7 +451,138 @@ def parse_library_text(text: str, shown: str) -> tuple[LibraryFile, Any]:
         problems += found
         if not found:
             frags.append(fragment_from_dict(raw, source, shown, line))
-    return LibraryFile(shown, source, tuple(frags), tuple(problems)), data
+            entries.append(index - 1)
+    return LibraryFile(shown, source, tuple(frags), tuple(problems)), data, entries
+
+
+class Slice(NamedTuple):
+    """Where one fragment's YAML mapping stands in its file, to read it alone again.
+
+    ``at`` and ``size`` are bytes of the file; ``column`` is where the mapping starts on its
+    first line (what came before it there, ``- ``, is read as spaces); ``seeded`` is True
+    when it uses anchors defined before it (their values are the file's *seeds*, below).
+    """
+
+    at: int
+    size: int
+    column: int
+    seeded: bool
+
+
+def read_library_file(path: Path) -> tuple[LibraryFile, list[Slice | None], str]:
+    """:func:`parse_library_file`, where each of its fragments stands in the file, and the
+    *seeds*: the JSON of every anchor that a fragment uses but does not define (``""``: none).
+
+    A fragment's :class:`Slice` is None when it cannot be read alone: the file needs the
+    full loader (tags, merge keys), an entry is an alias, an anchor it uses holds what
+    JSON cannot carry exactly, or libyaml counts its marks in bytes.
+    """
+    shown = display_path(path)
+    try:
+        check_file(path, "fragment file", MAX_FRAGMENT_FILE, shown=shown)
+        raw = read_checked(path, "fragment file", MAX_FRAGMENT_FILE, SpeechgenError, shown)
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return LibraryFile(shown, Source(), (), (f"{shown}: not UTF-8 text — save it as UTF-8",)), [], ""
+    except SpeechgenError as exc:
+        return LibraryFile(shown, Source(), (), (str(exc),)), [], ""
+    except OSError as exc:
+        return LibraryFile(shown, Source(), (), (f"{shown}: cannot read ({exc.strerror})",)), [], ""
+    marks = _Marks() if _marks_count_characters() else None
+    lf, data, entries = _parse_text(text, shown, marks)
+    if marks is None or not marks.spans or not lf.fragments:
+        return lf, [None] * len(lf.fragments), ""
+    where = {id(span[0]): span for span in marks.spans}
+    items = data["fragments"]
+    chosen: list[Any] = []
+    used: set[int] = set()
+    for index in entries:
+        span = where.get(id(items[index]))
+        if span is None or id(span[0]) in used:  # an alias of another entry, or a mapping met twice
+            chosen.append(None)
+            continue
+        used.add(id(span[0]))
+        chosen.append(span)
+    # character offsets to bytes of the file: one pass over the text, in order
+    bom = len(raw) - len(text.encode("utf-8"))
+    ascii_only = len(text) == len(raw) - bom
+    slices: list[Slice | None] = []
+    exact: dict[str, bool] = {}  # each anchor used from outside an entry: can JSON carry it?
+    last_char = last_byte = 0
+    for span in chosen:
+        if span is None:
+            slices.append(None)
+            continue
+        _, start, end, column, outside = span
+        for name in outside:
+            if name not in exact:  # each anchor once a file, however many entries use it
+                exact[name] = _json_exact(marks.anchors.get(name))
+        if not all(exact[name] for name in outside):
+            slices.append(None)
+            continue
+        if ascii_only:
+            at, size = start, end - start
+        else:
+            last_byte += len(text[last_char:start].encode("utf-8"))
+            last_char = start
+            at = last_byte
+            size = len(text[start:end].encode("utf-8"))
+        slices.append(Slice(bom + at, size, column, bool(outside)))
+    seeds = {name: marks.anchors.get(name) for name in sorted(exact) if exact[name]}
+    return lf, slices, json.dumps(seeds, ensure_ascii=False) if seeds else ""
+
+
+def _json_exact(value: Any, depth: int = 0) -> bool:
+    """True when JSON gives *value* back as it is (str keys, finite numbers, no sharing loops)."""
+    if depth > 64:
+        return False
+    if value is None or isinstance(value, (str, bool, int)):
+        return True
+    if isinstance(value, float):
+        return value == value and value not in (float("inf"), float("-inf"))
+    if isinstance(value, list):
+        return all(_json_exact(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_exact(v, depth + 1) for k, v in value.items())
+    return False
+
+
+_COUNTS_CHARACTERS: list[bool] = []
+
+
+def _marks_count_characters() -> bool:
+    """True when libyaml's marks count characters (its 0.2.5 does), so slices can be cut by them."""
+    if not _COUNTS_CHARACTERS:
+        try:
+            from yaml._yaml import CParser
+
+            events = CParser("é: 1\n")
+            while True:
+                event: Any = events.get_event()
+                if getattr(event, "value", None) == "1":
+                    _COUNTS_CHARACTERS.append(event.start_mark.index == 3)
+                    break
+        except Exception:  # no libyaml, or an unexpected stream: no slices
+            _COUNTS_CHARACTERS.append(False)
+    return _COUNTS_CHARACTERS[0]
+
+
+def fragment_at(data: bytes, where: Slice, fid: str, source: Source, path: str, line: int,
+                seeds: dict[str, Any] | None = None) -> Fragment | None:
+    """The fragment *fid* read alone from *data* (its file's bytes) at *where*, with the
+    file's *seeds* (anchors defined before it); None when what stands there is not that
+    fragment (the file changed) or cannot be read."""
+    try:
+        text = data[where.at : where.at + where.size].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    raw = _plain_yaml(" " * where.column + text, seeds=seeds if where.seeded else None)
+    if not isinstance(raw, dict) or raw.get("id") != fid or raw.get("kind") not in KINDS:
+        return None
+    try:
+        return fragment_from_dict(raw, source, path, line)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
 
 
 def check_dirs(dirs: Iterable[Path]) -> None:

@@ -6,10 +6,16 @@ library folders. Each library file is re-read when its size, modification time o
 change time changes (a ``chmod`` changes the last), and forgotten when it disappears, so
 the cache never serves stale fragments.
 
-Fragments are indexed as they are cached, with the terms of
+The YAML files are the truth and the cache only a cache: it keeps each fragment's id, kind
+and tags and where its YAML mapping stands in its file, and reads it from there again when
+asked for (checked against the file's recorded size and times and the fragment's id; a file
+that changed is indexed again). Only files that need the full YAML loader keep packed
+fragments. Fragments are indexed as they are cached, with the terms of
 :mod:`speechgen.library.terms` (character bigrams, no dictionary) in a contentless FTS5
 table of three columns, heading, body and tags, ranked by ``bm25()`` with the heading
-weighted highest. No jieba is loaded to index or to search.
+weighted highest. No jieba is loaded to index or to search. A changed file's old index
+rows cannot be deleted (their text went with the old file): they stay, never found, until
+they are an eighth of the live rows, when the index is built again.
 
 One process builds or updates a cache at a time (an exclusive ``flock`` on
 ``<cache>.lock``); the others wait for it and then read. A cache that cannot be used (its
@@ -24,10 +30,12 @@ import hashlib
 import json
 import os
 import sqlite3
+import stat as stat_module
 import sys
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +44,14 @@ from speechgen.library.files import (
     Filters,
     Head,
     Library,
+    Slice,
+    _plain_yaml,
     duplicate_problems,
+    fragment_at,
     fragment_from_dict,
     parse_library_file,
     raise_library_problems,
+    read_library_file,
     stat_library_files,
 )
 from speechgen.library.terms import (
@@ -54,17 +66,19 @@ from speechgen.library.terms import (
 from speechgen.library.textcheck import checks_version
 from speechgen.model import Fragment, Source
 from speechgen.paths import cache_dir, cache_dir_wanted
+from speechgen.userfiles import display_path
 
-SCHEMA = 10
+SCHEMA = 12
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files(
     path TEXT PRIMARY KEY, shown TEXT, mtime_ns INTEGER, ctime_ns INTEGER, size INTEGER,
     source TEXT, problems TEXT, meeting TEXT, year INTEGER, sfile TEXT);
+CREATE TABLE IF NOT EXISTS seeds(path TEXT PRIMARY KEY, data TEXT);
 CREATE TABLE IF NOT EXISTS frags(
     rowid INTEGER PRIMARY KEY, path TEXT, ord INTEGER, id TEXT, line INTEGER,
-    kind TEXT, review INTEGER, tags TEXT);
+    kind TEXT, review INTEGER, tags TEXT, at INTEGER, nbytes INTEGER, col INTEGER, seeded INTEGER);
 CREATE TABLE IF NOT EXISTS blobs(rowid INTEGER PRIMARY KEY, data BLOB);
 CREATE INDEX IF NOT EXISTS frags_id ON frags(id);
 CREATE INDEX IF NOT EXISTS frags_path ON frags(path, ord);
@@ -77,12 +91,23 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     tokenize='ascii');
 """
 _WEIGHTS = ", ".join(str(w) for _, w in FIELDS)
-# A fragment's packed data lives apart from its row (blobs), so scans of frags by kind, tag
-# or file read a few megabytes, not every fragment's text.
-_DATA = "(SELECT data FROM blobs WHERE blobs.rowid = f.rowid)"
-_TABLES = ("files", "frags", "blobs", "links", "fts", "queries", "ranked")
+# A fragment is not stored: its row says where its YAML mapping stands in its file (at,
+# nbytes, col; seeded: it uses anchors defined before it, whose values are its file's row
+# in seeds), and it is read from there again, checked against the file's recorded size and
+# times and its id. Only a fragment that cannot be read alone (a file that needs the full
+# YAML loader) keeps its packed data, in blobs. Every query reading fragments joins files s
+# (the recorded stat) and selects f.path, f.line, then _DATA.
+_DATA = ("f.id, f.at, f.nbytes, f.col, f.seeded, "
+         "CASE WHEN f.at IS NULL THEN (SELECT data FROM blobs WHERE blobs.rowid = f.rowid) END, "
+         "s.mtime_ns, s.ctime_ns, s.size")
+_TABLES = ("files", "frags", "blobs", "seeds", "links", "fts", "queries", "ranked")
 #: Ranked searches remembered (the rowids and scores of one SQL query each); the oldest go first.
 RANKED_KEPT = 1000
+
+#: Rows read from the cache at once when fragments are listed.
+ROWS_AT_ONCE = 500
+#: Rows of one file in such a batch from which the file is read whole rather than a slice a row.
+WHOLE_FILE_FROM = 16
 
 #: How many ids did-you-mean compares a mistyped id with, at most (those sharing its longest prefix).
 DID_YOU_MEAN_CANDIDATES = 2000
@@ -132,8 +157,10 @@ def _connect(path: str) -> sqlite3.Connection:
     row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
     # New validation rules re-check every file; new search terms re-index them.
     schema = f"{SCHEMA} checks {checks_version()} terms {TERMS_VERSION}"
-    if row is None or row[0] != schema:
-        # A cache written by another version of speechgen: start it again.
+    broken = conn.execute("SELECT 1 FROM meta WHERE key='building'").fetchone()
+    if row is None or row[0] != schema or broken:
+        # A cache written by another version of speechgen, or whose first build (without a
+        # journal) was cut short: start it again.
         conn.executescript(
             "".join(f"DROP TABLE IF EXISTS {t};" for t in _TABLES) + "DELETE FROM meta;"
         )
@@ -211,38 +238,64 @@ def _fts_row(rowid: int, f: Fragment) -> tuple[int, str, str, str]:
     return rowid, index_text(heading), index_text(body), index_text(tags)
 
 
+def _fts_config(c: sqlite3.Connection, automerge: int, hashsize: int) -> None:
+    """Set FTS5's merging and in-memory batch size ('hashsize' is older than its documentation: tried, not required)."""
+    c.execute("INSERT INTO fts(fts, rank) VALUES('automerge', ?)", (automerge,))
+    with contextlib.suppress(sqlite3.Error):
+        c.execute("INSERT INTO fts(fts, rank) VALUES('hashsize', ?)", (hashsize,))
+
+
 #: Files to read before a pool of processes shares the reading (parsing YAML is most of a cold start).
 POOL_FROM = 64
 
 
 def _prepare(path: Path) -> tuple[Any, ...]:
     """One library file, parsed and validated, as the rows the cache stores (without keys)."""
-    lf = parse_library_file(path)
+    lf, slices, seeds = read_library_file(path)
     src = lf.source
     frags = [
-        (f.id, f.line, _pack(f.to_dict()), f.kind, int(f.review), _SEP + _SEP.join(f.tags) + _SEP)
-        for f in lf.fragments
+        (f.id, f.line, where, None if where else _pack(f.to_dict()), f.kind, int(f.review),
+         _SEP + _SEP.join(f.tags) + _SEP)
+        for f, where in zip(lf.fragments, slices, strict=True)
     ]
     fts = [_fts_row(0, f)[1:] for f in lf.fragments]
     links = [(a, b) for f in lf.fragments for v in f.variants if v.id and v.id != f.id
              for a, b in ((f.id, v.id), (v.id, f.id))]
     problems = json.dumps(list(lf.problems), ensure_ascii=False)
-    return lf.path, _source_json(src), problems, src.meeting, src.year, src.file, frags, fts, links
+    return lf.path, _source_json(src), problems, src.meeting, src.year, src.file, seeds, frags, fts, links
 
 
 def _prepare_all(paths: list[Path]) -> Iterator[tuple[Any, ...]]:
-    """:func:`_prepare` of each path, in order; shared by a pool of processes when there are many."""
+    """:func:`_prepare` of each path, in order; shared by a pool of processes when there are many.
+
+    The pool keeps a fixed number of files in flight ahead of the one being written, so
+    the readers go on while the main process writes (memory stays bounded whatever the
+    library's size).
+    """
     workers = min(os.cpu_count() or 1, 4)
     if len(paths) < POOL_FROM or workers < 2 or sys.platform == "win32":
         yield from map(_prepare, paths)
         return
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
 
-    step = workers * 8  # files in flight at a time: memory stays bounded whatever the library's size
+    ahead = workers * 8
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        for i in range(0, len(paths), step):
-            yield from pool.map(_prepare, paths[i : i + step])
+        todo = iter(paths)
+        flight: deque[Future[tuple[Any, ...]]] = deque(pool.submit(_prepare, p) for p in islice(todo, ahead))
+        while flight:
+            done = flight.popleft().result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                flight.append(pool.submit(_prepare, nxt))
+            yield done
+
+
+#: Files changed at once from which the FTS5 index is built in bulk (large batches of terms, no automerge).
+BULK_FROM = 64
+#: Dead rows the FTS5 index may keep, as a share of the live ones, before it is built again.
+GARBAGE_SHARE = 8
 
 
 class Index:
@@ -255,6 +308,8 @@ class Index:
         self.dirs = dirs
         self._sources: dict[str, tuple[str, Source]] = {}
         self._sources_complete = False  # every file's source read (reset when the cache changes)
+        self._stats: dict[str, tuple[Path, int, int, int]] = {}  # the library's files, as last checked
+        self._seeded: dict[str, dict[str, Any] | None] = {}  # each file's seeds, as read
         path = _db_path(dirs)
         if path != ":memory:" and Path(path).is_dir():
             _unusable(path, "it is a folder")
@@ -268,6 +323,7 @@ class Index:
             self._start(":memory:")
 
     def _start(self, path: str) -> None:
+        self._path = path
         with _building(path):
             self.conn = _open(path)
             try:
@@ -286,7 +342,7 @@ class Index:
     # ------------------------------------------------------------------ sync
     def refresh(self) -> None:
         """Bring the cache in line with the files on disk; raise on any library problem."""
-        stats = stat_library_files(self.dirs)
+        stats = self._stats = stat_library_files(self.dirs)
         known = {
             row[0]: (row[1], row[2], row[3])
             for row in self.conn.execute("SELECT path, mtime_ns, ctime_ns, size FROM files")
@@ -306,59 +362,129 @@ class Index:
     def _duplicates(self) -> Iterator[Fragment]:
         """The fragments whose id is defined more than once, in library order."""
         rows = self.conn.execute(
-            f"SELECT f.path, f.line, {_DATA} FROM frags f WHERE f.id IN "
+            f"SELECT f.path, f.line, {_DATA} FROM frags f JOIN files s ON s.path = f.path WHERE f.id IN "
             "(SELECT id FROM frags GROUP BY id HAVING COUNT(*) > 1) ORDER BY f.path, f.ord"
         )
         for row in rows.fetchall():
-            yield self._fragment(*row)
+            yield self._fragment(row[0], row[1], row[2:])
 
     def _sync(self, stats: dict[str, tuple[Path, int, int, int]], stale: list[str], gone: list[str]) -> None:
         c = self.conn
+        bulk = len(stale) >= BULK_FROM
+        unjournaled = False
+        if bulk and not gone and self._path != ":memory:" and not c.execute("SELECT 1 FROM files LIMIT 1").fetchone():
+            # A first build writes the whole cache: without a journal it writes it once, not
+            # twice (WAL, then the database). Marked as building until it is done, so one cut
+            # short is started again; and only when no other connection has the cache open.
+            c.execute("INSERT OR REPLACE INTO meta VALUES('building', '1')")
+            try:  # another connection keeps the cache in WAL: never wait for it, build journaled
+                c.execute("PRAGMA busy_timeout=0")
+                unjournaled = c.execute("PRAGMA journal_mode=OFF").fetchone()[0] == "off"
+            except sqlite3.OperationalError:
+                unjournaled = False
+            finally:
+                c.execute("PRAGMA busy_timeout=60000")
+            if not unjournaled:
+                c.execute("DELETE FROM meta WHERE key='building'")
         c.execute("BEGIN IMMEDIATE")
         try:
+            dead = 0
             for key in gone + stale:
-                old = c.execute(f"SELECT f.rowid, f.path, f.line, {_DATA} FROM frags f WHERE f.path=?",
-                                (key,)).fetchall()
-                if old:
-                    # A contentless index forgets a row when told the terms it was given.
-                    c.executemany(
-                        "INSERT INTO fts(fts, rowid, heading, body, tags) VALUES('delete', ?, ?, ?, ?)",
-                        [_fts_row(r, self._fragment(k, line, data)) for r, k, line, data in old],
-                    )
+                # The FTS5 index is contentless and the old text went with the old file, so its
+                # rows are not deleted: they stay, dead (every search joins frags, which no
+                # longer has them), until there are enough to build the index again.
+                dead += c.execute("SELECT COUNT(*) FROM frags WHERE path=?", (key,)).fetchone()[0]
                 c.execute("DELETE FROM links WHERE path=?", (key,))
                 c.execute("DELETE FROM blobs WHERE rowid IN (SELECT rowid FROM frags WHERE path=?)", (key,))
                 c.execute("DELETE FROM frags WHERE path=?", (key,))
                 c.execute("DELETE FROM files WHERE path=?", (key,))
+                c.execute("DELETE FROM seeds WHERE path=?", (key,))
                 self._sources.pop(key, None)
+                self._seeded.pop(key, None)
             self._sources_complete = False
-            next_row = (c.execute("SELECT MAX(rowid) FROM frags").fetchone()[0] or 0) + 1
+            # rowids are never reused: the FTS5 index may still hold a dead row's terms
+            next_row = max(int(self._meta("next_row") or 1),
+                           (c.execute("SELECT MAX(rowid) FROM frags").fetchone()[0] or 0) + 1)
+            if bulk:  # a first build: large in-memory batches of terms, merged only when FTS5 must
+                _fts_config(c, automerge=0, hashsize=64 * 1024 * 1024)
             for key, prepared in zip(stale, _prepare_all([stats[k][0] for k in stale]), strict=True):
                 _, mtime, ctime, size = stats[key]
-                shown, source, problems, meeting, year, sfile, frags, fts, links = prepared
+                shown, source, problems, meeting, year, sfile, seeds, frags, fts, links = prepared
                 c.execute(
                     "INSERT INTO files VALUES(?,?,?,?,?,?,?,?,?,?)",
                     (key, shown, mtime, ctime, size, source, problems, meeting, year, sfile),
                 )
+                if seeds:  # apart from files, which every command scans: a few KB a file that has them
+                    c.execute("INSERT INTO seeds VALUES(?, ?)", (key, seeds))
                 rowids = range(next_row, next_row + len(frags))
                 next_row += len(frags)
                 c.executemany(
-                    "INSERT INTO frags(rowid, path, ord, id, line, kind, review, tags) VALUES(?,?,?,?,?,?,?,?)",
-                    [(r, key, i, fid, line, kind, review, tags)
-                     for i, (r, (fid, line, _, kind, review, tags)) in enumerate(zip(rowids, frags, strict=True))],
+                    "INSERT INTO frags(rowid, path, ord, id, line, kind, review, tags, at, nbytes, col, seeded) "
+                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [(r, key, i, fid, line, kind, review, tags, *(where or (None, None, None, None)))
+                     for i, (r, (fid, line, where, _, kind, review, tags))
+                     in enumerate(zip(rowids, frags, strict=True))],
                 )
-                c.executemany("INSERT INTO blobs VALUES(?, ?)", [(r, row[2]) for r, row in zip(rowids, frags, strict=True)])
+                c.executemany("INSERT INTO blobs VALUES(?, ?)",
+                              [(r, row[3]) for r, row in zip(rowids, frags, strict=True) if row[3] is not None])
                 c.executemany(
                     "INSERT INTO fts(rowid, heading, body, tags) VALUES(?,?,?,?)",
                     [(r, *row) for r, row in zip(rowids, fts, strict=True)],
                 )
                 c.executemany("INSERT INTO links VALUES(?, ?, ?)", [(key, a, b) for a, b in links])
+            garbage = int(self._meta("garbage") or 0) + dead
+            live = c.execute("SELECT COUNT(*) FROM frags").fetchone()[0]
+            if garbage and garbage * GARBAGE_SHARE > live and self._rebuild_fts():
+                garbage = 0
+            if bulk:  # ('optimize' here cost 2.4 s of 8 on 100,000 fragments and searches were no faster)
+                _fts_config(c, automerge=4, hashsize=1024 * 1024)  # FTS5's defaults, for later small changes
+            c.executemany("INSERT OR REPLACE INTO meta VALUES(?, ?)",
+                          [("next_row", str(next_row)), ("garbage", str(garbage))])
             dup = c.execute("SELECT 1 FROM frags GROUP BY id HAVING COUNT(*) > 1 LIMIT 1").fetchone()
             c.execute("INSERT OR REPLACE INTO meta VALUES('dups', ?)", ("1" if dup else "0",))
             c.execute("DELETE FROM ranked")  # ranked with the old files
             c.execute("COMMIT")
         except BaseException:
+            if unjournaled:  # no journal, no rollback: the cache is only a cache
+                c.close()
+                _remove(self._path)
+                self.conn = _open(self._path)
+                raise
             c.execute("ROLLBACK")
             raise
+        if unjournaled:
+            c.execute("PRAGMA journal_mode=WAL")
+            c.execute("DELETE FROM meta WHERE key='building'")
+
+    def _meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _rebuild_fts(self) -> bool:
+        """Build the FTS5 index again from the live fragments (dropping the dead rows' terms).
+
+        Inside :meth:`_sync`'s transaction; False (and nothing changed) when a file changed
+        again meanwhile, so a later sync tries again.
+        """
+        c = self.conn
+        c.execute("SAVEPOINT rebuild")
+        c.execute("INSERT INTO fts(fts) VALUES('delete-all')")
+        rows = c.execute(f"SELECT f.rowid, f.path, f.line, {_DATA} FROM frags f JOIN files s ON s.path = f.path "
+                         "ORDER BY f.path, f.ord")
+        batch = []
+        for rowid, key, line, *data in rows:
+            frag = self._load(key, line, data)
+            if frag is None:
+                c.execute("ROLLBACK TO rebuild")
+                c.execute("RELEASE rebuild")
+                return False
+            batch.append(_fts_row(rowid, frag))
+            if len(batch) >= 1000:
+                c.executemany("INSERT INTO fts(rowid, heading, body, tags) VALUES(?,?,?,?)", batch)
+                batch = []
+        c.executemany("INSERT INTO fts(rowid, heading, body, tags) VALUES(?,?,?,?)", batch)
+        c.execute("RELEASE rebuild")
+        return True
 
     # ------------------------------------------------------------------ reading
     def _source(self, key: str) -> tuple[str, Source]:
@@ -375,23 +501,147 @@ class Index:
                 self._sources[key] = (shown, _source_from_json(source))
         self._sources_complete = True
 
-    def _fragment(self, key: str, line: int, data: bytes) -> Fragment:
+    def _fragment(self, key: str, line: int, data: tuple[Any, ...]) -> Fragment:
+        """The fragment of a row (``f.path, f.line, _DATA``), read from its file.
+
+        When what stands there is not the fragment the row names (the file changed since
+        the cache was checked, or the cache was tampered with), the file is indexed again
+        and the fragment looked up again by id; failing that, the whole file is read.
+        """
+        frag = self._load(key, line, data)
+        if frag is not None:
+            return frag
+        fid = data[0]
+        self._resync(key)
+        row = self.conn.execute(
+            f"SELECT f.path, f.line, {_DATA} FROM frags f JOIN files s ON s.path = f.path "
+            "WHERE f.id=? ORDER BY f.path, f.ord LIMIT 1", (fid,)).fetchone()
+        if row is not None:
+            frag = self._load(row[0], row[1], row[2:])
+            if frag is not None:
+                return frag
+            for f in parse_library_file(self._stats[row[0]][0]).fragments:
+                if f.id == fid:
+                    return f
+        shown = display_path(self._stats[key][0]) if key in self._stats else key
+        raise_library_problems([f"{shown}: changed while it was being read (fragment '{fid}' "
+                                "is no longer there) — run the command again"])
+        raise AssertionError("unreachable")  # raise_library_problems raised
+
+    def _load(self, key: str, line: int, data: Any) -> Fragment | None:
+        """The fragment of a row, or None when its file is not as the cache recorded it."""
+        fid, at, nbytes, col, seeded, blob, mtime, ctime, size = data
+        if key not in self._stats:  # only the library's own files are ever read
+            return None
         shown, source = self._source(key)
-        return fragment_from_dict(_unpack(data), source, shown, line)
+        if blob is not None:
+            return fragment_from_dict(_unpack(blob), source, shown, line)
+        if at is None or not isinstance(col, int) or not 0 <= col <= at:  # a column is never past its offset
+            return None
+        content = self._slice_bytes(key, (mtime, ctime, size), at, nbytes)
+        if content is None:
+            return None
+        return fragment_at(content, Slice(0, nbytes, col, bool(seeded)), fid, source, shown, line,
+                           self._seeds(key) if seeded else None)
+
+    def _seeds(self, key: str) -> dict[str, Any] | None:
+        """The anchors of file *key* that its fragments use from before them (see :func:`read_library_file`)."""
+        if key not in self._seeded:
+            if len(self._seeded) >= 8:  # a listing goes file by file: keep a few, not every file's
+                self._seeded.clear()
+            row = self.conn.execute("SELECT data FROM seeds WHERE path=?", (key,)).fetchone()
+            try:
+                seeds = json.loads(row[0]) if row and row[0] else None
+            except ValueError:
+                seeds = None
+            self._seeded[key] = seeds if isinstance(seeds, dict) else None
+        return self._seeded[key]
+
+    def _whole_file(self, key: str, data: tuple[Any, ...]) -> dict[str, Any] | None:
+        """The entries of library file *key* by id, read whole (cheaper than a slice each when
+        many are listed), when it is as the cache recorded it (*data* of one of its rows); else None."""
+        stat = tuple(data[6:9])
+        if key not in self._stats or data[5] is not None:
+            return None
+        content = self._slice_bytes(key, stat, 0, stat[2])
+        if content is None:
+            return None
+        try:
+            parsed = _plain_yaml(content.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            return None
+        entries = parsed.get("fragments") if isinstance(parsed, dict) else None
+        if not isinstance(entries, list):
+            return None
+        by_id: dict[str, Any] = {}
+        for raw in entries:
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                by_id.setdefault(raw["id"], raw)
+        return by_id
+
+    def _slice_bytes(self, key: str, stat: tuple[int, int, int], at: int, size: int) -> bytes | None:
+        """*size* bytes at *at* of library file *key*, when its mtime, ctime and size are *stat*; else None."""
+        if not 0 <= at <= stat[2] or not 0 < size <= stat[2] - at:
+            return None
+        try:
+            fd = os.open(key, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return None
+        try:
+            st = os.fstat(fd)
+            if (st.st_mtime_ns, st.st_ctime_ns, st.st_size) != stat or not stat_module.S_ISREG(st.st_mode):
+                return None
+            if hasattr(os, "pread"):
+                data = os.pread(fd, size, at)
+            else:  # pragma: no cover - Windows
+                os.lseek(fd, at, os.SEEK_SET)
+                data = os.read(fd, size)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        return data if len(data) == size else None
+
+    def _resync(self, key: str) -> None:
+        """Index *key* again (whatever its recorded stat says), and any other file that changed."""
+        self.conn.execute("UPDATE files SET mtime_ns = -1 WHERE path=?", (key,))
+        with _building(self._path):
+            self.refresh()
 
     def _rows(self, filters: Filters | None, limit: int | None = None, offset: int = 0) -> Iterator[Fragment]:
+        # In batches, each query read to its end before its fragments are: reading one may
+        # index a changed file again, which must not happen under an open query.
         where, params = _where(filters)
-        page = ""
-        if limit is not None or offset:
-            page = " LIMIT ? OFFSET ?"
-            params = [*params, -1 if limit is None else limit, offset]
-        rows = self.conn.execute(
-            f"SELECT f.path, f.line, {_DATA} FROM frags f JOIN files s ON s.path = f.path "
-            f"WHERE {where} ORDER BY f.path, f.ord{page}",
-            params,
-        )
-        for key, line, data in rows:
-            yield self._fragment(key, line, data)
+        after: tuple[str, int] | None = None  # (path, ord) of the last row read
+        left = limit
+        while left is None or left > 0:
+            n = ROWS_AT_ONCE if left is None else min(ROWS_AT_ONCE, left)
+            rows = self.conn.execute(
+                f"SELECT f.path, f.ord, f.line, {_DATA} FROM frags f JOIN files s ON s.path = f.path "
+                f"WHERE {where}{' AND (f.path, f.ord) > (?, ?)' if after else ''} "
+                "ORDER BY f.path, f.ord LIMIT ? OFFSET ?",
+                [*params, *(after or ()), n, 0 if after else offset],
+            ).fetchall()
+            start = 0
+            while start < len(rows):  # rows of one file at a time
+                key = rows[start][0]
+                end = start + 1
+                while end < len(rows) and rows[end][0] == key:
+                    end += 1
+                whole = self._whole_file(key, rows[start][3:]) if end - start >= WHOLE_FILE_FROM else None
+                for row in rows[start:end]:
+                    raw = whole.get(row[3]) if whole is not None else None
+                    if raw is not None:
+                        shown, source = self._source(key)
+                        yield fragment_from_dict(raw, source, shown, row[2])
+                    else:
+                        yield self._fragment(row[0], row[2], row[3:])
+                start = end
+            if len(rows) < n:
+                return
+            after = (rows[-1][0], rows[-1][1])
+            if left is not None:
+                left -= n
 
     def _all(self, filters: Filters | None = None) -> Iterator[Fragment]:
         return self._rows(filters)
@@ -407,12 +657,13 @@ class Index:
         longest known prefix (at most :data:`DID_YOU_MEAN_CANDIDATES`).
         """
         row = self.conn.execute(
-            f"SELECT f.path, f.line, {_DATA} FROM frags f WHERE f.id=? ORDER BY f.path, f.ord LIMIT 1", (fid,)
+            f"SELECT f.path, f.line, {_DATA} FROM frags f JOIN files s ON s.path = f.path "
+            "WHERE f.id=? ORDER BY f.path, f.ord LIMIT 1", (fid,)
         ).fetchone()
         if row is None:
             hint = did_you_mean(fid, self._near_ids(fid)) or " — run 'speechgen fragments list' to see the ids"
             raise SpeechgenError(f"unknown fragment id '{fid}'{hint}")
-        return self._fragment(*row)
+        return self._fragment(row[0], row[1], row[2:])
 
     def has(self, fid: str) -> bool:
         """True when *fid* is in the library."""
@@ -451,9 +702,10 @@ class Index:
             return []
         marks = ",".join("?" * len(seen))
         rows = self.conn.execute(
-            f"SELECT f.path, f.line, {_DATA} FROM frags f WHERE f.id IN ({marks}) ORDER BY f.path, f.ord", list(seen)
+            f"SELECT f.path, f.line, {_DATA} FROM frags f JOIN files s ON s.path = f.path "
+            f"WHERE f.id IN ({marks}) ORDER BY f.path, f.ord", list(seen)
         )
-        return [self._fragment(*r) for r in rows.fetchall()]
+        return [self._fragment(r[0], r[1], r[2:]) for r in rows.fetchall()]
 
     def select(self, filters: Filters) -> list[Fragment]:
         """Fragments passing *filters*, in file order; the filtering happens in SQLite."""
@@ -575,9 +827,11 @@ class Index:
                         continue
                 if rowid in hits:
                     continue
-                key, line, data = self.conn.execute(
-                    f"SELECT f.path, f.line, {_DATA} FROM frags f WHERE f.rowid=?", (rowid,)).fetchone()
-                frag = self._fragment(key, line, data)
+                row = self.conn.execute(f"SELECT f.path, f.line, {_DATA} FROM frags f "
+                                        "JOIN files s ON s.path = f.path WHERE f.rowid=?", (rowid,)).fetchone()
+                if row is None:  # its file was indexed again meanwhile (it changed under this search)
+                    continue
+                frag = self._fragment(row[0], row[1], row[2:])
                 if keep("\n".join(fragment_fields(frag)).lower()):
                     found.append((Hit(frag, score), rowid))
                     if phrase in frag.full_text:
