@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from speechgen.library import Hit, Library
+from speechgen.library.files import Row
 from speechgen.model import Fragment
 
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
@@ -43,7 +44,7 @@ def _cut(text: str, width: int) -> Text:
 PAGE = 100
 
 
-def list_table(frags: list[Fragment], total: int | None = None, offset: int = 0) -> None:
+def list_table(frags: list[Row], total: int | None = None, offset: int = 0) -> None:
     """Print the fragments as a table, one line a fragment (``fragments show`` has the rest).
 
     *total* is how many pass the filters; when it is more than shown, a last line says how
@@ -76,7 +77,7 @@ def list_table(frags: list[Fragment], total: int | None = None, offset: int = 0)
             f.id, f.kind, _cut(f.label + (" [review]" if f.review else ""), label_w), str(f.chars),
         ]
         if wide:
-            row += [_cut(", ".join(f.tags[:4]), 24), _cut(f.source.file or f.path, 28)]
+            row += [_cut(", ".join(f.tags[:4]), 24), _cut(f.source, 28)]
         table.add_row(*row)
     console.print(table)
     if offset + len(frags) < total:

@@ -208,7 +208,7 @@ def test_internal_errors_ask_for_a_report(lib: str, monkeypatch: pytest.MonkeyPa
     def boom(*_a: object, **_k: object) -> None:
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr(speechgen.library.sqlite.Index, "page", boom)
+    monkeypatch.setattr(speechgen.library.sqlite.Index, "rows", boom)
     code, _, err = run("fragments", "list", "-L", lib)
     assert code == 1
     assert err == (
