@@ -20,7 +20,8 @@ _PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 
 
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    # no emoji codes in our own strings either: rich then never loads its emoji table
+    return Console(highlight=False, soft_wrap=False, emoji=False)
 
 
 def fragment_json(f: Fragment) -> dict[str, Any]:
