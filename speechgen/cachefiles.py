@@ -16,7 +16,6 @@ import contextlib
 import hashlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 from speechgen.paths import cache_dir
@@ -84,6 +83,8 @@ def write(folder: Path, key: str, data: bytes) -> None:
     if len(data) > MAX_BYTES:
         return
     try:
+        import tempfile  # only to write: most runs only read
+
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")  # mkstemp: mode 0600
     except OSError:
         return

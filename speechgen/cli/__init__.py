@@ -208,7 +208,7 @@ def fragments_list(
     if limit is None and _terminal():
         limit = PAGE
     total = store.count(filters)
-    list_table(list(store.page(filters, limit or None, offset)), total=total, offset=offset)
+    list_table(store.rows(filters, limit or None, offset), total=total, offset=offset)
 
 
 def _terminal() -> bool:

@@ -6,19 +6,22 @@ import re
 from collections import defaultdict
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from speechgen.library import Hit, Library
+from speechgen.library.files import Row
 from speechgen.model import Fragment
 
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 
 
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    # no emoji codes in our own strings either: rich then never loads its emoji table
+    return Console(highlight=False, soft_wrap=False, emoji=False)
 
 
 def fragment_json(f: Fragment) -> dict[str, Any]:
@@ -43,7 +46,11 @@ def _cut(text: str, width: int) -> Text:
 PAGE = 100
 
 
-def list_table(frags: list[Fragment], total: int | None = None, offset: int = 0) -> None:
+def _plain(cell: str | Text) -> str:
+    return cell.plain if isinstance(cell, Text) else cell
+
+
+def list_table(frags: list[Row], total: int | None = None, offset: int = 0) -> None:
     """Print the fragments as a table, one line a fragment (``fragments show`` has the rest).
 
     *total* is how many pass the filters; when it is more than shown, a last line says how
@@ -63,20 +70,24 @@ def list_table(frags: list[Fragment], total: int | None = None, offset: int = 0)
         title = f"{total} fragments"
     else:
         title = f"fragments {offset + 1 if frags else offset}–{offset + len(frags)} of {total}"
-    table = Table(title=title, title_justify="left")
-    table.add_column("id", no_wrap=True)
-    table.add_column("kind", no_wrap=True)
-    table.add_column("heading / first words", no_wrap=True, max_width=label_w)
-    table.add_column("chars", no_wrap=True, justify="right")
-    if wide:
-        table.add_column("tags", no_wrap=True, max_width=24)
-        table.add_column("source", no_wrap=True, max_width=28)
+    cells: list[list[str | Text]] = []
     for f in frags:
         row: list[str | Text] = [
             f.id, f.kind, _cut(f.label + (" [review]" if f.review else ""), label_w), str(f.chars),
         ]
         if wide:
-            row += [_cut(", ".join(f.tags[:4]), 24), _cut(f.source.file or f.path, 28)]
+            row += [_cut(", ".join(f.tags[:4]), 24), _cut(f.source, 28)]
+        cells.append(row)
+    headers = ["id", "kind", "heading / first words", "chars"] + (["tags", "source"] if wide else [])
+    table = Table(title=title, title_justify="left")
+    caps = [id_w, kind_w, label_w, 8, 24, 28]
+    for i, header in enumerate(headers):
+        # each column as wide as its widest cell (at most its cap), worked out here once:
+        # rich would measure every cell again to lay the table out
+        widest = max([cell_len(header), *(cell_len(_plain(r[i])) for r in cells)])
+        table.add_column(header, no_wrap=True, width=min(widest, max(caps[i], cell_len(header) if i != 2 else 0)),
+                         justify="right" if header == "chars" else "left")
+    for row in cells:
         table.add_row(*row)
     console.print(table)
     if offset + len(frags) < total:

@@ -742,6 +742,23 @@ class Head(NamedTuple):
     source: Source
 
 
+class Row(NamedTuple):
+    """One line of ``fragments list``: what its table shows, read without the texts (:meth:`Store.rows`)."""
+
+    id: str
+    kind: str
+    label: str
+    chars: int
+    review: bool
+    tags: tuple[str, ...]
+    source: str  # the source file it was ingested from, else its library file
+
+    @classmethod
+    def of(cls, f: Fragment) -> Row:
+        """The row of a fragment already read."""
+        return cls(f.id, f.kind, f.label, f.chars, f.review, f.tags, f.source.file or f.path)
+
+
 class Library:
     """All fragments of the library folders, validated, in a stable order."""
 

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from speechgen.errors import SpeechgenError
-from speechgen.library.files import Filters, Head, Library, fragment_from_dict, source_of
+from speechgen.library.files import Filters, Head, Library, Row, fragment_from_dict, source_of
 from speechgen.library.sqlite import Hit
 from speechgen.model import Fragment, Source
 
@@ -346,6 +346,10 @@ class PgStore:
             params = [*params, offset]
         for r in self._rows(sql, params, "listing fragments"):
             yield self._fragment(*r)
+
+    def rows(self, filters: Filters, limit: int | None = None, offset: int = 0) -> list[Row]:
+        """The :class:`Row` of each fragment :meth:`page` gives (read through the fragments)."""
+        return [Row.of(f) for f in self.page(filters, limit, offset)]
 
     def heads(self, filters: Filters) -> list[Head]:
         """Id, path, tags and source of the fragments passing *filters*, in library order (no data read)."""

@@ -44,6 +44,7 @@ from speechgen.library.files import (
     Filters,
     Head,
     Library,
+    Row,
     Slice,
     _plain_yaml,
     duplicate_problems,
@@ -68,7 +69,7 @@ from speechgen.model import Fragment, Source
 from speechgen.paths import cache_dir, cache_dir_wanted
 from speechgen.userfiles import display_path
 
-SCHEMA = 12
+SCHEMA = 13
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
@@ -78,7 +79,8 @@ CREATE TABLE IF NOT EXISTS files(
 CREATE TABLE IF NOT EXISTS seeds(path TEXT PRIMARY KEY, data TEXT);
 CREATE TABLE IF NOT EXISTS frags(
     rowid INTEGER PRIMARY KEY, path TEXT, ord INTEGER, id TEXT, line INTEGER,
-    kind TEXT, review INTEGER, tags TEXT, at INTEGER, nbytes INTEGER, col INTEGER, seeded INTEGER);
+    kind TEXT, review INTEGER, tags TEXT, at INTEGER, nbytes INTEGER, col INTEGER, seeded INTEGER,
+    label TEXT, chars INTEGER);
 CREATE TABLE IF NOT EXISTS blobs(rowid INTEGER PRIMARY KEY, data BLOB);
 CREATE INDEX IF NOT EXISTS frags_id ON frags(id);
 CREATE INDEX IF NOT EXISTS frags_path ON frags(path, ord);
@@ -255,7 +257,7 @@ def _prepare(path: Path) -> tuple[Any, ...]:
     src = lf.source
     frags = [
         (f.id, f.line, where, None if where else _pack(f.to_dict()), f.kind, int(f.review),
-         _SEP + _SEP.join(f.tags) + _SEP)
+         _SEP + _SEP.join(f.tags) + _SEP, f.label, f.chars)
         for f, where in zip(lf.fragments, slices, strict=True)
     ]
     fts = [_fts_row(0, f)[1:] for f in lf.fragments]
@@ -419,10 +421,10 @@ class Index:
                 rowids = range(next_row, next_row + len(frags))
                 next_row += len(frags)
                 c.executemany(
-                    "INSERT INTO frags(rowid, path, ord, id, line, kind, review, tags, at, nbytes, col, seeded) "
-                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [(r, key, i, fid, line, kind, review, tags, *(where or (None, None, None, None)))
-                     for i, (r, (fid, line, where, _, kind, review, tags))
+                    "INSERT INTO frags(rowid, path, ord, id, line, kind, review, tags, at, nbytes, col, seeded, "
+                    "label, chars) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [(r, key, i, fid, line, kind, review, tags, *(where or (None, None, None, None)), label, chars)
+                     for i, (r, (fid, line, where, _, kind, review, tags, label, chars))
                      in enumerate(zip(rowids, frags, strict=True))],
                 )
                 c.executemany("INSERT INTO blobs VALUES(?, ?)",
@@ -737,6 +739,19 @@ class Index:
     def page(self, filters: Filters, limit: int | None = None, offset: int = 0) -> Iterator[Fragment]:
         """Fragments passing *filters*, in file order, from *offset* on, at most *limit*; read as they go."""
         return self._rows(filters, limit, offset)
+
+    def rows(self, filters: Filters, limit: int | None = None, offset: int = 0) -> list[Row]:
+        """The :class:`Row` of each fragment :meth:`page` would give, from the indexed columns
+        (label and size are stored when a file is indexed): no file is read."""
+        where, params = _where(filters)
+        found = self.conn.execute(
+            "SELECT f.id, f.kind, f.label, f.chars, f.review, f.tags, s.sfile, s.shown "
+            f"FROM frags f JOIN files s ON s.path = f.path WHERE {where} ORDER BY f.path, f.ord LIMIT ? OFFSET ?",
+            [*params, -1 if limit is None else limit, offset],
+        ).fetchall()
+        return [Row(fid, kind, label, chars, bool(review), tuple(tags[1:-1].split(_SEP)) if len(tags) > 2 else (),
+                    sfile or shown)
+                for fid, kind, label, chars, review, tags, sfile, shown in found]
 
     def count(self, filters: Filters) -> int:
         """How many fragments pass *filters*."""

@@ -24,6 +24,7 @@ from speechgen.library.files import (
     Filters,
     Head,
     Library,
+    Row,
     check_dirs,
     duplicate_problems,
     find_library_files,
@@ -62,6 +63,10 @@ class Store(Protocol):
 
     def page(self, filters: Filters, limit: int | None = None, offset: int = 0) -> Iterator[Fragment]:
         """The fragments passing *filters* from *offset* on, at most *limit*, read as they go."""
+        ...
+
+    def rows(self, filters: Filters, limit: int | None = None, offset: int = 0) -> list[Row]:
+        """What ``fragments list`` shows of the fragments :meth:`page` gives, without their texts where the store can."""
         ...
 
     def count(self, filters: Filters) -> int:

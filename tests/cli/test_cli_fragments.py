@@ -208,7 +208,7 @@ def test_internal_errors_ask_for_a_report(lib: str, monkeypatch: pytest.MonkeyPa
     def boom(*_a: object, **_k: object) -> None:
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr(speechgen.library.sqlite.Index, "page", boom)
+    monkeypatch.setattr(speechgen.library.sqlite.Index, "rows", boom)
     code, _, err = run("fragments", "list", "-L", lib)
     assert code == 1
     assert err == (
@@ -296,3 +296,17 @@ def test_show_never_loads_the_whole_library(lib: str, monkeypatch: pytest.Monkey
     assert "e.point.2" in out
     code, _, err = run("fragments", "show", "d.piont.2", "-L", lib)
     assert code == 2 and "did you mean 'd.point.2'?" in err
+
+
+def test_emoji_codes_in_a_fragment_print_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fragment's words are printed as they stand, :thumbs_up: included (never as 👍)."""
+    monkeypatch.chdir(tmp_path)
+    d = tmp_path / "lib"
+    d.mkdir()
+    (d / "a.yaml").write_text(
+        "source: {file: x.txt}\nfragments:\n  - id: x.point.1\n    kind: point\n"
+        "    heading: 点赞:thumbs_up:环节\n    text: 群众说:thumbs_up:好。\n", encoding="utf-8")
+    for args in (("fragments", "list", "-L", "lib"), ("fragments", "show", "x.point.1", "-L", "lib")):
+        code, out, err = run(*args)
+        assert code == 0, err
+        assert ":thumbs_up:" in out and "👍" not in out

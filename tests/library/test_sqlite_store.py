@@ -264,3 +264,26 @@ def test_plain_yaml_reads_every_shipped_and_test_file_as_the_loader_does() -> No
             read += 1
             assert repr(got) == repr(yaml.load(text, Loader=_loader())), f  # noqa: S506
     assert read >= len(list(root.glob("fragments/*.yaml")))
+
+
+def test_list_rows_come_from_the_index_and_equal_the_fragments(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`fragments list` rows (id, kind, label, size, review, tags, source) read no library file,
+    and are what the fragments themselves say, for filters, limits and offsets."""
+    import speechgen.library.sqlite as sq
+    from speechgen.library.files import Row
+    from speechgen.paths import shipped
+
+    dirs = [shipped("fragments")]
+    cases = [(Filters(), None, 0), (Filters(), 5, 3), (Filters(kind="point"), None, 0),
+             (Filters(tag="主题教育", kind="closing"), 2, 1), (Filters(needs_review=True), None, 0)]
+    idx = Index(dirs)
+    expected = [[Row.of(f) for f in idx.page(flt, limit, offset)] for flt, limit, offset in cases]
+    assert any(len(e) > 3 for e in expected) and any(r.review for e in expected for r in e)
+
+    def no_reads(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a library file was read to list rows")
+
+    monkeypatch.setattr(sq, "fragment_at", no_reads)
+    monkeypatch.setattr(sq, "read_library_file", no_reads)
+    idx = Index(dirs)
+    assert [idx.rows(flt, limit, offset) for flt, limit, offset in cases] == expected
