@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -190,6 +191,107 @@ def search_fields(frag: Fragment) -> tuple[str, str, str]:
 def raw_search_fields(raw: dict[str, Any]) -> tuple[str, str, str]:
     """:func:`search_fields` of a validated fragment entry (a mapping as in a file)."""
     return search_fields(fragment_from_dict(raw, source_of(None), "", 0))
+
+
+#: PostgreSQL's limits on a tsvector (tsearch/ts_type.h): positions stop at MAXENTRYPOS - 1,
+#: a lexeme keeps at most MAXNUMPOS positions, and a lexeme is shorter than 2 KB.
+_MAXENTRYPOS = 1 << 14
+_MAXNUMPOS = 256
+_MAXLEXEME = 2047
+
+
+def _field_positions(terms: list[str]) -> dict[str, list[int]]:
+    """What ``to_tsvector('simple', ' '.join(terms))`` keeps of one field: each term's
+    positions, counting from 1, clamped at 16383, at most 255 of them (make_tsvector)."""
+    out: dict[str, list[int]] = {}
+    top = _MAXENTRYPOS - 1
+    i = 0
+    for term in terms:
+        ps = out.get(term)
+        if ps is None:
+            if len(term) * 4 > _MAXLEXEME and len(term.encode("utf-8")) > _MAXLEXEME:
+                continue  # to_tsvector skips a longer word, and gives it no position
+            i += 1
+            out[term] = [i if i < top else top]
+        else:
+            i += 1
+            if len(ps) < _MAXNUMPOS - 1 and ps[-1] != top:
+                ps.append(i if i < top else top)
+    return out
+
+
+def tsvector_text(heading: str, tags: str, body: str) -> str:
+    """The tsvector ``speechgen_tsv(heading, tags, body)`` makes, as tsvector input text,
+    made here instead of on the server (``db import`` sends it through COPY: parsing text
+    with ``to_tsvector`` was most of an import's time in PostgreSQL).
+
+    *heading*, *tags*, *body* are :func:`~speechgen.library.terms.index_text` strings. As
+    ``setweight(to_tsvector('simple', …), w) || …`` does: each field's terms numbered from 1
+    and shifted past the previous fields' highest position, weights A, B, C. One difference:
+    PostgreSQL's parser drops symbols it does not count as letters (①, ㊀) that
+    ``index_text`` keeps; here they are kept, as the SQLite index keeps them.
+    """
+    fields = [(heading.split(), "A"), (tags.split(), "B"), (body.split(), "C")]
+    terms = [t for f, _ in fields for t in f]
+    if terms and (
+        max(map(len, terms)) * 4 > _MAXLEXEME
+        or any("'" in f or "\\" in f for f in (heading, tags, body))
+        or (len(terms) >= _MAXNUMPOS - 1
+            and (len(terms) >= _MAXENTRYPOS - 1 or max(Counter(terms).values()) >= _MAXNUMPOS - 1))
+    ):
+        return _tsvector_capped(fields)
+    # no limit reached (as in nearly every fragment): each term at its position, one entry
+    # each, in C-speed loops; PostgreSQL's tsvector input merges a lexeme's entries
+    out, pos = [], 1
+    for fterms, weight in fields:
+        if fterms:
+            out.append(" ".join(map(f"'{{}}':{{}}{weight}".format, fterms, range(pos, pos + len(fterms)))))
+            pos += len(fterms)
+    return " ".join(out)
+
+
+def _tsvector_capped(fields: list[tuple[list[str], str]]) -> str:
+    """:func:`tsvector_text` of fields where PostgreSQL's limits apply, entry by entry."""
+    lexemes: dict[str, list[str]] = {}
+    counts: dict[str, int] = {}  # positions a lexeme holds
+    lasts: dict[str, int] = {}  # its last position
+    top = _MAXENTRYPOS - 1
+    shift = 0  # the highest position of the fields so far (tsvector_concat's maxpos)
+    for fterms, weight in fields:
+        fieldpos = _field_positions(fterms)
+        highest = shift
+        sep = weight + ","
+        for term, ps in fieldpos.items():
+            if shift:
+                ps = [p + shift if p + shift < top else top for p in ps]
+            have = counts.get(term, 0)
+            if have:  # tsvector_concat appends while under 256 and not past the last position
+                if have >= _MAXNUMPOS or lasts[term] == top:
+                    continue
+                ps = ps[: _MAXNUMPOS - have]
+            if ps[-1] == top:
+                ps = ps[: ps.index(top) + 1]
+            if have:
+                lexemes[term].append(sep.join(map(str, ps)) + weight)
+            else:
+                lexemes[term] = [sep.join(map(str, ps)) + weight]
+            counts[term] = have + len(ps)
+            lasts[term] = ps[-1]
+            if ps[-1] > highest:
+                highest = ps[-1]
+        shift = highest
+    return " ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "':" + ",".join(ps)
+                    for t, ps in lexemes.items())
+
+
+def fragment_tsvector(frag: Fragment) -> str:
+    """:func:`tsvector_text` of *frag*'s fields (what ``db import`` and edits store)."""
+    return tsvector_text(*search_fields(frag))
+
+
+def raw_tsvector(raw: dict[str, Any]) -> str:
+    """:func:`fragment_tsvector` of a validated fragment entry (a mapping as in a file)."""
+    return tsvector_text(*raw_search_fields(raw))
 
 
 def rank_weights() -> str:

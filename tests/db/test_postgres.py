@@ -157,6 +157,75 @@ def test_the_tsvector_holds_the_sqlite_stores_terms_weighted_by_field(db: str) -
         assert all(w <= {"A", "B", "C"} for w in weights.values()), fid
 
 
+def test_the_tsvector_made_by_import_is_the_one_postgresql_makes(db: str, tmp_path: Path) -> None:  # noqa: F811
+    """db import sends each tsvector made (tsvector_text): the same as speechgen_tsv() of the
+    fields' terms on the server, PostgreSQL's limits (256 positions a lexeme, position 16383,
+    words of 2 KB) included."""
+    import psycopg
+    from test_concurrency import big_library
+
+    from speechgen.library.postgres import search_fields, tsvector_text
+    from speechgen.library.terms import index_text
+
+    big_library(tmp_path / "big", 12)
+    import_dir(db, SHIPPED)
+    import_dir(db, tmp_path / "big")
+    lib = {f.id: f for f in open_store([SHIPPED, tmp_path / "big"], database="").library().fragments}
+    many = " ".join(["调查研究"] * 200)
+    limits = [
+        (index_text("GDP 增长" * 300), "", index_text(many * 3)),  # a lexeme past 256 positions, in two fields
+        ("", index_text("主题教育"), index_text("落实 " * 17000 + "尾巴 落实")),  # past position 16383
+        ("x" * 3000 + " k", "k " * 300, "y " * 254 + "k"),  # a word too long to index; 255 and 254 positions
+        (index_text("大兴调查研究，GDP 增长2023年"), "", index_text("ＡＢＣ１２３ Straße İstanbul e-mail 3.5% v2.0")),
+        ("", "", ""), ("", "", "一"),
+    ]
+    with psycopg.connect(db) as conn:
+        stored = conn.execute("SELECT id, tsv::text FROM fragments").fetchall()
+        assert len(stored) == len(lib) == 38 + 120
+        for fid, tsv in stored:
+            made = conn.execute("SELECT speechgen_tsv(%s, %s, %s)::text", search_fields(lib[fid])).fetchone()[0]
+            assert tsv == made, fid
+        for fields in limits:
+            server, ours = conn.execute("SELECT speechgen_tsv(%s, %s, %s)::text, CAST(%s AS tsvector)::text",
+                                        (*fields, tsvector_text(*fields))).fetchone()
+            assert ours == server, [f[:40] for f in fields]
+
+
+def test_a_bulk_import_equals_one_row_by_row(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """New files at least as many as the database holds: the indexes are dropped and built
+    again at the end. The rows, indexes and search results are those of an import that kept them."""
+    import psycopg
+    from test_concurrency import big_library, fragment_indexes
+
+    from speechgen.db import transfer
+
+    big_library(tmp_path / "big", 150)
+    rows = "SELECT f.id, f.ord, f.data, f.tsv::text FROM fragments f ORDER BY f.id"
+    indexes = fragment_indexes(db)
+    monkeypatch.setattr(transfer, "BULK_FILES", 100)
+    import_dir(db, tmp_path / "big")
+    queries = ["调查研究", "主题教育", "高质量发展 党建", "同志们"]
+    store = open_store([], database=db)
+    bulk = [[h.fragment.id for h in store.search(q, limit=20)] for q in queries]
+    store.close()
+    with psycopg.connect(db) as conn:
+        first = conn.execute(rows).fetchall()
+        # the planner can use the rebuilt GIN index
+        conn.execute("SET enable_seqscan = off")
+        plan = "\n".join(r[0] for r in conn.execute("EXPLAIN SELECT id FROM fragments WHERE tsv @@ 'x'::tsquery"))
+        assert "fragments_tsv" in plan
+        conn.execute("DELETE FROM sources")
+        conn.commit()
+    assert fragment_indexes(db) == indexes
+    monkeypatch.setattr(transfer, "BULK_FILES", 10_000)
+    import_dir(db, tmp_path / "big")
+    store = open_store([], database=db)
+    assert [[h.fragment.id for h in store.search(q, limit=20)] for q in queries] == bulk
+    assert all(bulk)
+    with psycopg.connect(db) as conn:
+        assert conn.execute(rows).fetchall() == first
+
+
 def test_a_foreign_or_newer_schema_is_refused(empty_db: str) -> None:  # noqa: F811
     import psycopg
 
