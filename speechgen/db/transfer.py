@@ -34,6 +34,7 @@ from speechgen.library.postgres import (
     connect,
     db_errors,
     dump_json,
+    entry_links,
     fragment_tsvector,
     load_json,
     mask_url,
@@ -268,7 +269,7 @@ class _Parsed:
     sfile: str = ""
     problems: list[str] = field(default_factory=list)
     ok: bool = False
-    #: (id, "path:line", line, kind, review, tags, entry JSON, tsvector text)
+    #: (id, "path:line", line, kind, review, tags, entry JSON, tsvector text, variant links)
     frags: list[tuple[Any, ...]] = field(default_factory=list)
 
 
@@ -296,7 +297,7 @@ def _parse_file(job: tuple[Path, str, str | None]) -> _Parsed:
     entries = {str(e.get("id")): e for e in raw["fragments"] if isinstance(e, dict)}
     for frag in lf.fragments:
         out.frags.append((frag.id, f"{frag.path}:{frag.line}", frag.line, frag.kind, frag.review, list(frag.tags),
-                          _json(entries[frag.id]), fragment_tsvector(frag)))
+                          _json(entries[frag.id]), fragment_tsvector(frag), entry_links(frag.id, entries[frag.id])))
     return out
 
 
@@ -326,14 +327,14 @@ def _import_batch(conn: Any, collection: str, batch: list[_Parsed], seen: dict[s
             "year = EXCLUDED.year, sfile = EXCLUDED.sfile, sha = EXCLUDED.sha RETURNING id",
             (collection, item.rel, item.header, item.top, item.meeting, item.year, item.sfile, item.sha),
         ).fetchone()[0]
-        for ord_, (fid, where, line, kind, review, tags, js, tsv) in enumerate(item.frags):
+        for ord_, (fid, where, line, kind, review, tags, js, tsv, links) in enumerate(item.frags):
             if fid in seen:
                 problems.append(f"{where}: duplicate id '{fid}' (first defined at {seen[fid]}) — rename one of them")
                 continue
             seen[fid] = where
             old = olds.get(fid)
             version = 1 if old is None else old[1] + (old[0] != js)
-            rows.append((fid, sid, ord_, line, kind, review, tags, js, version, tsv))
+            rows.append((fid, sid, ord_, line, kind, review, tags, js, version, tsv, links))
         report.imported += 1
         report.paths.append(item.rel)
     ids = [r[0] for r in rows]
@@ -348,7 +349,7 @@ def _import_batch(conn: Any, collection: str, batch: list[_Parsed], seen: dict[s
     # straight into the table: each tsvector comes made (tsvector_text, what speechgen_tsv()
     # would make of the fields' terms), so the server only reads it in
     with conn.cursor().copy(
-        "COPY fragments(id, source_id, ord, line, kind, review, tags, data, version, tsv) FROM STDIN"
+        "COPY fragments(id, source_id, ord, line, kind, review, tags, data, version, tsv, variants) FROM STDIN"
     ) as copy:
         for row in rows:
             copy.write_row(row)
@@ -487,9 +488,9 @@ def edit_fragment(url: str, raw: Any, expected_version: int) -> int:
                 )
             conn.execute(
                 "UPDATE fragments SET data = %s, kind = %s, review = %s, tags = %s, "
-                "tsv = CAST(%s AS tsvector), version = version + 1 WHERE id = %s",
+                "tsv = CAST(%s AS tsvector), variants = %s, version = version + 1 WHERE id = %s",
                 (_json(raw), raw["kind"], bool(raw.get("review", False)),
-                 [str(t) for t in raw.get("tags") or ()], raw_tsvector(raw), fid),
+                 [str(t) for t in raw.get("tags") or ()], raw_tsvector(raw), entry_links(str(fid), raw), fid),
             )
         return int(version) + 1
     finally:

@@ -32,7 +32,7 @@ from speechgen.library.sqlite import Hit
 from speechgen.model import Fragment, Source
 
 #: The schema this speechgen reads and writes; :mod:`speechgen.db.schema` migrates to it.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 VERSION_TABLE = "speechgen_schema"
 
 
@@ -165,6 +165,18 @@ def dump_json(value: Any) -> str:
 def load_json(text: str) -> Any:
     """The mapping :func:`dump_json` wrote."""
     return json.loads(text)
+
+
+def entry_links(fid: str, raw: dict[str, Any]) -> list[str]:
+    """The ids a fragment entry names under ``variants:`` (its own id and empty ones left
+    out), as :meth:`speechgen.library.files.Library.variants_of` links them."""
+    out = []
+    for v in raw.get("variants") or ():
+        if isinstance(v, dict):
+            vid = str(v.get("id") or "")
+            if vid and vid != fid and vid not in out:
+                out.append(vid)
+    return out
 
 
 # --------------------------------------------------------------------------- tokens
@@ -321,6 +333,8 @@ _COLUMNS = "s.id, f.line, f.data"
 #: word found in most of a million fragments from reading and ranking every one of them.
 CANDIDATES = 1000
 _FROM = "fragments f JOIN sources s ON s.id = f.source_id"
+#: Rows :meth:`PgStore.page` fetches at a time from its server-side cursor.
+PAGE_BATCH = 2000
 _ORDER = "s.collection, s.path, f.ord"
 
 
@@ -344,6 +358,7 @@ class PgStore:
         self.collections = list(collections or [])
         self.conn = connect(url)
         self._sources: dict[int, tuple[str, Source]] = {}
+        self._cursors = 0  # server-side cursors opened, for their names
         with self._errors("opening the library"):
             problem = schema_problem(self.conn)
             if problem:
@@ -423,8 +438,34 @@ class PgStore:
         rows = self._rows(f"SELECT {_COLUMNS} FROM {_FROM} WHERE f.id = %s AND {where}", [fid, *params],
                           "reading a fragment")
         if not rows:
-            return self.library().get(fid)  # raises with the did-you-mean
+            from speechgen.errors import did_you_mean
+
+            hint = did_you_mean(fid, self._near_ids(fid)) or " — run 'speechgen fragments list' to see the ids"
+            raise SpeechgenError(f"unknown fragment id '{fid}'{hint}")
         return self._fragment(*rows[0])
+
+    def _near_ids(self, fid: str) -> list[str]:
+        """Ids sharing the longest prefix of *fid* that any id has (through the id index), as
+        :meth:`speechgen.library.sqlite.Index._near_ids` finds them: never the whole library."""
+        lo, hi = 0, len(fid)
+        while lo < hi:  # the longest prefix with an id, by bisection (a prefix of a prefix matches too)
+            mid = (lo + hi + 1) // 2
+            if self._with_prefix(fid[:mid], 1):
+                lo = mid
+            else:
+                hi = mid - 1
+        from speechgen.library.sqlite import DID_YOU_MEAN_CANDIDATES
+
+        return self._with_prefix(fid[:lo], DID_YOU_MEAN_CANDIDATES) if lo else []
+
+    def _with_prefix(self, prefix: str, limit: int) -> list[str]:
+        where, params = self._where(None)
+        # the range walks the primary key; starts_with keeps it exact under any collation
+        rows = self._rows(
+            f"SELECT f.id FROM {_FROM} WHERE f.id >= %s AND f.id < %s AND starts_with(f.id, %s) AND {where} "
+            "ORDER BY f.id LIMIT %s",
+            [prefix, prefix + "\U0010ffff", prefix, *params, limit], "reading fragment ids")
+        return [r[0] for r in rows]
 
     def has(self, fid: str) -> bool:
         """True when *fid* is in the chosen collections."""
@@ -433,8 +474,25 @@ class PgStore:
                                "reading a fragment"))
 
     def variants_of(self, frag: Fragment) -> list[Fragment]:
-        """Every fragment in *frag*'s family of near-duplicates (see Library.variants_of)."""
-        return self.library().variants_of(frag)
+        """Every fragment in *frag*'s family of near-duplicates (see Library.variants_of): the
+        links of the chosen collections' fragments followed both ways, through the indexed
+        ``variants`` column, in library order."""
+        where, params = self._where(None)
+        seen = {frag.id}
+        todo = [frag.id]
+        while todo:
+            rows = self._rows(
+                f"SELECT unnest(f.variants) FROM {_FROM} WHERE f.id = ANY(%s) AND {where} "
+                f"UNION SELECT f.id FROM {_FROM} WHERE f.variants && %s::text[] AND {where}",
+                [todo, *params, todo, *params], "reading variants")
+            todo = [r[0] for r in rows if r[0] not in seen]
+            seen.update(todo)
+        seen.discard(frag.id)
+        if not seen:
+            return []
+        rows = self._rows(f"SELECT {_COLUMNS} FROM {_FROM} WHERE f.id = ANY(%s) AND {where} ORDER BY {_ORDER}",
+                          [sorted(seen), *params], "reading variants")
+        return [self._fragment(*r) for r in rows]
 
     def page(self, filters: Filters, limit: int | None = None, offset: int = 0) -> Iterator[Fragment]:
         """Fragments passing *filters*, in library order, *offset* skipped, at most *limit*."""
@@ -446,8 +504,28 @@ class PgStore:
         if offset:
             sql += " OFFSET %s"
             params = [*params, offset]
-        for r in self._rows(sql, params, "listing fragments"):
-            yield self._fragment(*r)
+        # a server-side cursor, a batch at a time: a long list streams in bounded memory, and
+        # each batch reads only the sources it needs
+        self._cursors += 1
+        with self._errors("listing fragments"):
+            cur = self.conn.cursor(name=f"speechgen_page_{self._cursors}")
+        try:
+            with self._errors("listing fragments"):
+                cur.execute(sql, params)
+            while True:
+                with self._errors("listing fragments"):
+                    rows = cur.fetchmany(PAGE_BATCH)
+                if not rows:
+                    break
+                wanted = {r[0] for r in rows} - set(self._sources)
+                if wanted:
+                    self._load_sources(sorted(wanted))
+                for r in rows:
+                    yield self._fragment(*r)
+        finally:
+            if not self.conn.closed and not self.conn.broken:
+                with self._errors("listing fragments"):
+                    cur.close()
 
     def heads(self, filters: Filters) -> list[Head]:
         """Id, path, tags and source of the fragments passing *filters*, in library order (no data read)."""
@@ -459,6 +537,20 @@ class PgStore:
             shown, source = self._source(sid)
             heads.append(Head(fid, shown, tuple(tags or ()), source))
         return heads
+
+    def facets(self, tags: int = 200) -> dict[str, list[Any]]:
+        """The values the library's filters can take (:mod:`speechgen.library.facets`), counted
+        in SQL from the sources and the tags column: no fragment is read."""
+        from speechgen.library.facets import facet_lists
+
+        where, params = self._where(None)
+        sources = self._rows(
+            "SELECT DISTINCT s.meeting, s.year, s.sfile FROM sources s "
+            f"WHERE EXISTS (SELECT 1 FROM fragments f WHERE f.source_id = s.id) AND {where}", params,
+            "reading the filters")
+        counts = self._rows(f"SELECT t, count(*) FROM {_FROM}, unnest(f.tags) t WHERE {where} GROUP BY t",
+                            params, "counting tags")
+        return facet_lists(sources, dict(counts), tags)
 
     def count(self, filters: Filters) -> int:
         """How many fragments pass *filters*."""
