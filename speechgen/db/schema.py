@@ -18,6 +18,7 @@ from speechgen.library.postgres import (
     DatabaseError,
     connect,
     db_errors,
+    entry_links,
     load_json,
     mask_url,
     raw_search_fields,
@@ -63,6 +64,27 @@ def _search_in_postgres(conn: Any) -> None:
                 raise
     # `fragments list --kind …`: the fragments of one kind, by source, in file order
     conn.execute("CREATE INDEX fragments_kind_source ON fragments(kind, source_id, ord)")
+
+
+def _variant_links(conn: Any) -> None:
+    """Version 4: each fragment's variant links (the ids it names under ``variants:``) in a
+    column with a GIN index, so a family of near-duplicates is found by its links in both
+    directions without reading the library (``PgStore.variants_of``)."""
+    conn.execute("ALTER TABLE fragments ADD COLUMN variants text[] NOT NULL DEFAULT '{}'")
+    conn.execute("CREATE TEMP TABLE speechgen_links(id text, variants text[]) ON COMMIT DROP")
+    last = ""
+    while True:  # only entries that name variants, a batch at a time in id order
+        rows = conn.execute("SELECT id, data FROM fragments WHERE id > %s AND strpos(data, '\"variants\"') > 0 "
+                            "ORDER BY id LIMIT 5000", (last,)).fetchall()
+        if not rows:
+            break
+        with conn.cursor().copy("COPY speechgen_links(id, variants) FROM STDIN") as copy:
+            for fid, data in rows:
+                copy.write_row((fid, entry_links(fid, load_json(data))))
+        last = rows[-1][0]
+    conn.execute("UPDATE fragments f SET variants = l.variants FROM speechgen_links l "
+                 "WHERE l.id = f.id AND cardinality(l.variants) > 0")
+    conn.execute("CREATE INDEX fragments_variants ON fragments USING gin(variants)")
 
 
 #: (version, what it does, SQL or a function of the connection). Never edit a released
@@ -114,6 +136,11 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[Any], None]]] = [
         "search tsvector built in PostgreSQL ('simple') from the SQLite store's terms, "
         "heading A / tags B / body C; indexes for kind and library order",
         _search_in_postgres,
+    ),
+    (
+        4,
+        "variant links of each fragment, indexed (families of near-duplicates found in SQL)",
+        _variant_links,
     ),
 ]
 

@@ -30,23 +30,22 @@ from speechgen.library.files import (
     raise_library_problems,
 )
 from speechgen.library.postgres import (
-    TSV_FUNCTION,
     DatabaseError,
     connect,
     db_errors,
     dump_json,
+    entry_links,
+    fragment_tsvector,
     load_json,
     mask_url,
-    raw_search_fields,
+    raw_tsvector,
     schema_problem,
-    search_fields,
     shown_path,
 )
 from speechgen.userfiles import display_path
 
 #: Files parsed, tokenised and copied at a time (bounds memory on a large import).
 BATCH = 200
-_STAGING = "speechgen_import"
 
 
 @dataclass
@@ -150,6 +149,7 @@ def import_dir(
             _collection(conn, name, read_only)
             known = dict(conn.execute("SELECT path, sha FROM sources WHERE collection = %s", (name,)).fetchall())
             jobs = [(p, rel, known.get(rel)) for p, rel in zip(files, rels, strict=True)]
+            bulk = _bulk_start(conn, sum(rel not in known for rel in rels))
             problems: list[str] = []
             seen: dict[str, str] = {}
             for parsed in _parsed_batches(pool, jobs):
@@ -159,12 +159,19 @@ def import_dir(
                     problems += _import_batch(conn, name, batch, seen, report)
             if problems:
                 raise_library_problems(problems)  # rolls the transaction back
+            if bulk:
+                _bulk_end(conn)
             if prune:
                 gone = conn.execute(
                     "DELETE FROM sources WHERE collection = %s AND NOT (path = ANY(%s)) RETURNING path",
                     (name, rels),
                 ).fetchall()
                 report.pruned = sorted(r[0] for r in gone)
+        if bulk:
+            if pool:
+                pool.terminate()
+                pool = None
+            _after_bulk(url, conn)
     finally:
         if pool:
             pool.terminate()
@@ -172,6 +179,58 @@ def import_dir(
             conn.close()
     report.seconds = time.perf_counter() - start
     return report
+
+
+#: A bulk import brings at least this many new files, and at least as many as the database
+#: holds: its rows go in without the search and kind indexes, which are built again at the end.
+BULK_FILES = 100
+#: The indexes a bulk import drops and builds again (name, definition).
+_BULK_INDEXES = (
+    ("fragments_tsv", "fragments USING gin(tsv)"),
+    ("fragments_kind", "fragments(kind)"),
+    ("fragments_kind_source", "fragments(kind, source_id, ord)"),
+)
+
+
+def _bulk_start(conn: Any, new_files: int) -> bool:
+    """Drop the search and kind indexes when *new_files* at least doubles the library.
+
+    Building a GIN index once over every row is several times faster than keeping it up
+    row by row. The drop is part of the import's transaction: an import that fails or is
+    killed leaves the indexes as they were. Until the import commits, others wait for the
+    fragments table (a first import, before the office uses the database, is the case).
+    """
+    if new_files < BULK_FILES:
+        return False
+    if new_files < conn.execute("SELECT count(*) FROM sources").fetchone()[0]:
+        return False
+    for index, _ in _BULK_INDEXES:
+        conn.execute(f"DROP INDEX IF EXISTS {index}")
+    return True
+
+
+def _bulk_end(conn: Any) -> None:
+    """Build the indexes :func:`_bulk_start` dropped (same names and definitions), and give the
+    planner the new rows' statistics (a library of thousands of rows planned as an empty one
+    counts a filtered list by walking the table)."""
+    conn.execute("SET LOCAL maintenance_work_mem = '256MB'")  # the GIN build sorts in memory
+    for index, definition in _BULK_INDEXES:
+        conn.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {definition}")
+    conn.execute("ANALYZE fragments, sources")
+
+
+def _after_bulk(url: str, conn: Any) -> None:
+    """After a bulk import committed: VACUUM the fragments' rows (not their TOASTed texts, which
+    autovacuum gets to), so their pages are marked all-visible and a count by kind reads the
+    index alone instead of every row the import wrote. Outside the import's transaction: a
+    failure here leaves a complete import, and is not reported as a failed one (autovacuum
+    does the same later)."""
+    import contextlib
+
+    with contextlib.suppress(DatabaseError), db_errors(url, "vacuuming after the import"):
+        conn.autocommit = True
+        toast = "PROCESS_TOAST FALSE, " if conn.info.server_version >= 140000 else ""
+        conn.execute(f"VACUUM ({toast}ANALYZE) fragments")
 
 
 def _parsed_batches(pool: Any, jobs: list[tuple[Path, str, str | None]]) -> Iterator[list[_Parsed]]:
@@ -232,7 +291,7 @@ class _Parsed:
     sfile: str = ""
     problems: list[str] = field(default_factory=list)
     ok: bool = False
-    #: (id, "path:line", line, kind, review, tags, entry JSON, heading terms, tag terms, body terms)
+    #: (id, "path:line", line, kind, review, tags, entry JSON, tsvector text, variant links)
     frags: list[tuple[Any, ...]] = field(default_factory=list)
 
 
@@ -260,7 +319,7 @@ def _parse_file(job: tuple[Path, str, str | None]) -> _Parsed:
     entries = {str(e.get("id")): e for e in raw["fragments"] if isinstance(e, dict)}
     for frag in lf.fragments:
         out.frags.append((frag.id, f"{frag.path}:{frag.line}", frag.line, frag.kind, frag.review, list(frag.tags),
-                          _json(entries[frag.id]), *search_fields(frag)))
+                          _json(entries[frag.id]), fragment_tsvector(frag), entry_links(frag.id, entries[frag.id])))
     return out
 
 
@@ -290,14 +349,14 @@ def _import_batch(conn: Any, collection: str, batch: list[_Parsed], seen: dict[s
             "year = EXCLUDED.year, sfile = EXCLUDED.sfile, sha = EXCLUDED.sha RETURNING id",
             (collection, item.rel, item.header, item.top, item.meeting, item.year, item.sfile, item.sha),
         ).fetchone()[0]
-        for ord_, (fid, where, line, kind, review, tags, js, h, t, b) in enumerate(item.frags):
+        for ord_, (fid, where, line, kind, review, tags, js, tsv, links) in enumerate(item.frags):
             if fid in seen:
                 problems.append(f"{where}: duplicate id '{fid}' (first defined at {seen[fid]}) — rename one of them")
                 continue
             seen[fid] = where
             old = olds.get(fid)
             version = 1 if old is None else old[1] + (old[0] != js)
-            rows.append((fid, sid, ord_, line, kind, review, tags, js, version, h, t, b))
+            rows.append((fid, sid, ord_, line, kind, review, tags, js, version, tsv, links))
         report.imported += 1
         report.paths.append(item.rel)
     ids = [r[0] for r in rows]
@@ -309,21 +368,13 @@ def _import_batch(conn: Any, collection: str, batch: list[_Parsed], seen: dict[s
                         f"{shown_path(coll, path)}) — rename one of them")
     if problems:
         return problems
-    # COPY into a staging table, then one INSERT makes each tsvector on the server from the
-    # fields' terms (speechgen_tsv: 'simple' configuration, heading A, tags B, body C)
-    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING}(id text, source_id bigint, ord int, line int, "
-                 "kind text, review boolean, tags text[], data text, version int, h text, t text, b text) "
-                 "ON COMMIT DROP")
+    # straight into the table: each tsvector comes made (tsvector_text, what speechgen_tsv()
+    # would make of the fields' terms), so the server only reads it in
     with conn.cursor().copy(
-        f"COPY {_STAGING}(id, source_id, ord, line, kind, review, tags, data, version, h, t, b) FROM STDIN"
+        "COPY fragments(id, source_id, ord, line, kind, review, tags, data, version, tsv, variants) FROM STDIN"
     ) as copy:
         for row in rows:
             copy.write_row(row)
-    conn.execute(
-        f"INSERT INTO fragments(id, source_id, ord, line, kind, review, tags, data, version, tsv) "
-        f"SELECT id, source_id, ord, line, kind, review, tags, data, version, {TSV_FUNCTION}(h, t, b) FROM {_STAGING}"
-    )
-    conn.execute(f"TRUNCATE {_STAGING}")
     report.fragments += len(rows)
     return problems
 
@@ -458,10 +509,10 @@ def edit_fragment(url: str, raw: Any, expected_version: int) -> int:
                     f"show it again, redo your change on version {version} and save with --version {version}"
                 )
             conn.execute(
-                f"UPDATE fragments SET data = %s, kind = %s, review = %s, tags = %s, "
-                f"tsv = {TSV_FUNCTION}(%s, %s, %s), version = version + 1 WHERE id = %s",
+                "UPDATE fragments SET data = %s, kind = %s, review = %s, tags = %s, "
+                "tsv = CAST(%s AS tsvector), variants = %s, version = version + 1 WHERE id = %s",
                 (_json(raw), raw["kind"], bool(raw.get("review", False)),
-                 [str(t) for t in raw.get("tags") or ()], *raw_search_fields(raw), fid),
+                 [str(t) for t in raw.get("tags") or ()], raw_tsvector(raw), entry_links(str(fid), raw), fid),
             )
         return int(version) + 1
     finally:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,7 +32,7 @@ from speechgen.library.sqlite import Hit
 from speechgen.model import Fragment, Source
 
 #: The schema this speechgen reads and writes; :mod:`speechgen.db.schema` migrates to it.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 VERSION_TABLE = "speechgen_schema"
 
 
@@ -166,6 +167,18 @@ def load_json(text: str) -> Any:
     return json.loads(text)
 
 
+def entry_links(fid: str, raw: dict[str, Any]) -> list[str]:
+    """The ids a fragment entry names under ``variants:`` (its own id and empty ones left
+    out), as :meth:`speechgen.library.files.Library.variants_of` links them."""
+    out = []
+    for v in raw.get("variants") or ():
+        if isinstance(v, dict):
+            vid = str(v.get("id") or "")
+            if vid and vid != fid and vid not in out:
+                out.append(vid)
+    return out
+
+
 # --------------------------------------------------------------------------- tokens
 
 #: The SQL function (schema version 3) that makes a fragment's tsvector from its fields'
@@ -190,6 +203,107 @@ def search_fields(frag: Fragment) -> tuple[str, str, str]:
 def raw_search_fields(raw: dict[str, Any]) -> tuple[str, str, str]:
     """:func:`search_fields` of a validated fragment entry (a mapping as in a file)."""
     return search_fields(fragment_from_dict(raw, source_of(None), "", 0))
+
+
+#: PostgreSQL's limits on a tsvector (tsearch/ts_type.h): positions stop at MAXENTRYPOS - 1,
+#: a lexeme keeps at most MAXNUMPOS positions, and a lexeme is shorter than 2 KB.
+_MAXENTRYPOS = 1 << 14
+_MAXNUMPOS = 256
+_MAXLEXEME = 2047
+
+
+def _field_positions(terms: list[str]) -> dict[str, list[int]]:
+    """What ``to_tsvector('simple', ' '.join(terms))`` keeps of one field: each term's
+    positions, counting from 1, clamped at 16383, at most 255 of them (make_tsvector)."""
+    out: dict[str, list[int]] = {}
+    top = _MAXENTRYPOS - 1
+    i = 0
+    for term in terms:
+        ps = out.get(term)
+        if ps is None:
+            if len(term) * 4 > _MAXLEXEME and len(term.encode("utf-8")) > _MAXLEXEME:
+                continue  # to_tsvector skips a longer word, and gives it no position
+            i += 1
+            out[term] = [i if i < top else top]
+        else:
+            i += 1
+            if len(ps) < _MAXNUMPOS - 1 and ps[-1] != top:
+                ps.append(i if i < top else top)
+    return out
+
+
+def tsvector_text(heading: str, tags: str, body: str) -> str:
+    """The tsvector ``speechgen_tsv(heading, tags, body)`` makes, as tsvector input text,
+    made here instead of on the server (``db import`` sends it through COPY: parsing text
+    with ``to_tsvector`` was most of an import's time in PostgreSQL).
+
+    *heading*, *tags*, *body* are :func:`~speechgen.library.terms.index_text` strings. As
+    ``setweight(to_tsvector('simple', …), w) || …`` does: each field's terms numbered from 1
+    and shifted past the previous fields' highest position, weights A, B, C. One difference:
+    PostgreSQL's parser drops symbols it does not count as letters (①, ㊀) that
+    ``index_text`` keeps; here they are kept, as the SQLite index keeps them.
+    """
+    fields = [(heading.split(), "A"), (tags.split(), "B"), (body.split(), "C")]
+    terms = [t for f, _ in fields for t in f]
+    if terms and (
+        max(map(len, terms)) * 4 > _MAXLEXEME
+        or any("'" in f or "\\" in f for f in (heading, tags, body))
+        or (len(terms) >= _MAXNUMPOS - 1
+            and (len(terms) >= _MAXENTRYPOS - 1 or max(Counter(terms).values()) >= _MAXNUMPOS - 1))
+    ):
+        return _tsvector_capped(fields)
+    # no limit reached (as in nearly every fragment): each term at its position, one entry
+    # each, in C-speed loops; PostgreSQL's tsvector input merges a lexeme's entries
+    out, pos = [], 1
+    for fterms, weight in fields:
+        if fterms:
+            out.append(" ".join(map(f"'{{}}':{{}}{weight}".format, fterms, range(pos, pos + len(fterms)))))
+            pos += len(fterms)
+    return " ".join(out)
+
+
+def _tsvector_capped(fields: list[tuple[list[str], str]]) -> str:
+    """:func:`tsvector_text` of fields where PostgreSQL's limits apply, entry by entry."""
+    lexemes: dict[str, list[str]] = {}
+    counts: dict[str, int] = {}  # positions a lexeme holds
+    lasts: dict[str, int] = {}  # its last position
+    top = _MAXENTRYPOS - 1
+    shift = 0  # the highest position of the fields so far (tsvector_concat's maxpos)
+    for fterms, weight in fields:
+        fieldpos = _field_positions(fterms)
+        highest = shift
+        sep = weight + ","
+        for term, ps in fieldpos.items():
+            if shift:
+                ps = [p + shift if p + shift < top else top for p in ps]
+            have = counts.get(term, 0)
+            if have:  # tsvector_concat appends while under 256 and not past the last position
+                if have >= _MAXNUMPOS or lasts[term] == top:
+                    continue
+                ps = ps[: _MAXNUMPOS - have]
+            if ps[-1] == top:
+                ps = ps[: ps.index(top) + 1]
+            if have:
+                lexemes[term].append(sep.join(map(str, ps)) + weight)
+            else:
+                lexemes[term] = [sep.join(map(str, ps)) + weight]
+            counts[term] = have + len(ps)
+            lasts[term] = ps[-1]
+            if ps[-1] > highest:
+                highest = ps[-1]
+        shift = highest
+    return " ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "':" + ",".join(ps)
+                    for t, ps in lexemes.items())
+
+
+def fragment_tsvector(frag: Fragment) -> str:
+    """:func:`tsvector_text` of *frag*'s fields (what ``db import`` and edits store)."""
+    return tsvector_text(*search_fields(frag))
+
+
+def raw_tsvector(raw: dict[str, Any]) -> str:
+    """:func:`fragment_tsvector` of a validated fragment entry (a mapping as in a file)."""
+    return tsvector_text(*raw_search_fields(raw))
 
 
 def rank_weights() -> str:
@@ -219,6 +333,8 @@ _COLUMNS = "s.id, f.line, f.data"
 #: word found in most of a million fragments from reading and ranking every one of them.
 CANDIDATES = 1000
 _FROM = "fragments f JOIN sources s ON s.id = f.source_id"
+#: Rows :meth:`PgStore.page` fetches at a time from its server-side cursor.
+PAGE_BATCH = 2000
 _ORDER = "s.collection, s.path, f.ord"
 
 
@@ -242,6 +358,7 @@ class PgStore:
         self.collections = list(collections or [])
         self.conn = connect(url)
         self._sources: dict[int, tuple[str, Source]] = {}
+        self._cursors = 0  # server-side cursors opened, for their names
         with self._errors("opening the library"):
             problem = schema_problem(self.conn)
             if problem:
@@ -321,8 +438,34 @@ class PgStore:
         rows = self._rows(f"SELECT {_COLUMNS} FROM {_FROM} WHERE f.id = %s AND {where}", [fid, *params],
                           "reading a fragment")
         if not rows:
-            return self.library().get(fid)  # raises with the did-you-mean
+            from speechgen.errors import did_you_mean
+
+            hint = did_you_mean(fid, self._near_ids(fid)) or " — run 'speechgen fragments list' to see the ids"
+            raise SpeechgenError(f"unknown fragment id '{fid}'{hint}")
         return self._fragment(*rows[0])
+
+    def _near_ids(self, fid: str) -> list[str]:
+        """Ids sharing the longest prefix of *fid* that any id has (through the id index), as
+        :meth:`speechgen.library.sqlite.Index._near_ids` finds them: never the whole library."""
+        lo, hi = 0, len(fid)
+        while lo < hi:  # the longest prefix with an id, by bisection (a prefix of a prefix matches too)
+            mid = (lo + hi + 1) // 2
+            if self._with_prefix(fid[:mid], 1):
+                lo = mid
+            else:
+                hi = mid - 1
+        from speechgen.library.sqlite import DID_YOU_MEAN_CANDIDATES
+
+        return self._with_prefix(fid[:lo], DID_YOU_MEAN_CANDIDATES) if lo else []
+
+    def _with_prefix(self, prefix: str, limit: int) -> list[str]:
+        where, params = self._where(None)
+        # the range walks the primary key; starts_with keeps it exact under any collation
+        rows = self._rows(
+            f"SELECT f.id FROM {_FROM} WHERE f.id >= %s AND f.id < %s AND starts_with(f.id, %s) AND {where} "
+            "ORDER BY f.id LIMIT %s",
+            [prefix, prefix + "\U0010ffff", prefix, *params, limit], "reading fragment ids")
+        return [r[0] for r in rows]
 
     def has(self, fid: str) -> bool:
         """True when *fid* is in the chosen collections."""
@@ -331,8 +474,25 @@ class PgStore:
                                "reading a fragment"))
 
     def variants_of(self, frag: Fragment) -> list[Fragment]:
-        """Every fragment in *frag*'s family of near-duplicates (see Library.variants_of)."""
-        return self.library().variants_of(frag)
+        """Every fragment in *frag*'s family of near-duplicates (see Library.variants_of): the
+        links of the chosen collections' fragments followed both ways, through the indexed
+        ``variants`` column, in library order."""
+        where, params = self._where(None)
+        seen = {frag.id}
+        todo = [frag.id]
+        while todo:
+            rows = self._rows(
+                f"SELECT unnest(f.variants) FROM {_FROM} WHERE f.id = ANY(%s) AND {where} "
+                f"UNION SELECT f.id FROM {_FROM} WHERE f.variants && %s::text[] AND {where}",
+                [todo, *params, todo, *params], "reading variants")
+            todo = [r[0] for r in rows if r[0] not in seen]
+            seen.update(todo)
+        seen.discard(frag.id)
+        if not seen:
+            return []
+        rows = self._rows(f"SELECT {_COLUMNS} FROM {_FROM} WHERE f.id = ANY(%s) AND {where} ORDER BY {_ORDER}",
+                          [sorted(seen), *params], "reading variants")
+        return [self._fragment(*r) for r in rows]
 
     def page(self, filters: Filters, limit: int | None = None, offset: int = 0) -> Iterator[Fragment]:
         """Fragments passing *filters*, in library order, *offset* skipped, at most *limit*."""
@@ -344,8 +504,28 @@ class PgStore:
         if offset:
             sql += " OFFSET %s"
             params = [*params, offset]
-        for r in self._rows(sql, params, "listing fragments"):
-            yield self._fragment(*r)
+        # a server-side cursor, a batch at a time: a long list streams in bounded memory, and
+        # each batch reads only the sources it needs
+        self._cursors += 1
+        with self._errors("listing fragments"):
+            cur = self.conn.cursor(name=f"speechgen_page_{self._cursors}")
+        try:
+            with self._errors("listing fragments"):
+                cur.execute(sql, params)
+            while True:
+                with self._errors("listing fragments"):
+                    rows = cur.fetchmany(PAGE_BATCH)
+                if not rows:
+                    break
+                wanted = {r[0] for r in rows} - set(self._sources)
+                if wanted:
+                    self._load_sources(sorted(wanted))
+                for r in rows:
+                    yield self._fragment(*r)
+        finally:
+            if not self.conn.closed and not self.conn.broken:
+                with self._errors("listing fragments"):
+                    cur.close()
 
     def rows(self, filters: Filters, limit: int | None = None, offset: int = 0) -> list[Row]:
         """The :class:`Row` of each fragment :meth:`page` gives (read through the fragments)."""
@@ -361,6 +541,20 @@ class PgStore:
             shown, source = self._source(sid)
             heads.append(Head(fid, shown, tuple(tags or ()), source))
         return heads
+
+    def facets(self, tags: int = 200) -> dict[str, list[Any]]:
+        """The values the library's filters can take (:mod:`speechgen.library.facets`), counted
+        in SQL from the sources and the tags column: no fragment is read."""
+        from speechgen.library.facets import facet_lists
+
+        where, params = self._where(None)
+        sources = self._rows(
+            "SELECT DISTINCT s.meeting, s.year, s.sfile FROM sources s "
+            f"WHERE EXISTS (SELECT 1 FROM fragments f WHERE f.source_id = s.id) AND {where}", params,
+            "reading the filters")
+        counts = self._rows(f"SELECT t, count(*) FROM {_FROM}, unnest(f.tags) t WHERE {where} GROUP BY t",
+                            params, "counting tags")
+        return facet_lists(sources, dict(counts), tags)
 
     def count(self, filters: Filters) -> int:
         """How many fragments pass *filters*."""

@@ -736,6 +736,20 @@ class Index:
             add(Head(fid, shown, tuple(tags[1:-1].split(_SEP)) if len(tags) > 2 else (), source))
         return heads
 
+    def facets(self, tags: int = 200) -> dict[str, list[Any]]:
+        """The values the library's filters can take (see :mod:`speechgen.library.facets`),
+        from the indexed columns: no fragment's data is unpacked."""
+        from speechgen.library.facets import facet_lists
+
+        sources = self.conn.execute(
+            "SELECT DISTINCT s.meeting, s.year, s.sfile FROM files s WHERE EXISTS (SELECT 1 FROM frags f WHERE f.path = s.path)"
+        ).fetchall()
+        counts: dict[str, int] = {}
+        for (text,) in self.conn.execute("SELECT tags FROM frags WHERE length(tags) > 2"):
+            for t in text[1:-1].split(_SEP):
+                counts[t] = counts.get(t, 0) + 1
+        return facet_lists(sources, counts, tags)
+
     def page(self, filters: Filters, limit: int | None = None, offset: int = 0) -> Iterator[Fragment]:
         """Fragments passing *filters*, in file order, from *offset* on, at most *limit*; read as they go."""
         return self._rows(filters, limit, offset)

@@ -88,6 +88,12 @@ class Store(Protocol):
         """Fragments ranked for *query*; exact-phrase matches first."""
         ...
 
+    # Optional, for stores that can answer without reading every fragment (both stores here
+    # do; callers fall back to :func:`speechgen.library.facets.facets` of ``library()``):
+    #
+    #   def facets(self, tags: int = 200) -> dict[str, list[Any]]:
+    #       """Meetings, years, source files and the commonest tags of the library."""
+
     def query_tokens(self, query: str) -> list[str]:
         """The words of *query* as search sees them (to mark them in snippets).
 

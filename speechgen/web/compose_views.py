@@ -172,12 +172,11 @@ async def compose_search(request: Request) -> Response:
 def _taken(store: Any, form: BriefForm) -> dict[str, str]:
     """Fragment id → why it cannot be added: chosen already, or a near-duplicate of a chosen one."""
     taken: dict[str, str] = {}
-    lib = store.library()
-    for item in form.points:
-        if not item.id or not lib.has(item.id):
+    for item in form.points:  # by id through the store: never the whole library
+        if not item.id or not store.has(item.id):
             continue
         taken[item.id] = "已选用"
-        for v in lib.variants_of(lib.get(item.id)):
+        for v in store.variants_of(store.get(item.id)):
             taken.setdefault(v.id, f"与 {item.id} 近似")
     return taken
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,16 +56,13 @@ def _store(request: Request) -> Any:
     return cfg.store()
 
 
-def choices(frags: list[Fragment]) -> dict[str, list[Any]]:
-    """Values for the filter controls, from the library itself."""
-    tags = Counter(t for f in frags for t in f.tags)
-    return {
-        "kinds": list(KINDS),
-        "meetings": sorted({f.source.meeting for f in frags if f.source.meeting}),
-        "years": sorted({f.source.year for f in frags if f.source.year}, reverse=True),
-        "sources": sorted({f.source.file for f in frags if f.source.file}),
-        "tags": [t for t, _ in tags.most_common(200)],
-    }
+def choices(store: Any) -> dict[str, list[Any]]:
+    """Values for the filter controls, from the library itself: asked of the store (SQL over
+    its columns) when it can say, else counted over ``store.library()``."""
+    from speechgen.library.facets import facets
+
+    found = store.facets() if hasattr(store, "facets") else facets(store.library().fragments)
+    return {"kinds": list(KINDS), **found}
 
 
 def results(store: Any, query: Query) -> dict[str, Any]:
@@ -78,10 +74,9 @@ def results(store: Any, query: Query) -> dict[str, Any]:
         for hit in store.search(query.q, filters, SEARCH_LIMIT):
             cards.append(card(hit.fragment, words, hit.score))
         total = len(cards)
-    else:
-        frags = store.select(filters)
-        total = len(frags)
-        cards = [card(f, [], None) for f in frags[:LIST_LIMIT]]
+    else:  # the first page and a count: not every fragment passing the filters
+        total = store.count(filters)
+        cards = [card(f, [], None) for f in store.page(filters, LIST_LIMIT)]
     return {"cards": cards, "total": total, "query": query, "errors": errors}
 
 
@@ -101,7 +96,7 @@ async def library_page(request: Request) -> Response:
 
     def work() -> dict[str, Any]:
         store = _store(request)
-        return {**results(store, query), "choices": choices(store.library().fragments)}
+        return {**results(store, query), "choices": choices(store)}
 
     return render(request, "library.html", **await run_in_threadpool(work))
 
@@ -124,7 +119,7 @@ async def fragment_page(request: Request) -> Response:
         frag = store.get(fid)
     except SpeechgenError as exc:
         return render(request, "error.html", status=404, title="没有这个片段", message=str(exc))
-    variants = store.library().variants_of(frag)
+    variants = store.variants_of(frag)
     subpoints = [{"lead": inline_slots(sp.lead), "text": inline_slots(" ".join(sp.text.split("\n")))}
                  for sp in frag.subpoints]
     return render(

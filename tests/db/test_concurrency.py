@@ -36,6 +36,15 @@ def counts(url: str) -> tuple[int, int, int]:
             "(SELECT count(*) FROM fragments)").fetchone())
 
 
+def fragment_indexes(url: str) -> list[str]:
+    """The indexes of the fragments table, with their definitions."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'fragments' ORDER BY indexname")]
+
+
 def big_library(dest: Path, files: int, per_file: int = 10) -> int:
     """*files* fragment files derived from the shipped ones, with ids of their own."""
     base = [f for p in sorted(SHIPPED.glob("*.yaml")) for f in yaml.safe_load(p.read_text(encoding="utf-8"))["fragments"]]
@@ -138,20 +147,23 @@ def _settled(url: str) -> None:
 
 def test_kill_9_during_import_leaves_the_database_as_it_was(db: str, tmp_path: Path) -> None:  # noqa: F811
     import_dir(db, SHIPPED)
-    before = counts(db)
-    n = big_library(tmp_path / "big", 600)
+    before, indexes = counts(db), fragment_indexes(db)
+    assert any("gin (tsv)" in i for i in indexes)
+    n = big_library(tmp_path / "big", 600)  # new files outnumber the database's: a bulk import, indexes dropped
     proc = subprocess.Popen([*CLI, "db", "import", str(tmp_path / "big"), "--database", db], env=env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _wait_for(db, "COPY speechgen_import%", proc)  # rows of the first batch are going in
+    _wait_for(db, "COPY fragments%", proc)  # rows of the first batch are going in
     time.sleep(0.3)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     _settled(db)
     assert counts(db) == before
-    # and the same import, run again, completes
+    assert fragment_indexes(db) == indexes  # the dropped indexes are back with the rollback
+    # and the same import, run again, completes, with its indexes built again
     report = import_dir(db, tmp_path / "big")
     assert report.fragments == n
     assert counts(db) == (before[0] + 1, before[1] + 600, before[2] + n)
+    assert fragment_indexes(db) == indexes
 
 
 def test_a_connection_cut_during_import_is_one_error_and_nothing_written(db: str, tmp_path: Path, pg_cluster) -> None:  # noqa: F811
@@ -162,7 +174,7 @@ def test_a_connection_cut_during_import_is_one_error_and_nothing_written(db: str
     big_library(tmp_path / "big", 600)
     proc = subprocess.Popen([*CLI, "db", "import", str(tmp_path / "big"), "--database", db], env=env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _wait_for(db, "COPY speechgen_import%", proc)
+    _wait_for(db, "COPY fragments%", proc)
     with psycopg.connect(pg_cluster.admin_url, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
                       "AND application_name = 'speechgen'", (db.rsplit("/", 1)[1],))

@@ -42,9 +42,9 @@ def ingested(tmp: Path) -> Path:
 def test_init_creates_the_schema_and_is_idempotent(empty_db: str) -> None:  # noqa: F811
     code, out, err = run("db", "init", "--database", empty_db)
     assert code == 0, err
-    assert "schema created (version 3)" in out
+    assert "schema created (version 4)" in out
     code, out, _ = run("db", "init", "--database", empty_db)
-    assert code == 0 and "up to date (version 3)" in out
+    assert code == 0 and "up to date (version 4)" in out
     assert PASSWORD not in out
 
 
@@ -56,9 +56,9 @@ def test_an_old_schema_is_upgraded_keeping_its_data(empty_db: str) -> None:  # n
         conn.execute("INSERT INTO collections VALUES ('old')")
     code, _, err = run("fragments", "list", "--database", empty_db)
     assert code == 2
-    assert "schema is version 1, this speechgen needs 3" in err and "speechgen db init" in err
+    assert "schema is version 1, this speechgen needs 4" in err and "speechgen db init" in err
     code, out, _ = run("db", "init", "--database", empty_db)
-    assert code == 0 and "upgraded from version 1 to 3" in out
+    assert code == 0 and "upgraded from version 1 to 4" in out
     with psycopg.connect(empty_db) as conn:
         assert conn.execute("SELECT name, read_only FROM collections").fetchall() == [("old", False)]
 
@@ -97,7 +97,7 @@ def _import_as_version_2(url: str) -> None:
                 )
 
 
-def test_the_current_schema_2_is_upgraded_to_3_and_searches_as_a_fresh_import(empty_db: str, pg_cluster) -> None:  # noqa: F811
+def test_a_schema_2_is_upgraded_to_the_current_and_searches_as_a_fresh_import(empty_db: str, pg_cluster) -> None:  # noqa: F811
     import psycopg
 
     fresh_db = empty_db + "_fresh"
@@ -106,14 +106,16 @@ def test_the_current_schema_2_is_upgraded_to_3_and_searches_as_a_fresh_import(em
     init_db(fresh_db)
     _import_as_version_2(empty_db)
     code, _, err = run("fragments", "search", "调查研究", "--database", empty_db)
-    assert code == 2 and "schema is version 2, this speechgen needs 3" in err
+    assert code == 2 and "schema is version 2, this speechgen needs 4" in err
     code, out, err = run("db", "init", "--database", empty_db)
-    assert code == 0 and "upgraded from version 2 to 3" in out, err
-    import_dir(fresh_db, SHIPPED)  # the same library imported fresh at version 3
-    tsv = "SELECT id, tsv::text FROM fragments ORDER BY id"
+    assert code == 0 and "upgraded from version 2 to 4" in out, err
+    import_dir(fresh_db, SHIPPED)  # the same library imported fresh at version 4
+    # the tsvectors (3) and variant links (4) made by the migrations are those an import makes
+    tsv = "SELECT id, tsv::text, variants FROM fragments ORDER BY id"
     with psycopg.connect(empty_db) as old, psycopg.connect(fresh_db) as new:
         assert old.execute(tsv).fetchall() == new.execute(tsv).fetchall()
-        assert old.execute("SELECT max(version) FROM speechgen_schema").fetchone()[0] == 3
+        assert old.execute("SELECT max(version) FROM speechgen_schema").fetchone()[0] == 4
+        assert old.execute("SELECT count(*) FROM fragments WHERE variants <> '{}'").fetchone()[0] > 0
     upgraded, fresh = open_store([], database=empty_db), open_store([], database=fresh_db)
     for q in ("调查研究", "形式主义 官僚主义", "主题教育"):
         assert [h.fragment.id for h in upgraded.search(q, limit=20)] == [h.fragment.id for h in fresh.search(q, limit=20)]
@@ -155,6 +157,75 @@ def test_the_tsvector_holds_the_sqlite_stores_terms_weighted_by_field(db: str) -
         assert all("C" in weights[t] for t in index_terms(body)), fid
         assert all("B" in weights[t] for t in index_terms(tags)), fid
         assert all(w <= {"A", "B", "C"} for w in weights.values()), fid
+
+
+def test_the_tsvector_made_by_import_is_the_one_postgresql_makes(db: str, tmp_path: Path) -> None:  # noqa: F811
+    """db import sends each tsvector made (tsvector_text): the same as speechgen_tsv() of the
+    fields' terms on the server, PostgreSQL's limits (256 positions a lexeme, position 16383,
+    words of 2 KB) included."""
+    import psycopg
+    from test_concurrency import big_library
+
+    from speechgen.library.postgres import search_fields, tsvector_text
+    from speechgen.library.terms import index_text
+
+    big_library(tmp_path / "big", 12)
+    import_dir(db, SHIPPED)
+    import_dir(db, tmp_path / "big")
+    lib = {f.id: f for f in open_store([SHIPPED, tmp_path / "big"], database="").library().fragments}
+    many = " ".join(["调查研究"] * 200)
+    limits = [
+        (index_text("GDP 增长" * 300), "", index_text(many * 3)),  # a lexeme past 256 positions, in two fields
+        ("", index_text("主题教育"), index_text("落实 " * 17000 + "尾巴 落实")),  # past position 16383
+        ("x" * 3000 + " k", "k " * 300, "y " * 254 + "k"),  # a word too long to index; 255 and 254 positions
+        (index_text("大兴调查研究，GDP 增长2023年"), "", index_text("ＡＢＣ１２３ Straße İstanbul e-mail 3.5% v2.0")),
+        ("", "", ""), ("", "", "一"),
+    ]
+    with psycopg.connect(db) as conn:
+        stored = conn.execute("SELECT id, tsv::text FROM fragments").fetchall()
+        assert len(stored) == len(lib) == 38 + 120
+        for fid, tsv in stored:
+            made = conn.execute("SELECT speechgen_tsv(%s, %s, %s)::text", search_fields(lib[fid])).fetchone()[0]
+            assert tsv == made, fid
+        for fields in limits:
+            server, ours = conn.execute("SELECT speechgen_tsv(%s, %s, %s)::text, CAST(%s AS tsvector)::text",
+                                        (*fields, tsvector_text(*fields))).fetchone()
+            assert ours == server, [f[:40] for f in fields]
+
+
+def test_a_bulk_import_equals_one_row_by_row(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """New files at least as many as the database holds: the indexes are dropped and built
+    again at the end. The rows, indexes and search results are those of an import that kept them."""
+    import psycopg
+    from test_concurrency import big_library, fragment_indexes
+
+    from speechgen.db import transfer
+
+    big_library(tmp_path / "big", 150)
+    rows = "SELECT f.id, f.ord, f.data, f.tsv::text FROM fragments f ORDER BY f.id"
+    indexes = fragment_indexes(db)
+    monkeypatch.setattr(transfer, "BULK_FILES", 100)
+    import_dir(db, tmp_path / "big")
+    queries = ["调查研究", "主题教育", "高质量发展 党建", "同志们"]
+    store = open_store([], database=db)
+    bulk = [[h.fragment.id for h in store.search(q, limit=20)] for q in queries]
+    store.close()
+    with psycopg.connect(db) as conn:
+        first = conn.execute(rows).fetchall()
+        # the planner can use the rebuilt GIN index
+        conn.execute("SET enable_seqscan = off")
+        plan = "\n".join(r[0] for r in conn.execute("EXPLAIN SELECT id FROM fragments WHERE tsv @@ 'x'::tsquery"))
+        assert "fragments_tsv" in plan
+        conn.execute("DELETE FROM sources")
+        conn.commit()
+    assert fragment_indexes(db) == indexes
+    monkeypatch.setattr(transfer, "BULK_FILES", 10_000)
+    import_dir(db, tmp_path / "big")
+    store = open_store([], database=db)
+    assert [[h.fragment.id for h in store.search(q, limit=20)] for q in queries] == bulk
+    assert all(bulk)
+    with psycopg.connect(db) as conn:
+        assert conn.execute(rows).fetchall() == first
 
 
 def test_a_foreign_or_newer_schema_is_refused(empty_db: str) -> None:  # noqa: F811
@@ -555,3 +626,47 @@ def test_heads_and_the_paths_filter_agree_with_select_in_both_stores(db: str) ->
         assert first != last
         for paths in ((first,), (first, last)):
             assert [f.id for f in store.select(Filters(paths=paths))] == [f.id for f in every if f.path in paths]
+
+
+def test_variants_unknown_ids_and_facets_come_from_sql_as_the_folders_give_them(
+        db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """variants_of (links followed both ways, through the indexed column), a mistyped id's
+    did-you-mean and the filter values: the folder library's, never loading the whole library."""
+    from speechgen.library.facets import facets
+    from speechgen.library.postgres import PgStore
+
+    other = tmp_path / "other"
+    shutil.copytree(SHIPPED, other)
+    for p in other.glob("*.yaml"):  # a second collection whose ids differ, its links to its own ids
+        p.write_text(p.read_text(encoding="utf-8").replace("id: s0", "id: o0"), encoding="utf-8")
+    import_dir(db, SHIPPED)
+    import_dir(db, other)
+    folders = open_store([SHIPPED, other], database="")
+    lib = folders.library()
+    shipped_only = open_store([SHIPPED], database="").library()
+    both, one = open_store([], database=db), open_store([], database=db, collections=["fragments"])
+
+    def whole(self: object) -> None:
+        raise AssertionError("the whole library was loaded")
+
+    monkeypatch.setattr(PgStore, "library", whole)
+    families = 0
+    for f in lib.fragments:
+        want = [v.id for v in lib.variants_of(f)]
+        assert [v.id for v in both.variants_of(f)] == want, f.id
+        assert [v.id for v in folders.variants_of(f)] == want, f.id
+        families += bool(want)
+        if f.id.startswith("s0"):
+            assert [v.id for v in one.variants_of(f)] == [v.id for v in shipped_only.variants_of(f)], f.id
+    assert families >= 10
+    for typo in ("s000.piont.1", "zzz", "o001a.point.9", ""):
+        with pytest.raises(SpeechgenError) as pg_err:
+            both.get(typo)
+        with pytest.raises(SpeechgenError) as files_err:
+            folders.get(typo)
+        assert str(pg_err.value) == str(files_err.value), typo
+    with pytest.raises(SpeechgenError, match="did you mean 's000.point.1'"):
+        one.get("s000.piont.1")
+    assert both.facets() == folders.facets() == facets(lib.fragments)
+    assert one.facets() == facets(shipped_only.fragments)
+    assert both.facets(tags=3)["tags"] == facets(lib.fragments, 3)["tags"]

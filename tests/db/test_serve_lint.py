@@ -169,3 +169,45 @@ def test_serve_takes_the_database_from_the_environment(db: str, monkeypatch: pyt
         assert r.status_code == 200 and _ids(r.text)
         assert "写入数据库的集合" in client.get("/ingest").text
     assert web_config("127.0.0.1", [], [], None, database="").database == ""  # "" means the folders
+
+
+def _menus(html: str) -> dict[str, list[str]]:
+    """The library page's filter menus: each select's options, and the tag list."""
+    out = {}
+    for name, body in re.findall(r'<select name="(\w+)"[^>]*>(.*?)</select>', html, re.S):
+        out[name] = re.findall(r"<option[^>]*>([^<]*)</option>", body)
+    out["tags"] = re.findall(r'<option value="([^"]*)">', html.split('id="tag-list"', 1)[1].split("</datalist>")[0])
+    return out
+
+
+def test_the_library_page_and_taken_marks_come_from_sql_not_the_whole_library(
+        db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """The filter menus, the unfiltered list, a fragment's variants and compose's "taken" marks
+    are the folders' own, with neither store allowed to load the whole library."""
+    from speechgen.library.postgres import PgStore
+    from speechgen.library.sqlite import Index
+
+    pg, files = clients(db, tmp_path)
+
+    def whole(self: object) -> None:
+        raise AssertionError("the whole library was loaded")
+
+    monkeypatch.setattr(PgStore, "library", whole)
+    monkeypatch.setattr(Index, "library", whole)
+    with pg, files:
+        a, b = pg.get("/library"), files.get("/library")
+        assert a.status_code == b.status_code == 200
+        menus = _menus(a.text)
+        assert menus == _menus(b.text)
+        assert "推进会" in menus["meeting"] and "2023" in menus["year"] and menus["tags"]
+        assert _ids(a.text) == _ids(b.text) and len(_ids(a.text)) == 38
+        a, b = pg.get("/library/results", params={"kind": "point"}), files.get("/library/results", params={"kind": "point"})
+        assert _ids(a.text) == _ids(b.text)
+        a, b = pg.get("/library/fragment/s001a.point.1"), files.get("/library/fragment/s001a.point.1")
+        assert a.status_code == b.status_code == 200
+        assert "s000.point.1" in a.text  # the variant that links to it
+        assert re.findall(r"s\d+\w*\.\w+\.\d+", a.text) == re.findall(r"s\d+\w*\.\w+\.\d+", b.text)
+        params = [("q", "调查研究"), *(("pt", p) for p in POINTS)]
+        a, b = pg.get("/compose/search", params=params), files.get("/compose/search", params=params)
+        assert a.status_code == b.status_code == 200
+        assert "已选用" in a.text and a.text == b.text
