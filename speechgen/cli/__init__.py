@@ -326,12 +326,17 @@ def ingest_cmd(
     collection: Annotated[
         str, typer.Option("--collection", "-C", help="With --database: the collection to write into (default: office).")
     ] = "office",
+    exact_keywords: Annotated[
+        bool,
+        typer.Option("--exact-keywords", help="Keywords as jieba's extract_tags gives them, tagging every word (slower)."),
+    ] = False,
 ) -> None:
     """Turn past speeches into tagged fragment files, one YAML file per speech.
 
     Example: speechgen ingest 讲话稿/ --out my-fragments/
     """
     from speechgen.ingest import ingest, print_report, read_junk
+    from speechgen.ingest.tags import exact_keywords as exact
     from speechgen.library import database_url
     from speechgen.paths import ingest_target
 
@@ -340,8 +345,9 @@ def ingest_cmd(
     if url:  # --database (or SPEECHGEN_DATABASE without --out): straight into the database
         from speechgen.db import ingest_to_db
 
-        report = ingest_to_db(url, paths, collection, force=force, dry_run=dry_run, junk=patterns,
-                              progress=not as_json)
+        with exact(exact_keywords):
+            report = ingest_to_db(url, paths, collection, force=force, dry_run=dry_run, junk=patterns,
+                                  progress=not as_json)
     else:
         target = out if out is not None else ingest_target()
         if target is None:
@@ -349,7 +355,8 @@ def ingest_cmd(
                 "ingest: no library folder to write to — give --out DIR, or set SPEECHGEN_LIBRARY "
                 "to your own library folder"
             )
-        report = ingest(paths, target, force=force, dry_run=dry_run, junk=patterns, progress=not as_json)
+        with exact(exact_keywords):
+            report = ingest(paths, target, force=force, dry_run=dry_run, junk=patterns, progress=not as_json)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     else:
