@@ -42,7 +42,7 @@ def main() -> None:
         for k in range(args.repeat):
             tags._tagged.cache_clear()
             tags._keywords.cache_clear()
-            tags._words.cache_clear()
+            tags._candidates.cache_clear()
             tags._run_tags.cache_clear()
             start = time.perf_counter()
             ingest(seeds, Path(tmp) / f"out{k}")

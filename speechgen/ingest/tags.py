@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any
 
 #: Meeting types, most specific first; the first one found in the title wins.
 MEETINGS = (
@@ -146,15 +148,12 @@ def ranked_tags(text: str, top: int, allow: tuple[str, ...]) -> list[str]:
     import jieba.posseg
 
     tfidf = jieba.analyse.default_tfidf
-    stop = tfidf.stop_words
     allowed = frozenset(allow)
     freq: dict[str, float] = {}
     runs: dict[str, list[str]] = {}  # words the HMM found: the unknown runs they came from
     routed: set[str] = set()  # words found on the dictionary's route somewhere
     for block in jieba_blocks(text):
-        for word, run in _words(block):
-            if len(word.strip()) < 2 or word.lower() in stop:
-                continue
+        for word, run in _candidates(block):
             freq[word] = freq.get(word, 0.0) + 1.0
             if run:
                 runs.setdefault(word, []).append(run)
@@ -178,36 +177,72 @@ def ranked_tags(text: str, top: int, allow: tuple[str, ...]) -> list[str]:
 
 
 def jieba_blocks(text: str) -> list[str]:
-    """The runs of text jieba's tagger cuts one by one (Chinese, letters and digits; the rest between)."""
+    """The runs of Chinese, letters and digits jieba's tagger cuts one by one (what lies between
+    them — punctuation, space — gives no word of two characters)."""
     import jieba.posseg
 
-    return [b for b in jieba.posseg.re_han_internal.split(text) if b]
+    return [b for b in jieba.posseg.re_han_internal.split(text)[1::2] if b]
 
 
 @lru_cache(maxsize=262_144)
+def _candidates(block: str) -> tuple[tuple[str, str], ...]:
+    """The words of *block* TF-IDF may rank (two characters or more, not stop words), with their runs."""
+    import jieba.analyse
+
+    stop = jieba.analyse.default_tfidf.stop_words
+    return tuple((w, run) for w, run in _words(block) if len(w.strip()) >= 2 and w.lower() not in stop)
+
+
 def _words(block: str) -> tuple[tuple[str, str], ...]:
-    """``jieba.cut(block)``'s words, each with the unknown run it came from ('' for a dictionary word)."""
+    """``jieba.cut(block)``'s words, each with the unknown run it came from ('' for a dictionary word).
+
+    jieba's route (``get_DAG`` then ``calc``: the most probable split by word frequencies)
+    in one pass from the end, each word's log-probability computed once per process; the
+    same sums and the same ties (the longer word) as jieba's, so the same words.
+    """
     from jieba import finalseg
 
     from speechgen.words import _jieba
 
     tok = _jieba().dt
-    dag = tok.get_DAG(block)
-    route: dict[int, tuple[float, int]] = {}
-    tok.calc(block, dag, route)
+    tok.check_initialized()
+    freq = tok.FREQ
+    logp = _logp(tok)
+    n = len(block)
+    score = [0.0] * (n + 1)
+    end = [0] * n
+    for k in range(n - 1, -1, -1):
+        best_score, best = 0.0, -1
+        i, frag = k, block[k]
+        while i < n:
+            f = freq.get(frag)
+            if f is None:
+                break
+            if f:  # a word (prefixes of words are in FREQ with 0)
+                lp = logp.get(frag)
+                if lp is None:
+                    lp = logp[frag] = math.log(f) - logp[""]
+                s = lp + score[i + 1]
+                if best < 0 or s >= best_score:  # max over (score, end): a tie goes to the longer word
+                    best_score, best = s, i
+            i += 1
+            frag = block[k : i + 1]
+        if best < 0:  # no word starts here: the character alone, frequency 1 as jieba counts it
+            best_score, best = -logp[""] + score[k + 1], k
+        score[k], end[k] = best_score, best
     out: list[tuple[str, str]] = []
 
     def unknown(run: str) -> None:  # jieba.Tokenizer.__cut_DAG's handling of single characters
         if len(run) == 1:
             out.append((run, ""))
-        elif not tok.FREQ.get(run):
+        elif not freq.get(run):
             out.extend((w, run) for w in finalseg.cut(run))
         else:
             out.extend((c, "") for c in run)
 
-    x, run, n = 0, "", len(block)
+    x, run = 0, ""
     while x < n:
-        y = route[x][1] + 1
+        y = end[x] + 1
         if y - x == 1:
             run += block[x]
         else:
@@ -219,6 +254,18 @@ def _words(block: str) -> tuple[tuple[str, str], ...]:
     if run:
         unknown(run)
     return tuple(out)
+
+
+_LOGP: dict[int, dict[str, float]] = {}
+
+
+def _logp(tok: Any) -> dict[str, float]:
+    """log(frequency) − log(total) of the words met so far (key '' holds log(total)), per dictionary."""
+    table = _LOGP.get(id(tok.FREQ))
+    if table is None or table[""] != math.log(tok.total):
+        _LOGP.clear()
+        table = _LOGP[id(tok.FREQ)] = {"": math.log(tok.total)}
+    return table
 
 
 @lru_cache(maxsize=65_536)

@@ -30,6 +30,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from speechgen.model import Fragment, Variant
@@ -190,13 +191,16 @@ def _families(groups: list[_Group], known: list[tuple[str, str]]) -> Iterator[Li
     counts = [Counter(g.text) for g in groups]
     tokens = [_tokens(g.text) for g in groups]
     freq: Counter[tuple[str, int]] = Counter(t for ts in tokens for t in ts)
+    # each token's place in the order (rarest first, then by token): a text's tokens are distinct,
+    # so sorting them by this place gives the order of sorting by (frequency, token)
+    rank = {t: i for i, (t, _) in enumerate(sorted(freq.items(), key=itemgetter(1, 0)))}
     index: dict[tuple[str, int], list[int]] = {}
     found_links: list[tuple[int, int, Link]] = []
     compared: dict[tuple[int, int], Link | None] = {}
     s = SIMILARITY
     for i in sorted(range(len(groups)), key=lambda i: groups[i].new):  # the library is only probed
         g, n = groups[i], len(groups[i].text)
-        prefix = sorted(tokens[i], key=lambda t: (freq[t], t))[: _prefix_length(n)]
+        prefix = sorted(tokens[i], key=rank.__getitem__)[: _prefix_length(n)]
         if g.new:
             found: set[int] = set()
             for t in prefix:
@@ -280,11 +284,11 @@ def _prefix_length(n: int) -> int:
 
 def _tokens(text: str) -> list[tuple[str, int]]:
     """The text's characters as a set: (character, k) for the k-th occurrence of each."""
-    seen: Counter[str] = Counter()
+    seen: dict[str, int] = {}
     out = []
     for ch in text:
-        seen[ch] += 1
-        out.append((ch, seen[ch]))
+        k = seen[ch] = seen.get(ch, 0) + 1
+        out.append((ch, k))
     return out
 
 

@@ -70,7 +70,7 @@ def test_ranked_tags_are_jiebas_ranking_of_its_cut_keeping_allowed_tags() -> Non
 
 def test_ranked_tags_tag_only_the_unknown_runs_whose_words_rank(monkeypatch: pytest.MonkeyPatch) -> None:
     text = (SEEDS / "001_ea232bbc68f5e29d.txt").read_text(encoding="utf-8")
-    tags._words.cache_clear()
+    tags._candidates.cache_clear()
     tags._run_tags.cache_clear()
     tags.ranked_tags(text, 9, tags._POS)
     runs = {run for block in set(tags.jieba_blocks(text)) for _, run in tags._words(block) if run}
