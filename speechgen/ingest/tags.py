@@ -211,24 +211,27 @@ def _words(block: str) -> tuple[tuple[str, str], ...]:
     n = len(block)
     score = [0.0] * (n + 1)
     end = [0] * n
+    get_freq, get_logp, log_total = freq.get, logp.get, logp[""]
     for k in range(n - 1, -1, -1):
         best_score, best = 0.0, -1
         i, frag = k, block[k]
-        while i < n:
-            f = freq.get(frag)
+        while True:
+            f = get_freq(frag)
             if f is None:
                 break
             if f:  # a word (prefixes of words are in FREQ with 0)
-                lp = logp.get(frag)
+                lp = get_logp(frag)
                 if lp is None:
-                    lp = logp[frag] = math.log(f) - logp[""]
+                    lp = logp[frag] = math.log(f) - log_total
                 s = lp + score[i + 1]
                 if best < 0 or s >= best_score:  # max over (score, end): a tie goes to the longer word
                     best_score, best = s, i
             i += 1
+            if i == n:
+                break
             frag = block[k : i + 1]
         if best < 0:  # no word starts here: the character alone, frequency 1 as jieba counts it
-            best_score, best = -logp[""] + score[k + 1], k
+            best_score, best = -log_total + score[k + 1], k
         score[k], end[k] = best_score, best
     out: list[tuple[str, str]] = []
 

@@ -30,7 +30,6 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from speechgen.model import Fragment, Variant
@@ -189,18 +188,16 @@ def _families(groups: list[_Group], known: list[tuple[str, str]]) -> Iterator[Li
         if a in where and b in where:
             fam.join(where[a], where[b])
     counts = [Counter(g.text) for g in groups]
-    tokens = [_tokens(g.text) for g in groups]
-    freq: Counter[tuple[str, int]] = Counter(t for ts in tokens for t in ts)
-    # each token's place in the order (rarest first, then by token): a text's tokens are distinct,
-    # so sorting them by this place gives the order of sorting by (frequency, token)
-    rank = {t: i for i, (t, _) in enumerate(sorted(freq.items(), key=itemgetter(1, 0)))}
-    index: dict[tuple[str, int], list[int]] = {}
+    tokens = [_tokens(c) for c in counts]
+    freq: Counter[int] = Counter(t for ts in tokens for t in ts)
+    index: dict[int, list[int]] = {}
     found_links: list[tuple[int, int, Link]] = []
     compared: dict[tuple[int, int], Link | None] = {}
     s = SIMILARITY
     for i in sorted(range(len(groups)), key=lambda i: groups[i].new):  # the library is only probed
         g, n = groups[i], len(groups[i].text)
-        prefix = sorted(tokens[i], key=rank.__getitem__)[: _prefix_length(n)]
+        # the rarest tokens first, ties in token order: one integer a token, (frequency, token)
+        prefix = [k & _TOKEN for k in sorted([freq[t] << _TOKEN_BITS | t for t in tokens[i]])[: _prefix_length(n)]]
         if g.new:
             found: set[int] = set()
             for t in prefix:
@@ -282,14 +279,20 @@ def _prefix_length(n: int) -> int:
     return n if alpha <= 0 else n - alpha + 1
 
 
-def _tokens(text: str) -> list[tuple[str, int]]:
-    """The text's characters as a set: (character, k) for the k-th occurrence of each."""
-    seen: dict[str, int] = {}
-    out = []
-    for ch in text:
-        k = seen[ch] = seen.get(ch, 0) + 1
-        out.append((ch, k))
-    return out
+#: A token (character, k) — the k-th occurrence of the character — is one integer:
+#: code point << 24 | k, so tokens sort as (character, k) do; with its frequency above
+#: those bits, a sort of integers orders tokens by (frequency, token).
+_K_BITS = 24
+_TOKEN_BITS = 21 + _K_BITS
+_TOKEN = (1 << _TOKEN_BITS) - 1
+
+
+def _tokens(counts: Counter[str]) -> list[int]:
+    """The text's characters as a set (of integers, see :data:`_K_BITS`): (character, k) for the
+    k-th occurrence of each."""
+    if any(m >> _K_BITS for m in counts.values()):  # a character 16 million times: not a fragment
+        raise ValueError("a text too long to compare")
+    return [ord(ch) << _K_BITS | k for ch, m in counts.items() for k in range(1, m + 1)]
 
 
 def _may_pass(a: Counter[str], b: Counter[str], total: int) -> bool:

@@ -52,6 +52,7 @@ class Campaign:
         return self.start <= day <= self.end
 
 
+@functools.lru_cache(maxsize=1024)
 def _plain(name: str) -> str:
     return re.sub(r"[“”\"'‘’、\s]", "", name)
 

@@ -90,3 +90,18 @@ def test_ranked_keywords_agree_with_jiebas_on_the_seeds() -> None:
         same += ranked == exact
         assert len(set(ranked) & set(exact)) >= len(exact) - 1, (ranked, exact)
     assert same >= len(texts) - 2
+
+
+def test_words_are_jiebas_cut_of_each_block() -> None:
+    """_words walks jieba's route its own way (one pass, log-frequencies kept): the same words."""
+    import random
+
+    from speechgen.words import _jieba
+
+    jb = _jieba()
+    rnd = random.Random(3)
+    chars = [c for p in sorted(SEEDS.glob("*.txt")) for c in p.read_text(encoding="utf-8")]
+    samples = texts() + ["".join(rnd.choice(chars) for _ in range(rnd.randint(1, 60))) for _ in range(2000)]
+    for text in samples:
+        for block in tags.jieba_blocks(text):
+            assert [w for w, _ in tags._words(block)] == list(jb.dt.cut(block)), block
