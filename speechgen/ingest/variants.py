@@ -30,6 +30,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 from speechgen.model import Fragment, Variant
@@ -215,8 +216,10 @@ def _families(groups: list[_Group], known: list[tuple[str, str]]) -> Iterator[Li
                     found_links.append((i, j, link))
         root = fam.find(i)
         for t in prefix:  # one text of a family under each token: probes stay short
-            listed = index.setdefault(t, [])
-            if all(fam.find(j) != root for j in listed):
+            listed = index.get(t)
+            if listed is None:
+                index[t] = [i]
+            elif all(fam.find(j) != root for j in listed):
                 listed.append(i)
     yield from _star_links(groups, fam, found_links, compared)
 
@@ -298,5 +301,5 @@ def _tokens(counts: Counter[str]) -> list[int]:
 def _may_pass(a: Counter[str], b: Counter[str], total: int) -> bool:
     """difflib's quick_ratio bound from the character counts of two texts of *total* length."""
     small, large = (a, b) if len(a) <= len(b) else (b, a)
-    overlap = sum(min(c, large[ch]) for ch, c in small.items() if ch in large)
+    overlap = sum(map(min, small.values(), map(large.get, small, repeat(0))))  # a missing one counts 0
     return 2.0 * overlap / total >= SIMILARITY - _SLACK
