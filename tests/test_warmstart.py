@@ -84,3 +84,25 @@ def test_bad_code_is_refused_by_the_engine() -> None:
     flags, code, groups, groupindex, indexgroup = warmstart.entry(r"[\u4e00-\u9fff]+", 0)
     assert warmstart._build(r"[\u4e00-\u9fff]+", (flags, code, groups, groupindex, indexgroup)) is not None
     assert warmstart._build(r"[\u4e00-\u9fff]+", (flags, [99999, *code[1:]], groups, groupindex, indexgroup)) is None
+
+
+def test_the_command_line_writes_the_golden_drafts_from_a_warm_start(tmp_path: Path) -> None:
+    """The console script's first run stores the warm file, the next ones read it: the drafts
+    (and the lint findings compose prints) stay the golden ones."""
+    from conftest import ROOT
+
+    env = dict(os.environ, SPEECHGEN_CACHE=str(tmp_path / "cache"))
+    for key in ("SPEECHGEN_NO_CACHE", "SPEECHGEN_LIBRARY", "PYTHONPATH"):
+        env.pop(key, None)
+    for brief in ("推进会", "动员部署会"):
+        outputs = []
+        for run in range(2):
+            out = tmp_path / f"{brief}-{run}.md"
+            done = subprocess.run(
+                [sys.executable, "-m", "speechgen.cli", "compose", str(ROOT / "examples" / f"{brief}.yaml"), "-o", str(out)],
+                env=env, cwd=tmp_path, capture_output=True, text=True, check=True,
+            )
+            outputs.append((out.read_text(encoding="utf-8"), done.stdout.replace(out.name, "OUT")))
+        assert (tmp_path / "cache" / "warm").is_dir() and any((tmp_path / "cache" / "warm").iterdir())
+        assert outputs[0] == outputs[1]
+        assert outputs[1][0] == (ROOT / "tests" / "golden" / f"{brief}.md").read_text(encoding="utf-8")
