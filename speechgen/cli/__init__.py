@@ -335,8 +335,8 @@ def ingest_cmd(
 
     Example: speechgen ingest 讲话稿/ --out my-fragments/
     """
+    from speechgen.ingest import exact_keywords as exact
     from speechgen.ingest import ingest, print_report, read_junk
-    from speechgen.ingest.tags import exact_keywords as exact
     from speechgen.library import database_url
     from speechgen.paths import ingest_target
 
