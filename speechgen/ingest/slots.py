@@ -19,11 +19,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 # X in a name is no redaction: 1+X 证书, X光, X射线, X线
-TOKEN = r"(?:(?<![A-Za-z+＋])(?:X+|x+)(?![A-Za-z光射线])|\*+|＊+)"
+# Other web copies and office drafts redact with ×××, full-width ＸＸ, □□, ○○ or ☆: ×
+# between digits or letters is a sign (3×4), ○ among Chinese numerals a zero (二○○三年),
+# ☆ away from Chinese text and other marks a decoration.
+TOKEN = (
+    r"(?:(?<![A-Za-z+＋])(?:X+|x+)(?![A-Za-z光射线])|\*+|＊+"
+    r"|(?<![0-9A-WYZa-wyz])×+(?![0-9A-WYZa-wyz])|(?<![Ａ-Ｚａ-ｚ])(?:Ｘ+|ｘ+)(?![Ａ-Ｚａ-ｚ])|□+"
+    r"|(?<![一二三四五六七八九十〇○零])○{2,}(?![一二三四五六七八九十〇○零])"
+    r"|(?<=[\u4e00-\u9fff*＊×Ｘｘ□○Xx])[☆★]+|[☆★]+(?=[\u4e00-\u9fff*＊×Ｘｘ□○Xx]))"
+)
 _TOKEN_RE = re.compile(rf"{TOKEN}|(?<![A-Za-z])A(?=新时代|总书记|同志为核心)")
-_TOKEN_CHARS = re.compile("[Xx*＊A]")  # every token holds one
+_TOKEN_CHARS = re.compile("[Xx*＊A×Ｘｘ□○☆★]")  # every token holds one
 #: The check the library must pass: no raw token may survive (see the brief).
-RAW_TOKEN = re.compile(r"(^|[^A-Za-z+＋])(X{1,4}|x{1,3})([^A-Za-z光射线]|$)|\*|＊")
+RAW_TOKEN = re.compile(rf"(^|[^A-Za-z+＋])(X{{1,4}}|x{{1,3}})([^A-Za-z光射线]|$)|\*|＊|{TOKEN}")
 _DATE = re.compile(
     rf"(?:(?:\d{{4}}|{TOKEN})年)?(?:\d{{1,2}}|{TOKEN})月(?:(?:\d{{1,2}}|{TOKEN})日)?|{TOKEN}年(?!来|度|代)"
 )
@@ -33,6 +41,10 @@ _HAN = re.compile(r"^[\u4e00-\u9fff]+$")
 _MEASURE = tuple(
     ["个", "次", "名", "家", "场", "万", "千", "百", "亿", "成", "项", "人", "批", "天", "周", "条", "篇", "期", "轮", "届", "位", "所", "件", "户", "元", "%", "％", "倍", "点", "多", "余", "大类", "方面"]
 )
+#: Words that start with a measure word but name no count: 庆祝××成立70周年, ××人民
+_NOT_MEASURE = ("成立", "成为", "成果", "成绩", "成效", "成员", "人民", "人大", "人员", "人才", "家庭", "家乡",
+                "名称", "名单", "场所", "条例", "期间", "届时", "位于", "所有", "点燃", "多样", "多元", "天然",
+                "周边", "千方百计", "万众")
 _PERSON = ("同志", "书记", "部长", "主任", "省长", "市长", "县长", "区长", "局长", "主席", "组长")
 _UPPER_AFTER = ("根据", "按照", "参照", "落实", "遵照", "贯彻")
 _UPPER_NEXT = (
@@ -186,7 +198,9 @@ def _named(left: str, right: str) -> tuple[str, int]:
 
 
 def _blank_kind(left: str, right: str) -> str:
-    if left.endswith(("第", "共", "近", "约")) or right.startswith(_MEASURE):
+    if (left.endswith(("第", "共", "近", "约")) and not left.endswith("中共")) or (
+        right.startswith(_MEASURE) and not right.startswith(_NOT_MEASURE)
+    ):
         return "数量"
     if right.startswith(_PERSON):
         return "人名"
@@ -212,5 +226,5 @@ def metadata(value: str) -> str:
 
 def has_raw_token(text: str) -> bool:
     """True when *text* still holds a redaction token outside ``{{ … }}``."""
-    bare = re.sub(r"\{\{.*?\}\}", "", text)
+    bare = re.sub(r"\{\{.*?\}\}", "\n", text)  # a slot ends a token; it does not join two marks into one
     return bool(RAW_TOKEN.search(bare))

@@ -9,7 +9,9 @@ whole sentences:
   name is not right before it;
 * **a head noun with its modifier cut** — 思想 right after a verb that takes the full
   name as object (创立了, 学习贯彻, 学深悟透, 用…武装): 思想 alone is a word in its own
-  right (解放思想, 思想政治), so only these verbs and only before a boundary count;
+  right (解放思想, 思想政治), so only these verbs and only before a boundary count; and
+  思想的丰富内涵/核心要义/精神实质… right after a verb of study (理解, 把握, 领悟): those
+  parts belong to the full thought, never to 思想 in general;
 * **saying with no subject** — 指出/强调/要求 opening a sentence (or after only a time
   or place: 在考察江苏时强调) and followed by a quotation or a colon; 对…作出的重要指示
   and 关于…的重要论述 right after a verb, where the subject (习近平总书记) belongs.
@@ -32,6 +34,7 @@ PHRASES = (
     ("以为核心的党中央", "", "以习近平同志为核心的党中央"),
     ("党中央的核心、全党的核心", "总书记", "习近平总书记党中央的核心、全党的核心"),
     ("关于“不忘初心、牢记使命”重要论述", "习近平", "习近平关于“不忘初心、牢记使命”重要论述"),
+    ("思想、邓小平理论", "毛泽东", "毛泽东思想、邓小平理论"),
     ("强军思想", "习近平", "习近平强军思想"),
     ("生态文明思想", "习近平", "习近平生态文明思想"),
     ("经济思想", "习近平", "习近平经济思想"),
@@ -50,6 +53,15 @@ _VERBS = ("创立了", "创立", "形成了", "学习贯彻", "贯彻落实", "�
 _THOUGHT_CUT = re.compile(
     rf"({'|'.join(_VERBS)})思想(?=[，。、；！？”走为的武主精在和指贯]|$)"
     r"|(?<![所可难加予足得是作利运使应采])(用|以)思想(?=武装|为指导|为统领|铸魂|凝心)"
+)
+#: What only the full thought has: 深刻理解思想的丰富内涵 is 习近平新时代中国特色社会主义思想 with
+#: its name cut; a verb of study right before 思想 and one of these right after 的.
+_THOUGHT_PARTS = ("丰富内涵", "核心要义", "精神实质", "实践要求", "科学体系", "世界观和方法论", "世界观、方法论",
+                  "立场观点方法", "理论品格", "真理力量", "实践伟力", "思想伟力", "科学内涵", "时代价值",
+                  "原创性贡献", "道理学理哲理", "精髓要义", "核心内容")
+_THOUGHT_OF = re.compile(
+    r"(理解|把握|领悟|领会|掌握|认识|体悟|感悟|阐释|阐发|学习|研究|宣讲|讲清|讲透|吃透|悟透|弄懂|弄通)"
+    rf"思想的(?:{'|'.join(_THOUGHT_PARTS)})"
 )
 _CORE = re.compile(r"(维护|捍卫|拥护)(核心地位)")
 
@@ -91,6 +103,8 @@ def deleted_name(paras: list[Para], context: LintContext) -> list[Finding]:
                 out.append(_found(p, cut, full))
         for m in _THOUGHT_CUT.finditer(text):
             out.append(_found(p, m.group(0), (m.group(1) or m.group(2)) + THOUGHT))
+        for m in _THOUGHT_OF.finditer(text):
+            out.append(_found(p, m.group(0), m.group(1) + THOUGHT + m.group(0)[len(m.group(1)) + 2 :]))
         for m in _CORE.finditer(text):
             out.append(_found(p, m.group(0), m.group(1) + LEADER + "党中央的核心、全党的核心地位"))
         for m in _ACTS.finditer(text):

@@ -31,7 +31,9 @@ _TOKENS = re.compile(
     r"|##[a-z]+##"  # paid-content markers pasted from the web
     r"|[*＊]+"  # redaction stars
     r"|(?<![A-Za-z0-9])[Xx]{1,4}(?![A-Za-z0-9光射线])"  # X市, XX同志, xx日
-    r"|(?<![0-9A-Za-z])×{1,4}(?![0-9])|□+|○{2,}"
+    r"|(?<![0-9A-Za-z])×{1,4}(?![0-9])|□+|(?<![一二三四五六七八九十〇○零])○{2,}(?![一二三四五六七八九十〇○零])"
+    r"|(?<![Ａ-Ｚａ-ｚ])(?:Ｘ{1,4}|ｘ{1,3})(?![Ａ-Ｚａ-ｚ])"  # full-width ＸＸ
+    r"|(?<=[\u4e00-\u9fff])[☆★]+|[☆★]+(?=[\u4e00-\u9fff])"  # ☆县 (not a row of decoration)
     r"|(?<![A-Za-z])(?:A|[A-Z]{2,4})(?=新时代|总书记|同志|书记|主席)"  # A新时代, XJP总书记: a cut name
     r"|(?<=[\u4e00-\u9fff])-\d{1,3}-(?=[\u4e00-\u9fff])"  # a PDF page mark inside a word
 )

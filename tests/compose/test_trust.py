@@ -110,6 +110,14 @@ def test_ingest_restores_certain_cut_names_and_level() -> None:
     assert out.text == "我们要认真学习习近平总书记对网络安全和信息化工作作出的重要指示精神。"
     near = "我们要认真学习习近平总书记对网络安全和信息化工作作出的重要指示精神。学习对我们很重要。"
     assert annotate(Fragment("z.point.1", "point", text=near)).text == near
+    out = annotate(Fragment("w.point.1", "point", text="我们要深刻理解思想的丰富内涵，从中找方法。"))
+    assert out.text == "我们要深刻理解习近平新时代中国特色社会主义思想的丰富内涵，从中找方法。"
+    general = "要深刻理解思想的力量，理解毛泽东思想的精神实质。"  # 思想 in general, or already named
+    assert annotate(Fragment("v.point.1", "point", text=general)).text == general
+    out = annotate(Fragment("u.point.1", "point", text="是我们党继思想、邓小平理论之后的理论成果。"))
+    assert out.text == "是我们党继毛泽东思想、邓小平理论之后的理论成果。"
+    named = "坚持马克思列宁主义、毛泽东思想、邓小平理论。"
+    assert annotate(Fragment("t.point.1", "point", text=named)).text == named
 
 
 def test_a_heading_naming_the_query_outranks_a_passing_mention() -> None:

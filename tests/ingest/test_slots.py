@@ -56,6 +56,28 @@ def test_latin_words_are_not_tokens() -> None:
     assert not has_raw_token("使用Excel和XML文件，见 docx")
 
 
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        ("×××同志在会上讲话", '{{ blank("人名") }}同志在会上讲话'),
+        ("推动全××工作", "推动全{{ 本级 }}工作"),
+        ("ＸＸ市2023年会议", "{{ 市名 }}2023年会议"),
+        ("○○县要抓好", '{{ blank("名称") }}县要抓好'),
+        ("我们☆县的干部，排在第☆名", '我们{{ blank("名称") }}县的干部，排在第{{ blank("数量") }}名'),
+        ("完成投资□□亿元，2019年×月×日", '完成投资{{ blank("数量") }}亿元，{{ blank("日期") }}'),
+    ],
+)
+def test_other_redaction_marks(raw: str, text: str) -> None:
+    """×××, full-width ＸＸ, □□, ○○ and ☆ as other web copies and office drafts write them."""
+    assert replace_tokens(raw).text == text
+    assert has_raw_token(raw) and not has_raw_token(text)
+
+
+@pytest.mark.parametrize("text", ["3×4的矩阵", "二○○三年以来", "★★★ 重要通知 ★★★", "第○一号", "1920×1080"])
+def test_signs_zeros_and_decorations_are_not_tokens(text: str) -> None:
+    assert replace_tokens(text).text == text
+
+
 def test_metadata() -> None:
     assert metadata("2019年9月xx日") == "2019年9月"
     assert metadata("2019年9月26日") == "2019年9月26日"
@@ -64,7 +86,7 @@ def test_metadata() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(list("*＊XxA市委我全月日年个同志《》，。新时代总书记的和") + ["XX", "***", "xx"]), max_size=40).map("".join))
+@given(st.lists(st.sampled_from(list("*＊XxA×Ｘ□○☆市委我全月日年个同志《》，。新时代总书记的和") + ["XX", "***", "xx", "××", "○○"]), max_size=40).map("".join))
 def test_no_raw_token_survives(raw: str) -> None:
     out = replace_tokens(raw, Restorer(CORPUS)).text
     assert not has_raw_token(out), out

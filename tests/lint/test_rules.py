@@ -36,6 +36,10 @@ def rules(text: str, **context: object) -> list[tuple[str, int, str]]:
         ("5月31日，在主题教育工作会议上发表了重要讲话，深刻阐明了重大意义。", "5月31日，在主题教育工作会议上发表了重要讲话"),
         ("会议期间，总书记和吴邦国同志、同志、曾庆红同志出席。", "同志"),
         ("这次督查，由人大 主任、政协 主席带队。", "大 主任"),
+        ("我们要深刻理解思想的丰富内涵，从中找方法、找路径。", "理解思想的丰富内涵"),
+        ("准确把握思想的世界观和方法论，坚持好、运用好贯穿其中的立场观点方法。", "把握思想的世界观和方法论"),
+        ("要在领悟思想的核心要义上下功夫。", "领悟思想的核心要义"),
+        ("“三个代表”重要思想是我们党继思想、邓小平理论之后的又一理论成果。", "思想、邓小平理论"),
     ],
 )
 def test_deleted_name_hits(line: str, words: str) -> None:
@@ -61,6 +65,11 @@ def test_deleted_name_hits(line: str, words: str) -> None:
         "我们要认真学习习近平总书记对网络安全和信息化工作作出的重要指示精神。",
         "要加强理论学习，学习重要讲话精神要联系实际。",  # 学习 alone takes no bare 重要讲话
         "学习对我们每个人都很重要。",
+        "深刻理解习近平新时代中国特色社会主义思想的丰富内涵和实践要求。",
+        "要深刻理解毛泽东思想的精神实质。",
+        "要充分认识解放思想的重要性，深刻理解思想的力量。",  # 思想的力量: 思想 in general
+        "把握思想政治工作的规律，掌握思想的方法。",
+        "坚持马克思列宁主义、毛泽东思想、邓小平理论、“三个代表”重要思想。",
     ],
 )
 def test_deleted_name_near_misses(line: str) -> None:
@@ -228,6 +237,10 @@ def test_numbering_near_misses(text: str) -> None:
         ("要深入学习XJP总书记重要讲话。", "XJP"),
         ("在全党开展**学习教育。", "**"),
         ("要做到清正-2-廉洁。", "-2-"),
+        ("会议由ＸＸ同志主持。", "ＸＸ"),
+        ("我们☆县的干部要有担当。", "☆"),
+        ("○○县要抓好落实。", "○○"),
+        ("×××同志作了发言。", "×××"),
     ],
 )
 def test_raw_token_hits(text: str, token: str) -> None:
@@ -235,7 +248,8 @@ def test_raw_token_hits(text: str, token: str) -> None:
     assert found and token in found[0].text
 
 
-@pytest.mark.parametrize("text", ["GDP增长6.5%，5G基站建成1200个。", "CT和X光设备全部到位。", "完成【＿＿】个项目。"])
+@pytest.mark.parametrize("text", ["GDP增长6.5%，5G基站建成1200个。", "CT和X光设备全部到位。", "完成【＿＿】个项目。",
+                                  "二○○三年以来，全县坚持抓好工作。", "★★★ 重要通知 ★★★", "屏幕分辨率为1920×1080。"])
 def test_raw_token_near_misses(text: str) -> None:
     assert rules(text) == []
 
