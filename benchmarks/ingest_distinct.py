@@ -4,14 +4,18 @@
 design. This measures the other end, in one process so that start-up (about 1 s: Python, jieba's
 dictionary, its IDF table) does not swamp 56 kB of text: `ingest()` over the five seeds with the
 tagging caches emptied before each run, against `jieba.lcut` and jieba's part-of-speech tagger
-(`jieba.posseg`, which the TF-IDF keywords use) over the same texts. Median of --repeat runs.
+(`jieba.posseg`, which the exact TF-IDF keywords use) over the same texts. Median of --repeat
+runs, by wall clock and by CPU time of this process (steadier on a shared machine: the runs of
+ingest and lcut alternate, so a busy spell slows both). --exact-keywords measures ingest with
+jieba's own extract_tags (every word tagged), as before the ranked keywords.
 
-    python benchmarks/ingest_distinct.py [--repeat 7]
+    python benchmarks/ingest_distinct.py [--repeat 7] [--exact-keywords]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import tempfile
@@ -24,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--exact-keywords", action="store_true", help="ingest with jieba's extract_tags keywords")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="speechgen-distinct-") as tmp:
         os.environ["SPEECHGEN_CACHE"] = str(Path(tmp) / "cache")
@@ -39,16 +44,23 @@ def main() -> None:
         texts = [p.read_text(encoding="utf-8") for p in seeds]
         mb = sum(p.stat().st_size for p in seeds) / 1e6
         runs: dict[str, list[float]] = {"ingest": [], "lcut": [], "posseg": []}
+        cpu: dict[str, list[float]] = {"ingest": [], "lcut": []}
+        # caches of tagging work, emptied before each run (getattr: the script also measures older trees)
+        caches = [getattr(tags, name) for name in ("_tagged", "_keywords", "_candidates", "_run_tags") if hasattr(tags, name)]
+        exact = getattr(tags, "exact_keywords", None)
         for k in range(args.repeat):
-            tags._tagged.cache_clear()
-            tags._keywords.cache_clear()
-            start = time.perf_counter()
-            ingest(seeds, Path(tmp) / f"out{k}")
+            for cache in caches:
+                cache.cache_clear()
+            start, start_cpu = time.perf_counter(), time.process_time()
+            with exact(args.exact_keywords) if exact else contextlib.nullcontext():
+                ingest(seeds, Path(tmp) / f"out{k}")
             runs["ingest"].append(time.perf_counter() - start)
-            start = time.perf_counter()
+            cpu["ingest"].append(time.process_time() - start_cpu)
+            start, start_cpu = time.perf_counter(), time.process_time()
             for t in texts:
                 jb.lcut(t)
             runs["lcut"].append(time.perf_counter() - start)
+            cpu["lcut"].append(time.process_time() - start_cpu)
             start = time.perf_counter()
             for t in texts:
                 list(jieba.posseg.dt.cut(t))
@@ -58,6 +70,9 @@ def main() -> None:
     for k in ("ingest", "lcut", "posseg"):
         print(f"  {k:7s} {mb / med[k]:.2f} MB/s")
     print(f"  ingest / lcut: {med['lcut'] / med['ingest']:.2f}x")
+    cpu_med = {k: statistics.median(v) for k, v in cpu.items()}
+    print(f"  CPU time: ingest {cpu_med['ingest'] * 1000:.0f} ms, lcut {cpu_med['lcut'] * 1000:.0f} ms: "
+          f"ingest / lcut {cpu_med['lcut'] / cpu_med['ingest']:.2f}x")
 
 
 if __name__ == "__main__":

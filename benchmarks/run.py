@@ -190,9 +190,19 @@ def bench_compose(table: Table, env: dict[str, str], repeat: int, work: Path) ->
     script2.write_text("import typer, yaml, jinja2.sandbox\n" + script.read_text(encoding="utf-8"), encoding="utf-8")
     base, _ = median_run([PY, str(script)], env, repeat)
     base2, _ = median_run([PY, str(script2)], env, repeat)
-    t, rss = median_run(SPEECHGEN + ["compose", str(brief), "-o", str(work / "x.docx")], env, repeat)
+    compose = SPEECHGEN + ["compose", str(brief), "-o", str(work / "x.docx")]
+    t, rss = median_run(compose, env, repeat)
     table.add("compose 推进会 → .docx", t, "s", base2, "imports typer, yaml, jinja2.sandbox, docx + same paragraphs",
               "<= 1.25x")
+    # CPU time, the two commands alternating: on a shared machine wall-clock ratios swing with the load
+    ours, theirs = [], []
+    for _ in range(max(repeat, 9)):
+        run_once([PY, str(script2)], env)
+        theirs.append(CPU[-1][1])
+        run_once(compose, env)
+        ours.append(CPU[-1][1])
+    table.add("  the same by CPU time (runs alternating)", statistics.median(ours), "s", statistics.median(theirs),
+              "the same baseline", "<= 1.25x")
     table.add("compose 推进会 → .docx (old row)", t, "s", base, "python-docx alone", "(was <= 1.5x)")
     table.note("  peak memory of compose", f"{rss / 1024:.0f} MiB")
 
@@ -324,6 +334,11 @@ def bench_distinct(table: Table, env: dict[str, str], repeat: int) -> None:
     speeds = dict(re.findall(r"^\s+(\w+)\s+([\d.]+) MB/s", out, re.M))
     table.add("ingest distinct text (seeds once, in-process)", float(speeds["ingest"]), "MB/s",
               float(speeds["lcut"]), "jieba.lcut", ">= 0.5x", higher_is_better=True)
+    cpu = re.search(r"CPU time: ingest (\d+) ms, lcut (\d+) ms", out)
+    if cpu:
+        mb = float(re.search(r"([\d.]+) MB of distinct text", out).group(1))  # type: ignore[union-attr]
+        table.add("  the same by CPU time (ingest and lcut alternate)", mb / (int(cpu[1]) / 1000), "MB/s",
+                  mb / (int(cpu[2]) / 1000), "jieba.lcut", ">= 0.5x", higher_is_better=True)
 
 
 def bench_web(table: Table, env: dict[str, str], repeat: int) -> None:

@@ -404,6 +404,27 @@ def key_lines(value: Any) -> dict[Any, int]:
     return lines if isinstance(lines, dict) else {}
 
 
+_FAILED = object()
+_PURE_ONLY = ("\t", "\ufeff", "\u2028", "\u2029", "\x85")
+
+
+def _c_compose(text: str) -> Any:
+    """libyaml's node tree of *text* (the same nodes, tags and lines as PyYAML's pure parser,
+    about ten times sooner), or ``_FAILED``: errors are left to the pure parser, whose marks
+    and messages the user sees. Texts with a tab, a byte-order mark inside or U+0085/2028/2029
+    go the pure way too: there libyaml accepts or places things otherwise (a tab after a plain
+    scalar; a BOM read as part of a key). ``tests/test_userfiles.py`` compares both parsers."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is None or any(c in text for c in _PURE_ONLY):
+        return _FAILED
+    try:
+        return yaml.compose(text, Loader=loader)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return _FAILED
+
+
 def compose_yaml(text: str, shown: str) -> tuple[Any, list[str]]:
     """Data of YAML *text* (see the module docstring) and the problems found (refused tags).
 
@@ -413,7 +434,9 @@ def compose_yaml(text: str, shown: str) -> tuple[Any, list[str]]:
     import yaml
 
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = _c_compose(text)
+        if node is _FAILED:  # no C parser, or the text is not valid YAML: the pure parser's message
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
         if node is None:
             return None, []
         tree = _Tree(shown)

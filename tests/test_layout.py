@@ -28,6 +28,7 @@ BASE = {
     "speechgen.numerals": {"speechgen.paths"},
     "speechgen.draft": {"speechgen.errors", "speechgen.userfiles"},
     "speechgen.cachefiles": {"speechgen.paths"},  # private cache files (compiled templates, the Word base)
+    "speechgen.warmstart": {"speechgen.cachefiles"},  # compiled regexes and dataclass code between runs (cli)
     "speechgen.facts": {"speechgen.model"},  # facts of a source speech: ingest finds, compose marks, lint reports
 }
 

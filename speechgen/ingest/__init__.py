@@ -12,5 +12,6 @@ over a folder and writes the YAML.
 from __future__ import annotations
 
 from speechgen.ingest.pipeline import Report, dump, ingest, print_report, read_junk
+from speechgen.ingest.tags import exact_keywords
 
-__all__ = ["Report", "dump", "ingest", "print_report", "read_junk"]
+__all__ = ["Report", "dump", "exact_keywords", "ingest", "print_report", "read_junk"]

@@ -34,10 +34,11 @@ class Rule:
     reason: str
     pattern: re.Pattern[str]
     mode: str  # line | lead | inline | rest
+    needs: str = ""  # characters one of which every match holds: a line without any is skipped
 
 
-def _rule(reason: str, pattern: str, mode: str = "line") -> Rule:
-    return Rule(reason, re.compile(pattern), mode)
+def _rule(reason: str, pattern: str, mode: str = "line", needs: str = "") -> Rule:
+    return Rule(reason, re.compile(pattern), mode, needs)
 
 
 #: The noise table; extend a run with ``speechgen ingest --junk FILE`` (inline rules).
@@ -52,7 +53,7 @@ NOISE: tuple[Rule, ...] = (
     _rule("meeting time or place line", rf"^{_SP}*(会议)?(时间|地点|会址)[：:][^。\n]{{0,40}}$"),
     _rule("footnote", rf"^{_SP}*[*＊]{_SP}*(本文|这是|此文|此篇|作者|本篇)[^\n]*$"),
     _rule("note", rf"^{_SP}*[〔［\[][0-9一二三四五六七八九十]{{1,3}}[〕］\]]{_SP}*[^\n]*$", "rest"),
-    _rule("note marker", r"[〔［][0-9]{1,3}[〕］]|\[[0-9]{1,2}\](?=[，。；、）\s]|$)", "inline"),
+    _rule("note marker", r"[〔［][0-9]{1,3}[〕］]|\[[0-9]{1,2}\](?=[，。；、）\s]|$)", "inline", "〔［["),
     _rule("notes section", rf"^{_SP}*(注{_SP}*释|注{_SP}*解|参考文献|附注)[：:]?{_SP}*$", "rest"),
     _rule("page number", rf"^{_SP}*[·•]{_SP}*\d{{1,3}}{_SP}*[·•]{_SP}*$"),
     _rule("WeChat header", rf"^{_SP}*原创{_SP}[^。\n]{{0,60}}(发表于|\d{{2}}:\d{{2}})[^。\n]{{0,12}}$"),
@@ -61,10 +62,11 @@ NOISE: tuple[Rule, ...] = (
     _rule("page trailer", rf"^{_SP}*(往期推荐|往期回顾|推荐阅读|相关阅读|延伸阅读|热门推荐|END|—{{0,3}}{_SP}*(完|END){_SP}*—{{0,3}}|[（(]完[）)])[：:]?{_SP}*$", "rest"),
     _rule("page trailer", rf"^{_SP}*(点个|点亮|分享|转发)[^。\n]{{0,6}}(在看|点赞|分享)[^\n]{{0,20}}$"),
     _rule("page trailer", rf"^{_SP}*(阅读原文|长按|扫码|识别二维码|点击(阅读|查看))[^\n]{{0,40}}$"),
-    _rule("document site trailer", r"试读结束[^\n]{0,40}|(开通|成为)(会员|VIP)[^\n]{0,20}(下载|阅读)[^\n。]{0,20}", "inline"),
+    _rule("document site trailer", r"试读结束[^\n]{0,40}|(开通|成为)(会员|VIP)[^\n]{0,20}(下载|阅读)[^\n。]{0,20}", "inline",
+          "试开成"),
     _rule("forum page", rf"^{_SP}*(快速回复|上一主题{_SP}*下一主题|上一个{_SP}*下一个|上一篇{_SP}*下一篇|只看楼主[^\n]*|倒序阅读[^\n]*|离线{_SP}*[A-Za-z0-9_]+|在线{_SP}*[A-Za-z0-9_]+|限{_SP}*\d+{_SP}*字节|[•·]{_SP}*\d+{_SP}*(阅读|回复)|发表于[：:][^\n]*|第\d+版[（()）]*|专栏[：:]|返回列表|回复{_SP}*引用|举报|楼主|沙发|板凳)$"),
-    _rule("forum page", r"\[复制链接\]|本帖最后由[^\n]{0,40}编辑", "inline"),
-    _rule("style sheet", r"(?:[A-Za-z]{1,8}>\s*)?(?:[@.#]?[A-Za-z][\w.#:-]*\s*)+｛[^｛｝\n]*[:;][^｛｝\n]*｝", "inline"),
+    _rule("forum page", r"\[复制链接\]|本帖最后由[^\n]{0,40}编辑", "inline", "[本"),
+    _rule("style sheet", r"(?:[A-Za-z]{1,8}>\s*)?(?:[@.#]?[A-Za-z][\w.#:-]*\s*)+｛[^｛｝\n]*[:;][^｛｝\n]*｝", "inline", "｛"),
 )
 
 _GARBLE = re.compile(r"(?:(?<=\s)|^)(?:[!-~]{1,3}[ ]){3,}[!-~]{1,3}(?=\s|$|[\u4e00-\u9fff])")
@@ -134,7 +136,8 @@ def _apply(line: str, late: bool, log: list[tuple[str, str]], out: list[str]) ->
         return None
     for rule in NOISE:
         if rule.mode == "inline":
-            line = _drop(rule.pattern, line, rule.reason, log)
+            if not rule.needs or any(c in line for c in rule.needs):
+                line = _drop(rule.pattern, line, rule.reason, log)
             continue
         m = rule.pattern.search(line)
         if not m:

@@ -30,6 +30,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 from speechgen.model import Fragment, Variant
@@ -188,15 +189,16 @@ def _families(groups: list[_Group], known: list[tuple[str, str]]) -> Iterator[Li
         if a in where and b in where:
             fam.join(where[a], where[b])
     counts = [Counter(g.text) for g in groups]
-    tokens = [_tokens(g.text) for g in groups]
-    freq: Counter[tuple[str, int]] = Counter(t for ts in tokens for t in ts)
-    index: dict[tuple[str, int], list[int]] = {}
+    tokens = [_tokens(c) for c in counts]
+    freq: Counter[int] = Counter(t for ts in tokens for t in ts)
+    index: dict[int, list[int]] = {}
     found_links: list[tuple[int, int, Link]] = []
     compared: dict[tuple[int, int], Link | None] = {}
     s = SIMILARITY
     for i in sorted(range(len(groups)), key=lambda i: groups[i].new):  # the library is only probed
         g, n = groups[i], len(groups[i].text)
-        prefix = sorted(tokens[i], key=lambda t: (freq[t], t))[: _prefix_length(n)]
+        # the rarest tokens first, ties in token order: one integer a token, (frequency, token)
+        prefix = [k & _TOKEN for k in sorted([freq[t] << _TOKEN_BITS | t for t in tokens[i]])[: _prefix_length(n)]]
         if g.new:
             found: set[int] = set()
             for t in prefix:
@@ -214,8 +216,10 @@ def _families(groups: list[_Group], known: list[tuple[str, str]]) -> Iterator[Li
                     found_links.append((i, j, link))
         root = fam.find(i)
         for t in prefix:  # one text of a family under each token: probes stay short
-            listed = index.setdefault(t, [])
-            if all(fam.find(j) != root for j in listed):
+            listed = index.get(t)
+            if listed is None:
+                index[t] = [i]
+            elif all(fam.find(j) != root for j in listed):
                 listed.append(i)
     yield from _star_links(groups, fam, found_links, compared)
 
@@ -278,18 +282,24 @@ def _prefix_length(n: int) -> int:
     return n if alpha <= 0 else n - alpha + 1
 
 
-def _tokens(text: str) -> list[tuple[str, int]]:
-    """The text's characters as a set: (character, k) for the k-th occurrence of each."""
-    seen: Counter[str] = Counter()
-    out = []
-    for ch in text:
-        seen[ch] += 1
-        out.append((ch, seen[ch]))
-    return out
+#: A token (character, k) — the k-th occurrence of the character — is one integer:
+#: code point << 24 | k, so tokens sort as (character, k) do; with its frequency above
+#: those bits, a sort of integers orders tokens by (frequency, token).
+_K_BITS = 24
+_TOKEN_BITS = 21 + _K_BITS
+_TOKEN = (1 << _TOKEN_BITS) - 1
+
+
+def _tokens(counts: Counter[str]) -> list[int]:
+    """The text's characters as a set (of integers, see :data:`_K_BITS`): (character, k) for the
+    k-th occurrence of each."""
+    if any(m >> _K_BITS for m in counts.values()):  # a character 16 million times: not a fragment
+        raise ValueError("a text too long to compare")
+    return [ord(ch) << _K_BITS | k for ch, m in counts.items() for k in range(1, m + 1)]
 
 
 def _may_pass(a: Counter[str], b: Counter[str], total: int) -> bool:
     """difflib's quick_ratio bound from the character counts of two texts of *total* length."""
     small, large = (a, b) if len(a) <= len(b) else (b, a)
-    overlap = sum(min(c, large[ch]) for ch, c in small.items() if ch in large)
+    overlap = sum(map(min, small.values(), map(large.get, small, repeat(0))))  # a missing one counts 0
     return 2.0 * overlap / total >= SIMILARITY - _SLACK

@@ -52,6 +52,7 @@ class Campaign:
         return self.start <= day <= self.end
 
 
+@functools.lru_cache(maxsize=1024)
 def _plain(name: str) -> str:
     return re.sub(r"[“”\"'‘’、\s]", "", name)
 
@@ -141,15 +142,27 @@ def _wording(c: Campaign) -> list[tuple[str, str]]:
     ]
 
 
+_TABLE: list[tuple[tuple[Campaign, ...], list[tuple[str, str, Campaign]]]] = []
+
+
+def _wording_table() -> list[tuple[str, str, Campaign]]:
+    """(words, what they are, campaign) of every campaign, in campaign order: built once per campaigns list."""
+    cs = campaigns()
+    if not _TABLE or _TABLE[0][0] is not cs:
+        _TABLE[:] = [(cs, [(words, what, c) for c in cs for words, what in _wording(c)])]
+    return _TABLE[0][1]
+
+
 def _hits(paras: list[Para]) -> list[tuple[Para, int, str, Campaign, str]]:
     out = []
+    whole = "\n".join(p.text for p in paras)
+    present = [row for row in _wording_table() if row[0] in whole]  # most wording is in no paragraph
     for p in paras:
-        for c in campaigns():
-            for words, what in _wording(c):
-                start = 0
-                while (pos := p.text.find(words, start)) >= 0:
-                    out.append((p, pos, words, c, what))
-                    start = pos + len(words)
+        for words, what, c in present:
+            start = 0
+            while (pos := p.text.find(words, start)) >= 0:
+                out.append((p, pos, words, c, what))
+                start = pos + len(words)
     return sorted(out, key=lambda h: (h[0].index, h[1]))
 
 

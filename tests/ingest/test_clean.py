@@ -151,3 +151,22 @@ def test_clean_never_raises_on_any_text(raw: str) -> None:
     once = clean_text(raw)
     assert clean_text(once) == once
     assert "\n\n" not in once
+
+
+def test_paragraph_gaps_are_those_of_the_lookbehind_pattern() -> None:
+    """_para_gaps checks per gap what the pattern's lookbehind (two characters that are not
+    space before the gap) checked at every character: the same replacements."""
+    import random
+    import re
+
+    from speechgen.ingest.clean import _para_gaps
+
+    with_lookbehind = re.compile(
+        r"(?<=[^\s][^\s])[ \t\u00a0]*(?:\u3000{2,}|[ \u00a0]{3,}|\u3000[ \u00a0]{2,})[ \t\u3000\u00a0]*(?=[^\s])"
+    )
+    rnd = random.Random(5)
+    alphabet = "ab中文 \t\u3000\u00a0\n，x"
+    texts = ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 30))) for _ in range(30_000)]
+    texts += [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    for text in texts:
+        assert _para_gaps(text) == with_lookbehind.sub("\n", text), repr(text)

@@ -44,8 +44,11 @@ def structure(path: Path) -> list[tuple[str, str, int]]:
 
 
 def test_shipped_library_is_what_ingest_writes(seeds: Path, tmp_path: Path) -> None:
+    # fragments/ was written with jieba's own keywords (--exact-keywords); the default keywords
+    # differ in one word of one fragment (docs/ingest.md, "Keywords"), and the golden drafts
+    # and search tests are pinned to the shipped files as they are
     out = tmp_path / "out"
-    result = run("ingest", seeds, "--out", out)
+    result = run("ingest", seeds, "--out", out, "--exact-keywords")
     assert result.exit_code == 0, err(result)
     written = sorted(p.name for p in out.glob("*.yaml"))
     assert written == sorted(p.name for p in FRAGMENTS.glob("*.yaml"))

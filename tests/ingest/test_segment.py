@@ -216,3 +216,23 @@ def test_segmentation_of_any_text(raw: str) -> None:
 @given(st.lists(_PIECES, min_size=80, max_size=200).map(lambda xs: "".join(xs).replace("\n", "")))
 def test_flat_text_loses_no_text(raw: str) -> None:
     _check_no_loss(clean_text(raw))
+
+
+def test_sub_point_markers_are_those_of_the_lookbehind_patterns() -> None:
+    """_markers checks the place of each match instead of a lookbehind tried at every character."""
+    import random
+    import re
+
+    from speechgen.ingest.structure import _AFTER, _DEFAULT_AFTER, _SUB_STYLES, _markers, to_int
+
+    def reference(paras: list[str], style: str) -> list[tuple[tuple[int, int, int], int]]:
+        after = _AFTER.get(style, _DEFAULT_AFTER)
+        rx = re.compile(rf"(?:^|(?<=[{after}]))" + _SUB_STYLES[style])
+        return [((pi, m.start(), m.end()), to_int(m.group(1))) for pi, para in enumerate(paras) for m in rx.finditer(para)]
+
+    rnd = random.Random(9)
+    alphabet = "一二三十是要抓第（）()12．.、，,。；：…！？ 文x"
+    paras = ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 25))) for _ in range(20_000)]
+    paras += [ln for p in sorted(SEEDS.glob("*.txt")) for ln in p.read_text(encoding="utf-8").splitlines()]
+    for style in _SUB_STYLES:
+        assert _markers(paras, style) == reference(paras, style), style
