@@ -12,8 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from speechgen.library import Hit, Library
-from speechgen.library.files import Row
+from speechgen.library import Hit, Library, Row
 from speechgen.model import Fragment
 
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")

@@ -11,7 +11,7 @@ stored, filtered and searched.
 
 from __future__ import annotations
 
-from speechgen.library.files import Filters, Library, find_library_files, parse_library_file
+from speechgen.library.files import Filters, Library, Row, find_library_files, parse_library_file
 from speechgen.library.sqlite import Hit
 from speechgen.library.store import Store, database_url, load_library, open_store
 
@@ -19,6 +19,7 @@ __all__ = [
     "Filters",
     "Hit",
     "Library",
+    "Row",
     "Store",
     "database_url",
     "find_library_files",
