@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 # between digits or letters is a sign (3×4), ○ among Chinese numerals a zero (二○○三年),
 # ☆ away from Chinese text and other marks a decoration.
 TOKEN = (
-    r"(?:(?<![A-Za-z+＋])(?:X+|x+)(?![A-Za-z光射线])|\*+|＊+"
+    # the lookahead first: most positions hold none of the marks, and fail there at once
+    r"(?=[Xx*＊×Ｘｘ□○☆★])(?:(?<![A-Za-z+＋])(?:X+|x+)(?![A-Za-z光射线])|\*+|＊+"
     r"|(?<![0-9A-WYZa-wyz])×+(?![0-9A-WYZa-wyz])|(?<![Ａ-Ｚａ-ｚ])(?:Ｘ+|ｘ+)(?![Ａ-Ｚａ-ｚ])|□+"
     r"|(?<![一二三四五六七八九十〇○零])○{2,}(?![一二三四五六七八九十〇○零])"
     r"|(?<=[\u4e00-\u9fff*＊×Ｘｘ□○Xx])[☆★]+|[☆★]+(?=[\u4e00-\u9fff*＊×Ｘｘ□○Xx]))"
