@@ -17,10 +17,12 @@ from speechgen.model import Subpoint
 
 _TERM = "。！？；"
 _TITLE_END = re.compile(r"(讲话|讲话稿|讲话提纲|讲话材料|发言|发言提纲|致辞|讲稿|报告|动员讲话|党课)$")
-_CN_DIGIT = "〇零一二三四五六七八九"
+_CN_DIGIT = "〇○零一二三四五六七八九"  # ○ (U+25CB) is written for 〇 as often as not
+#: Redaction marks a date line may hold instead of digits (2019年×月×日, 2019年X月X日).
+_MARKS = "Xx*＊×Ｘｘ□○"
 _DATE = re.compile(
     r"^[（(]?\s*(?P<d>"
-    rf"(\d{{4}}|[Xx*＊]{{2,4}}|[{_CN_DIGIT}]{{4}})\s*年\s*([\dXx*＊]{{1,2}}|[{NUMS}]{{1,3}})\s*月\s*(([\dXx*＊]{{1,2}}|[{NUMS}]{{1,3}})\s*日)?"
+    rf"(\d{{4}}|[{_MARKS}]{{2,4}}|[{_CN_DIGIT}]{{4}})\s*年\s*([\d{_MARKS}]{{1,2}}|[{NUMS}]{{1,3}})\s*月\s*(([\d{_MARKS}]{{1,2}}|[{NUMS}]{{1,3}})\s*日)?"
     r"|\d{4}[.．/]\d{1,2}(?:[.．/]\d{1,2})?)"
     r"\s*[）)]?$"
 )

@@ -219,7 +219,9 @@ def _add_blank(res: Result, kind: str) -> str:
 
 def metadata(value: str) -> str:
     """A source field (title, date, speaker) without raw tokens: 2019年9月xx日 → 2019年9月."""
+    # a redacted day goes, then a redacted month: 2019年×月×日 → 2019年
     value = re.sub(rf"(?:\d{{1,2}}|{TOKEN})日$", lambda m: "" if _TOKEN_RE.search(m.group(0)) else m.group(0), value)
+    value = re.sub(rf"(?<=年){TOKEN}月$", "", value)
     if _TOKEN_RE.fullmatch(value):
         return _slot("讲话人")
     return replace_tokens(value).text

@@ -236,3 +236,11 @@ def test_sub_point_markers_are_those_of_the_lookbehind_patterns() -> None:
     paras += [ln for p in sorted(SEEDS.glob("*.txt")) for ln in p.read_text(encoding="utf-8").splitlines()]
     for style in _SUB_STYLES:
         assert _markers(paras, style) == reference(paras, style), style
+
+
+@pytest.mark.parametrize("line", ["（2019年×月×日）", "（2019年Ｘ月Ｘ日）", "（二○二三年九月二十六日）", "（2019年X月X日）"])
+def test_date_lines_with_other_marks_and_zeros(line: str) -> None:
+    """A date line redacted with ×/Ｘ, or written with ○ for 〇, is the date, not the speaker."""
+    text = f"在全县经济工作会议上的讲话\n{line}\n同志们：\n今天，我们召开全县经济工作会议。\n"
+    _, (s,) = split_speeches(clean_text(text))
+    assert s.date == line.strip("（）") and s.speaker == ""

@@ -81,6 +81,7 @@ def test_signs_zeros_and_decorations_are_not_tokens(text: str) -> None:
 def test_metadata() -> None:
     assert metadata("2019年9月xx日") == "2019年9月"
     assert metadata("2019年9月26日") == "2019年9月26日"
+    assert metadata("2019年×月×日") == metadata("2019年X月X日") == "2019年"
     assert metadata("xxx") == "{{ 讲话人 }}"
     assert metadata("X市工作会议上的讲话") == "{{ 市名 }}工作会议上的讲话"
 
