@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -727,6 +727,27 @@ class Filters:
             and (not self.needs_review or f.review)
             and (not self.paths or f.path in self.paths)
         )
+
+
+#: How many ids did-you-mean compares a mistyped id with, at most (those sharing its longest prefix).
+DID_YOU_MEAN_CANDIDATES = 2000
+
+
+def near_ids(fid: str, with_prefix: Callable[[str, int], list[str]]) -> list[str]:
+    """Ids sharing the longest prefix of *fid* that any id has, for did-you-mean.
+
+    *with_prefix(prefix, limit)* lists at most *limit* ids starting with *prefix* (a store's
+    id index): the longest such prefix is found by bisection, since a prefix of a prefix
+    matches too, so the whole library is never read.
+    """
+    lo, hi = 0, len(fid)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if with_prefix(fid[:mid], 1):
+            lo = mid
+        else:
+            hi = mid - 1
+    return with_prefix(fid[:lo], DID_YOU_MEAN_CANDIDATES) if lo else []
 
 
 class Head(NamedTuple):

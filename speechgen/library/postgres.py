@@ -27,7 +27,15 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from speechgen.errors import SpeechgenError
-from speechgen.library.files import Filters, Head, Library, Row, fragment_from_dict, source_of
+from speechgen.library.files import (
+    Filters,
+    Head,
+    Library,
+    Row,
+    fragment_from_dict,
+    near_ids,
+    source_of,
+)
 from speechgen.library.sqlite import Hit
 from speechgen.model import Fragment, Source
 
@@ -445,18 +453,9 @@ class PgStore:
         return self._fragment(*rows[0])
 
     def _near_ids(self, fid: str) -> list[str]:
-        """Ids sharing the longest prefix of *fid* that any id has (through the id index), as
-        :meth:`speechgen.library.sqlite.Index._near_ids` finds them: never the whole library."""
-        lo, hi = 0, len(fid)
-        while lo < hi:  # the longest prefix with an id, by bisection (a prefix of a prefix matches too)
-            mid = (lo + hi + 1) // 2
-            if self._with_prefix(fid[:mid], 1):
-                lo = mid
-            else:
-                hi = mid - 1
-        from speechgen.library.sqlite import DID_YOU_MEAN_CANDIDATES
-
-        return self._with_prefix(fid[:lo], DID_YOU_MEAN_CANDIDATES) if lo else []
+        """Ids sharing the longest prefix of *fid* that any id has, through the id index, as the
+        SQLite cache finds them (:func:`~speechgen.library.files.near_ids`): never the whole library."""
+        return near_ids(fid, self._with_prefix)
 
     def _with_prefix(self, prefix: str, limit: int) -> list[str]:
         where, params = self._where(None)

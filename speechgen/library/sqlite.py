@@ -50,6 +50,7 @@ from speechgen.library.files import (
     duplicate_problems,
     fragment_at,
     fragment_from_dict,
+    near_ids,
     parse_library_file,
     raise_library_problems,
     read_library_file,
@@ -111,8 +112,6 @@ ROWS_AT_ONCE = 500
 #: Rows of one file in such a batch from which the file is read whole rather than a slice a row.
 WHOLE_FILE_FROM = 16
 
-#: How many ids did-you-mean compares a mistyped id with, at most (those sharing its longest prefix).
-DID_YOU_MEAN_CANDIDATES = 2000
 
 
 @dataclass(frozen=True)
@@ -673,15 +672,7 @@ class Index:
 
     def _near_ids(self, fid: str) -> list[str]:
         """Ids sharing the longest prefix of *fid* that any id has (through the id index)."""
-        lo, hi = 0, len(fid)
-        # the longest prefix length with at least one id, by bisection (a prefix of a prefix matches too)
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self._with_prefix(fid[:mid], 1):
-                lo = mid
-            else:
-                hi = mid - 1
-        return self._with_prefix(fid[:lo], DID_YOU_MEAN_CANDIDATES) if lo else []
+        return near_ids(fid, self._with_prefix)
 
     def _with_prefix(self, prefix: str, limit: int) -> list[str]:
         rows = self.conn.execute(

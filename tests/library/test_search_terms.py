@@ -14,7 +14,8 @@ import pytest
 
 from speechgen.errors import SpeechgenError
 from speechgen.library import Filters, Library, load_library
-from speechgen.library.sqlite import DID_YOU_MEAN_CANDIDATES, Index
+from speechgen.library.files import DID_YOU_MEAN_CANDIDATES
+from speechgen.library.sqlite import Index
 from speechgen.library.terms import (
     fts5_any_query,
     fts5_phrase_query,
