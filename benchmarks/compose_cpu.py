@@ -21,6 +21,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from run import docx_baseline  # noqa: E402  (the baseline script of run.py's compose row)
+
 SCRIPT = Path(sys.executable).with_name("speechgen")
 
 
@@ -36,14 +39,7 @@ def main() -> None:
         md = work / "draft.md"
         subprocess.run([*speechgen, "compose", str(ROOT / "examples" / "推进会.yaml"), "-o", str(md)],
                        env=dict(env, SPEECHGEN_CACHE=str(work / "cache")), check=True, capture_output=True)
-        paras = [ln for ln in md.read_text(encoding="utf-8").splitlines() if ln.strip() and ln != "---"]
-        (work / "paras.txt").write_text("\n".join(paras), encoding="utf-8")
-        base = work / "baseline.py"
-        base.write_text(
-            "import typer, yaml, jinja2.sandbox\nfrom docx import Document\nd = Document()\n"
-            f"for p in open({str(work / 'paras.txt')!r}, encoding='utf-8').read().splitlines():\n"
-            "    d.add_paragraph(p)\n"
-            f"d.save({str(work / 'plain.docx')!r})\n", encoding="utf-8")
+        base = docx_baseline(work, md, "baseline.py", "import typer, yaml, jinja2.sandbox\n")
         runs: dict[str, tuple[list[str], dict[str, str]]] = {"baseline": ([sys.executable, str(base)], env)}
         for i, tree in enumerate([*args.tree, str(ROOT)]):
             t = Path(tree).resolve()

@@ -179,6 +179,20 @@ def bench_start(table: Table, env: dict[str, str], repeat: int) -> None:
               "the same baseline", "<= 1.6x")
 
 
+def docx_baseline(work: Path, md: Path, name: str, imports: str = "") -> Path:
+    """A script writing the paragraphs of the draft *md* into a .docx with python-docx alone,
+    after *imports*: what compose → .docx is compared with (here and in compose_cpu.py)."""
+    paras = [ln for ln in md.read_text(encoding="utf-8").splitlines() if ln.strip() and ln != "---"]
+    (work / "paras.txt").write_text("\n".join(paras), encoding="utf-8")
+    script = work / name
+    script.write_text(
+        f"{imports}from docx import Document\nd = Document()\n"
+        f"for p in open({str(work / 'paras.txt')!r}, encoding='utf-8').read().splitlines():\n"
+        "    d.add_paragraph(p)\n"
+        f"d.save({str(work / 'plain.docx')!r})\n", encoding="utf-8")
+    return script
+
+
 def bench_compose(table: Table, env: dict[str, str], repeat: int, work: Path) -> None:
     brief = ROOT / "examples" / "推进会.yaml"
     if not brief.exists():
@@ -187,16 +201,8 @@ def bench_compose(table: Table, env: dict[str, str], repeat: int, work: Path) ->
     md = work / "draft.md"
     subprocess.run(SPEECHGEN + ["compose", str(brief), "-o", str(md)], env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    paras = [ln for ln in md.read_text(encoding="utf-8").splitlines() if ln.strip() and ln != "---"]
-    (work / "paras.txt").write_text("\n".join(paras), encoding="utf-8")
-    script = work / "plain_docx.py"
-    script.write_text(
-        "import sys\nfrom docx import Document\nd = Document()\n"
-        f"for p in open({str(work / 'paras.txt')!r}, encoding='utf-8').read().splitlines():\n"
-        "    d.add_paragraph(p)\n"
-        f"d.save({str(work / 'plain.docx')!r})\n", encoding="utf-8")
-    script2 = work / "typer_yaml_jinja_docx.py"
-    script2.write_text("import typer, yaml, jinja2.sandbox\n" + script.read_text(encoding="utf-8"), encoding="utf-8")
+    script = docx_baseline(work, md, "plain_docx.py")
+    script2 = docx_baseline(work, md, "typer_yaml_jinja_docx.py", "import typer, yaml, jinja2.sandbox\n")
     base, _ = median_run([PY, str(script)], env, repeat)
     base2, _ = median_run([PY, str(script2)], env, repeat)
     compose = SPEECHGEN + ["compose", str(brief), "-o", str(work / "x.docx")]
