@@ -32,20 +32,20 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from speechgen.lint.names import THOUGHT, THOUGHT_PARTS
 from speechgen.model import Fragment, Subpoint
 
 if TYPE_CHECKING:
     from speechgen.lint.campaigns import Campaign
 
-THOUGHT = "习近平新时代中国特色社会主义思想"
 #: verb + bare head → the head with the name restored (only verbs that never take a bare 思想)
 _CUTS = (
     (re.compile(r"(创立了|学习贯彻|贯彻落实|学深悟透|学懂弄通做实)思想(?=[，。、；！？”走为的武和])"), r"\1" + THOUGHT),
     (re.compile(r"(坚决维护|坚定维护)核心地位"), r"\1习近平总书记党中央的核心、全党的核心地位"),
-    # 深刻理解思想的丰富内涵: these parts (the same list lint's deleted-name rule reads) belong
+    # 深刻理解思想的丰富内涵: these parts (lint's deleted-name rule reads the same list) belong
     # to the full thought only, never to 思想 in general
-    (re.compile(r"(理解|把握|领悟|领会|掌握|认识|体悟|感悟|阐释|学习)思想的(丰富内涵|核心要义|精神实质|实践要求"
-                r"|科学体系|世界观和方法论|立场观点方法|精髓要义)"), r"\1" + THOUGHT + r"的\2"),
+    (re.compile(rf"(理解|把握|领悟|领会|掌握|认识|体悟|感悟|阐释|学习)思想的({'|'.join(THOUGHT_PARTS)})"),
+     r"\1" + THOUGHT + r"的\2"),
     # 继思想、邓小平理论之后: the list of the party's theories with 毛泽东 cut
     (re.compile(r"(?<!毛泽东)(?<![*＊Xx×】])思想、邓小平理论"), "毛泽东思想、邓小平理论"),
     # 学习对网络安全和信息化工作作出的重要指示精神: a study verb right before 对…作出的重要指示

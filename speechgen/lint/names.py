@@ -56,12 +56,12 @@ _THOUGHT_CUT = re.compile(
 )
 #: What only the full thought has: 深刻理解思想的丰富内涵 is 习近平新时代中国特色社会主义思想 with
 #: its name cut; a verb of study right before 思想 and one of these right after 的.
-_THOUGHT_PARTS = ("丰富内涵", "核心要义", "精神实质", "实践要求", "科学体系", "世界观和方法论", "世界观、方法论",
+THOUGHT_PARTS = ("丰富内涵", "核心要义", "精神实质", "实践要求", "科学体系", "世界观和方法论", "世界观、方法论",
                   "立场观点方法", "理论品格", "真理力量", "实践伟力", "思想伟力", "科学内涵", "时代价值",
                   "原创性贡献", "道理学理哲理", "精髓要义", "核心内容")
 _THOUGHT_OF = re.compile(
     r"(理解|把握|领悟|领会|掌握|认识|体悟|感悟|阐释|阐发|学习|研究|宣讲|讲清|讲透|吃透|悟透|弄懂|弄通)"
-    rf"思想的(?:{'|'.join(_THOUGHT_PARTS)})"
+    rf"思想的(?:{'|'.join(THOUGHT_PARTS)})"
 )
 _CORE = re.compile(r"(维护|捍卫|拥护)(核心地位)")
 
