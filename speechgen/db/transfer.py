@@ -44,8 +44,13 @@ from speechgen.library.postgres import (
 )
 from speechgen.userfiles import display_path
 
-#: Files parsed, tokenised and copied at a time (bounds memory on a large import).
+#: Files parsed, tokenised and copied at a time, at most (bounds memory on a large import) …
 BATCH = 200
+#: … and at most about this many bytes of YAML: a batch in flight holds each fragment's
+#: entry JSON and tsvector text, about 3x the YAML, and two batches are held at once (the
+#: one written and the one parsed meanwhile). 200 files of 146 KB made a 100,000-fragment
+#: import peak at 643 MB; 8 MB batches at 219 MB, as fast (docs/performance.md).
+BATCH_BYTES = 8 << 20
 
 
 @dataclass
@@ -151,7 +156,7 @@ def import_dir(
             jobs = [(p, rel, known.get(rel)) for p, rel in zip(files, rels, strict=True)]
             bulk = _bulk_start(conn, sum(rel not in known for rel in rels))
             problems: list[str] = []
-            seen: dict[str, str] = {}
+            seen = _Seen()
             for parsed in _parsed_batches(pool, jobs):
                 batch = [item for item in parsed if not item.unchanged]
                 report.unchanged += len(parsed) - len(batch)
@@ -234,9 +239,21 @@ def _after_bulk(url: str, conn: Any) -> None:
 
 
 def _parsed_batches(pool: Any, jobs: list[tuple[Path, str, str | None]]) -> Iterator[list[_Parsed]]:
-    """The files of *jobs* parsed, BATCH at a time, in order. With a pool the next batch is
+    """The files of *jobs* parsed a batch at a time (:data:`BATCH` files, about :data:`BATCH_BYTES`
+    of YAML; a larger file is a batch of its own), in order. With a pool the next batch is
     parsed while the caller writes this one; no more than that is held in memory."""
-    chunks = [jobs[i : i + BATCH] for i in range(0, len(jobs), BATCH)]
+    chunks: list[list[tuple[Path, str, str | None]]] = []
+    size = 0
+    for job in jobs:
+        try:
+            nbytes = job[0].stat().st_size
+        except OSError:  # reading it says what is wrong
+            nbytes = 0
+        if not chunks or size + nbytes > BATCH_BYTES or len(chunks[-1]) >= BATCH:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(job)
+        size += nbytes
     if pool is None:
         for chunk in chunks:
             yield [_parse_file(job) for job in chunk]
@@ -284,6 +301,7 @@ class _Parsed:
     rel: str
     sha: str = ""
     unchanged: bool = False
+    shown: str = ""  # the file as messages name it
     header: str = ""
     top: str = ""
     meeting: str = ""
@@ -302,7 +320,7 @@ def _parse_file(job: tuple[Path, str, str | None]) -> _Parsed:
     if out.sha == known:
         out.unchanged = True
         return out
-    shown = display_path(path)
+    shown = out.shown = display_path(path)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -323,7 +341,29 @@ def _parse_file(job: tuple[Path, str, str | None]) -> _Parsed:
     return out
 
 
-def _import_batch(conn: Any, collection: str, batch: list[_Parsed], seen: dict[str, str],
+class _Seen:
+    """Where each fragment id of an import was first met, kept small: a million ids at
+    "file:line" strings each were a fifth of a large import's memory."""
+
+    def __init__(self) -> None:
+        self.at: dict[str, int] = {}  # id → file number << 32 | line
+        self.files: list[str] = []  # the files met, as messages show them
+
+    def __contains__(self, fid: str) -> bool:
+        return fid in self.at
+
+    def add(self, fid: str, shown: str, line: int) -> None:
+        if not self.files or self.files[-1] != shown:
+            self.files.append(shown)
+        self.at[fid] = (len(self.files) - 1) << 32 | line
+
+    def where(self, fid: str) -> str:
+        """``file:line`` of *fid*'s first definition."""
+        at = self.at[fid]
+        return f"{self.files[at >> 32]}:{at & 0xFFFFFFFF}"
+
+
+def _import_batch(conn: Any, collection: str, batch: list[_Parsed], seen: _Seen,
                   report: ImportReport) -> list[str]:
     problems: list[str] = []
     rows: list[tuple[Any, ...]] = []
@@ -351,9 +391,9 @@ def _import_batch(conn: Any, collection: str, batch: list[_Parsed], seen: dict[s
         ).fetchone()[0]
         for ord_, (fid, where, line, kind, review, tags, js, tsv, links) in enumerate(item.frags):
             if fid in seen:
-                problems.append(f"{where}: duplicate id '{fid}' (first defined at {seen[fid]}) — rename one of them")
+                problems.append(f"{where}: duplicate id '{fid}' (first defined at {seen.where(fid)}) — rename one of them")
                 continue
-            seen[fid] = where
+            seen.add(fid, item.shown, line)
             old = olds.get(fid)
             version = 1 if old is None else old[1] + (old[0] != js)
             rows.append((fid, sid, ord_, line, kind, review, tags, js, version, tsv, links))
@@ -364,7 +404,7 @@ def _import_batch(conn: Any, collection: str, batch: list[_Parsed], seen: dict[s
         "SELECT f.id, s.collection, s.path FROM fragments f JOIN sources s ON s.id = f.source_id WHERE f.id = ANY(%s)",
         (ids,),
     ):
-        problems.append(f"{seen[fid]}: duplicate id '{fid}' (already in the database at "
+        problems.append(f"{seen.where(fid)}: duplicate id '{fid}' (already in the database at "
                         f"{shown_path(coll, path)}) — rename one of them")
     if problems:
         return problems
@@ -403,21 +443,34 @@ def export_dir(url: str, out: Path, collections: list[str] | None = None) -> lis
                 f"SELECT s.id, s.collection, s.path, s.header, s.source FROM sources s {where} ORDER BY s.id",
                 params,
             ).fetchall()
-            frags: dict[int, list[str]] = {sid: [] for sid, *_ in sources}
+
+            def write(k: int, datas: list[str]) -> None:
+                _, coll, path, header, top = sources[k]
+                mapping = load_json(top)
+                mapping["fragments"] = [load_json(d) for d in datas]
+                target = (out / path) if flat else (out / coll / path)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write_bytes(target, (header + dump(mapping)).encode("utf-8"))
+                written.append(target)
+
+            # one source's fragments in memory at a time (a whole library of a million
+            # fragments was gigabytes): the rows come in source order, as the sources do
+            k = 0  # the next source to write
+            datas: list[str] = []
             with conn.cursor(name="export") as cur:
+                cur.itersize = 2000
                 cur.execute(
                     f"SELECT f.source_id, f.data FROM fragments f JOIN sources s ON s.id = f.source_id {where} "
                     "ORDER BY f.source_id, f.ord", params)
                 for sid, data in cur:
-                    frags[sid].append(data)
+                    while k < len(sources) and sources[k][0] != sid:  # the sources before it are written (empty ones too)
+                        write(k, datas)
+                        datas, k = [], k + 1
+                    datas.append(data)
+            while k < len(sources):
+                write(k, datas)
+                datas, k = [], k + 1
             conn.rollback()
-        for sid, coll, path, header, top in sources:
-            mapping = load_json(top)
-            mapping["fragments"] = [load_json(d) for d in frags[sid]]
-            target = (out / path) if flat else (out / coll / path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(target, (header + dump(mapping)).encode("utf-8"))
-            written.append(target)
     finally:
         conn.close()
     return written

@@ -396,6 +396,66 @@ def test_a_broken_library_imports_nothing_and_lists_every_problem(db: str, tmp_p
         assert conn.execute("SELECT count(*) FROM sources").fetchone()[0] == 0
 
 
+def test_an_import_in_batches_of_one_file_is_the_import_in_one_batch(
+        db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """Batches are bounded by bytes of YAML (memory): cut at every file, the import writes the
+    same rows, and a duplicate id in a later batch still names where it was first defined."""
+    import psycopg
+
+    from speechgen.db import transfer
+
+    lib = ingested(tmp_path)
+    sizes = sorted(p.stat().st_size for p in lib.glob("*.yaml"))
+    jobs = [(p, p.name, None) for p in sorted(lib.glob("*.yaml"))]
+    monkeypatch.setattr(transfer, "_parse_file", lambda job: job[1])
+    monkeypatch.setattr(transfer, "BATCH_BYTES", sizes[-1] + sizes[0])  # the largest with the smallest
+    cut = list(transfer._parsed_batches(None, jobs))
+    assert [name for batch in cut for name in batch] == [j[1] for j in jobs]  # every file, once, in order
+    assert len(cut) > 1 and all(batch for batch in cut)
+    assert all(sum((lib / n).stat().st_size for n in batch) <= transfer.BATCH_BYTES or len(batch) == 1
+               for batch in cut)
+    monkeypatch.undo()
+
+    def rows(url: str) -> list[tuple[object, ...]]:
+        with psycopg.connect(url) as conn:
+            return conn.execute("SELECT f.id, s.path, f.ord, f.line, f.kind, f.data, f.tsv::text "
+                                "FROM fragments f JOIN sources s ON s.id = f.source_id ORDER BY f.id").fetchall()
+
+    import_dir(db, lib)
+    whole = rows(db)
+    with psycopg.connect(db) as conn:
+        conn.execute("DELETE FROM sources")
+    monkeypatch.setattr(transfer, "BATCH_BYTES", 1)  # every file a batch of its own
+    import_dir(db, lib)
+    assert rows(db) == whole and len(whole) > 30
+    with psycopg.connect(db) as conn:
+        conn.execute("DELETE FROM sources")
+    first = sorted(lib.glob("*.yaml"))[0]  # the first batch: its first fragment
+    line, fid = next((n, text.split("id:", 1)[1].strip())
+                     for n, text in enumerate(first.read_text(encoding="utf-8").splitlines(), 1)
+                     if text.lstrip().startswith("- id:"))
+    (lib / "zz_again.yaml").write_text(
+        f"fragments:\n  - id: {fid}\n    kind: opening\n    text: 又一次。\n", encoding="utf-8")
+    code, _, err = run("db", "import", str(lib), "--database", db)
+    assert code == 2
+    assert f"zz_again.yaml:2: duplicate id '{fid}' (first defined at " in err
+    assert f"{first.name}:{line})" in err
+
+
+def test_export_writes_each_source_in_order_empty_ones_too(db: str, tmp_path: Path) -> None:  # noqa: F811
+    """Export streams the fragments source by source; a source with no fragments, between
+    others, comes back as it was written."""
+    lib = ingested(tmp_path)
+    names = sorted(p.name for p in lib.iterdir())
+    empty = lib / (names[len(names) // 2].replace(".yaml", "") + "_empty.yaml")
+    empty.write_text("# written by hand\nsource:\n  file: empty.txt\nfragments: []\n", encoding="utf-8")
+    import_dir(db, lib)
+    written = export_dir(db, tmp_path / "back", ["office"])
+    assert sorted(p.name for p in written) == sorted(p.name for p in lib.iterdir())
+    for path in lib.iterdir():
+        assert (tmp_path / "back" / path.name).read_bytes() == path.read_bytes(), path.name
+
+
 def test_an_id_already_in_another_collection_is_refused(db: str, tmp_path: Path) -> None:  # noqa: F811
     import_dir(db, SHIPPED)
     code, _, err = run("db", "import", str(SHIPPED), "--collection", "copy", "--database", db)
