@@ -508,9 +508,10 @@ def ingest_to_db(url: str, paths: list[Path], collection: str, **options: Any) -
                                 "with --collection NAME")
         if exists:
             export_dir(url, work, [collection])
-        before = {p: p.read_bytes() for p in find_library_files([work])}
+        # what each file was, as a digest: not the collection's bytes held in memory
+        before = {p: _digest(p) for p in find_library_files([work])}
         report = ingest(paths, work, **options)
-        changed = [p for p in find_library_files([work]) if before.get(p) != p.read_bytes()]
+        changed = [p for p in find_library_files([work]) if before.get(p) != _digest(p)]
         shown = display_path(work)
         for fr in report.files:
             fr.outputs = [_rename(o, shown, collection) for o in fr.outputs]
@@ -523,6 +524,10 @@ def ingest_to_db(url: str, paths: list[Path], collection: str, **options: Any) -
                 exc.problems = [_rename(p, shown, collection) for p in exc.problems]
                 raise
         return report
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _rename(text: str, tmp: str, collection: str) -> str:
