@@ -196,12 +196,105 @@ def _candidates(block: str) -> tuple[tuple[str, str], ...]:
 def _words(block: str) -> tuple[tuple[str, str], ...]:
     """``jieba.cut(block)``'s words, each with the unknown run it came from ('' for a dictionary word).
 
-    jieba's route (``get_DAG`` then ``calc``: the most probable split by word frequencies)
-    in one pass from the end, each word's log-probability computed once per process; the
-    same sums and the same ties (the longer word) as jieba's, so the same words.
+    jieba's route (the most probable split by word frequencies) is walked by jieba-rs
+    (:func:`_compiled_route`) over the same dictionary and total; the runs of single
+    characters on it are handled as ``jieba.Tokenizer.__cut_DAG`` does (jieba's own HMM,
+    ``finalseg``, for a run the dictionary does not know).
     """
+    from speechgen.words import _jieba
+
+    tok = _jieba().dt
+    tok.check_initialized()
+    route = _compiled_route(tok, block)
+    if route is None:
+        return _words_py(block)
+    return _with_runs(tok.FREQ, route)
+
+
+def _with_runs(freq: dict[str, int], route: list[str] | tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The words of jieba's *route* as ``jieba.cut`` gives them: each run of single characters
+    goes to jieba's HMM when the dictionary does not know it (``Tokenizer.__cut_DAG``)."""
     from jieba import finalseg
 
+    out: list[tuple[str, str]] = []
+    run = ""
+    for w in route:
+        if len(w) == 1:
+            run += w
+            continue
+        if run:
+            _unknown(freq, run, out, finalseg)
+            run = ""
+        out.append((w, ""))
+    if run:
+        _unknown(freq, run, out, finalseg)
+    return tuple(out)
+
+
+def _unknown(freq: dict[str, int], run: str, out: list[tuple[str, str]], finalseg: Any) -> None:
+    """jieba.Tokenizer.__cut_DAG's handling of a run of single characters on the route."""
+    if len(run) == 1:
+        out.append((run, ""))
+    elif not freq.get(run):
+        out.extend((w, run) for w in finalseg.cut(run))
+    else:
+        out.extend((c, "") for c in run)
+
+
+#: jieba-rs over the dictionary of jieba's tokenizer: (id of its FREQ, its total, the jieba-rs tokenizer).
+_COMPILED: list[Any] = []
+
+
+def _compiled_route(tok: Any, block: str) -> list[str] | None:
+    """jieba's route over *block* (dictionary words and single characters, no HMM), walked by
+    jieba-rs (``rjieba``), or None where its answer could differ from jieba's own route.
+
+    The jieba-rs tokenizer is built from jieba's own dictionary as loaded (every word with
+    a frequency, the domain words included), and given jieba's total (a placeholder word of a
+    private-use character, never in a block, takes what jieba counts beyond the sum of the
+    frequencies: a word added again is counted twice there), so the same sums as jieba's
+    ``calc``; ties go to the longer word in both. Without the HMM, jieba-rs joins single
+    letters and digits on the route into one word (as ``jieba.cut(HMM=False)`` does): such a
+    word, when the dictionary knows it or any part of it, leaves the block to
+    :func:`_words_py`; otherwise it is its single characters again.
+    """
+    freq = tok.FREQ
+    if not _COMPILED or _COMPILED[0] != id(freq) or _COMPILED[1] != tok.total:
+        import rjieba
+
+        rs = rjieba.Jieba.empty()
+        add = rs.add_word
+        counted = 0
+        for word, f in freq.items():
+            if f:
+                add(word, f, None)
+                counted += f
+        if tok.total > counted:
+            add("\ue000", tok.total - counted, None)
+        _COMPILED[:] = [id(freq), tok.total, rs]
+        if tok.total < counted:  # not jieba's dictionary as loaded from its files: its own route
+            _COMPILED[2] = None
+    rs = _COMPILED[2]
+    if rs is None:
+        return None
+    route: list[str] = rs.cut(block, False)
+    if block.isascii() or not any(len(w) > 1 and w.isascii() and w.isalnum() for w in route):
+        return None if block.isascii() else route
+    out: list[str] = []
+    for w in route:
+        if len(w) > 1 and w.isascii() and w.isalnum():
+            if any(freq.get(w[i:k]) for i in range(len(w)) for k in range(i + 2, len(w) + 1)):
+                return None
+            out.extend(w)
+        else:
+            out.append(w)
+    return out
+
+
+def _words_py(block: str) -> tuple[tuple[str, str], ...]:
+    """:func:`_words` in Python alone: jieba's route (``get_DAG`` then ``calc``) in one pass
+    from the end, each word's log-probability computed once per process; the same sums and
+    the same ties (the longer word) as jieba's, so the same words."""
     from speechgen.words import _jieba
 
     tok = _jieba().dt
@@ -233,30 +326,13 @@ def _words(block: str) -> tuple[tuple[str, str], ...]:
         if best < 0:  # no word starts here: the character alone, frequency 1 as jieba counts it
             best_score, best = -log_total + score[k + 1], k
         score[k], end[k] = best_score, best
-    out: list[tuple[str, str]] = []
-
-    def unknown(run: str) -> None:  # jieba.Tokenizer.__cut_DAG's handling of single characters
-        if len(run) == 1:
-            out.append((run, ""))
-        elif not freq.get(run):
-            out.extend((w, run) for w in finalseg.cut(run))
-        else:
-            out.extend((c, "") for c in run)
-
-    x, run = 0, ""
+    route: list[str] = []
+    x = 0
     while x < n:
         y = end[x] + 1
-        if y - x == 1:
-            run += block[x]
-        else:
-            if run:
-                unknown(run)
-                run = ""
-            out.append((block[x:y], ""))
+        route.append(block[x:y])
         x = y
-    if run:
-        unknown(run)
-    return tuple(out)
+    return _with_runs(freq, route)
 
 
 _LOGP: dict[int, dict[str, float]] = {}
