@@ -213,9 +213,8 @@ def _words(block: str) -> tuple[tuple[str, str], ...]:
 
 def _with_runs(freq: dict[str, int], route: list[str] | tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """The words of jieba's *route* as ``jieba.cut`` gives them: each run of single characters
-    goes to jieba's HMM when the dictionary does not know it (``Tokenizer.__cut_DAG``)."""
-    from jieba import finalseg
-
+    goes to jieba's HMM (``finalseg``, through :func:`~speechgen.ingest.postag.hmm_cut`) when the
+    dictionary does not know it (``Tokenizer.__cut_DAG``)."""
     out: list[tuple[str, str]] = []
     run = ""
     for w in route:
@@ -223,24 +222,27 @@ def _with_runs(freq: dict[str, int], route: list[str] | tuple[str, ...]) -> tupl
             run += w
             continue
         if run:
-            _unknown(freq, run, out, finalseg)
+            _unknown(freq, run, out)
             run = ""
         out.append((w, ""))
     if run:
-        _unknown(freq, run, out, finalseg)
+        _unknown(freq, run, out)
     return tuple(out)
 
 
-def _unknown(freq: dict[str, int], run: str, out: list[tuple[str, str]], finalseg: Any) -> None:
+def _unknown(freq: dict[str, int], run: str, out: list[tuple[str, str]]) -> None:
     """jieba.Tokenizer.__cut_DAG's handling of a run of single characters on the route."""
     if len(run) == 1:
         out.append((run, ""))
     elif not freq.get(run):
-        out.extend((w, run) for w in finalseg.cut(run))
+        from speechgen.ingest.postag import hmm_cut
+
+        out.extend((w, run) for w in hmm_cut(run))
     else:
         out.extend((c, "") for c in run)
 
 
+_ASCII_ALNUM = re.compile("[a-zA-Z0-9]")
 #: jieba-rs over the dictionary of jieba's tokenizer: (id of its FREQ, its total, the jieba-rs tokenizer).
 _COMPILED: list[Any] = []
 
@@ -277,9 +279,11 @@ def _compiled_route(tok: Any, block: str) -> list[str] | None:
     rs = _COMPILED[2]
     if rs is None:
         return None
+    if block.isascii():  # nothing to gain, and letters and digits everywhere
+        return None
     route: list[str] = rs.cut(block, False)
-    if block.isascii() or not any(len(w) > 1 and w.isascii() and w.isalnum() for w in route):
-        return None if block.isascii() else route
+    if _ASCII_ALNUM.search(block) is None:
+        return route
     out: list[str] = []
     for w in route:
         if len(w) > 1 and w.isascii() and w.isalnum():
