@@ -204,8 +204,8 @@ def _families(groups: list[_Group], known: list[tuple[str, str]]) -> Iterator[Li
         prefix = list(map(and_, keys[: _prefix_length(n)], repeat(_TOKEN)))
         if g.new:
             found: set[int] = set()
-            for listed in filter(None, map(index.get, prefix)):
-                found.update(listed)
+            for near in filter(None, map(index.get, prefix)):
+                found.update(near)
             lo, hi = n * s / (2 - s) - 1, n * (2 - s) / s + 1
             for j in sorted(found):
                 other = groups[j]
