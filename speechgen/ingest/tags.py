@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 #: Meeting types, most specific first; the first one found in the title wins.
@@ -149,19 +151,15 @@ def ranked_tags(text: str, top: int, allow: tuple[str, ...]) -> list[str]:
 
     tfidf = jieba.analyse.default_tfidf
     allowed = frozenset(allow)
-    freq: dict[str, float] = {}
+    found = list(chain.from_iterable(map(_candidates, jieba_blocks(text))))
     runs: dict[str, list[str]] = {}  # words the HMM found: the unknown runs they came from
-    routed: set[str] = set()  # words found on the dictionary's route somewhere
-    for block in jieba_blocks(text):
-        for word, run in _candidates(block):
-            freq[word] = freq.get(word, 0.0) + 1.0
-            if run:
-                runs.setdefault(word, []).append(run)
-            else:
-                routed.add(word)
+    for word, run in found:
+        if run:
+            runs.setdefault(word, []).append(run)
+    routed = {word for word, run in found if not run}  # words found on the dictionary's route somewhere
+    # count × IDF, words in order of first appearance (ties keep it, as jieba's sort does)
     idf, median = tfidf.idf_freq, tfidf.median_idf
-    for k in freq:
-        freq[k] *= idf.get(k, median)
+    freq = {w: n * idf.get(w, median) for w, n in Counter(w for w, _ in found).items()}
     jieba.posseg.dt.makesure_userdict_loaded()  # the domain dictionary's tags, as the tagger does
     tag_of = jieba.posseg.dt.word_tag_tab
     out: list[str] = []
@@ -190,7 +188,8 @@ def _candidates(block: str) -> tuple[tuple[str, str], ...]:
     import jieba.analyse
 
     stop = jieba.analyse.default_tfidf.stop_words
-    return tuple((w, run) for w, run in _words(block) if len(w.strip()) >= 2 and w.lower() not in stop)
+    # (len(w) >= 2 first: half the words are single characters, skipped without strip and lower)
+    return tuple((w, run) for w, run in _words(block) if len(w) >= 2 and len(w.strip()) >= 2 and w.lower() not in stop)
 
 
 def _words(block: str) -> tuple[tuple[str, str], ...]:
