@@ -133,9 +133,15 @@ def test_the_compiled_route_gives_the_words_of_the_python_route() -> None:
             r = rnd.random()
             parts.append(rnd.choice(domain) if r < 0.05 else rnd.choice(odd) if r < 0.2 else rnd.choice(chars))
         samples.append("".join(parts))
+    import jieba.analyse
+
+    stop = jieba.analyse.default_tfidf.stop_words
     compiled = python = 0
     for block in {b for t in samples for b in tags.jieba_blocks(t)}:
-        assert tags._words(block) == tags._words_py(block), block
+        words = tags._words_py(block)
+        assert tags._words(block) == words, block
+        # _candidates filters the same words in one pass
+        assert tags._candidates(block) == tuple((w, r) for w, r in words if len(w.strip()) >= 2 and w.lower() not in stop)
         if tags._compiled_route(tok, block) is None:
             python += 1
         else:
