@@ -274,13 +274,20 @@ def _unknown(freq: dict[str, int], run: str, out: list[tuple[str, str]]) -> None
 _ASCII_ALNUM = re.compile("[a-zA-Z0-9]")
 #: jieba-rs over the dictionary of jieba's tokenizer: (id of its FREQ, its total, the jieba-rs tokenizer).
 _COMPILED: list[Any] = []
+#: Characters whose route a process walks in Python before it builds the jieba-rs tokenizer.
+#: Building it (jieba's 350,000 words, one call each) takes about 0.26 s of CPU and saves about
+#: 1.5 µs a character: it pays from about 170,000 characters of text, some 50 speeches, so a
+#: short ingest never builds it (docs/performance.md).
+COMPILED_FROM = 200_000
+_walked = [0]  # characters walked in Python so far
 
 
 def _compiled_route(tok: Any, block: str) -> list[str] | None:
     """jieba's route over *block* (dictionary words and single characters, no HMM), walked by
     jieba-rs (``rjieba``), or None where its answer could differ from jieba's own route.
 
-    The jieba-rs tokenizer is built from jieba's own dictionary as loaded (every word with
+    None also for the first :data:`COMPILED_FROM` characters of the process. The jieba-rs
+    tokenizer is then built from jieba's own dictionary as loaded (every word with
     a frequency, the domain words included), and given jieba's total (a placeholder word of a
     private-use character, never in a block, takes what jieba counts beyond the sum of the
     frequencies: a word added again is counted twice there), so the same sums as jieba's
@@ -291,6 +298,9 @@ def _compiled_route(tok: Any, block: str) -> list[str] | None:
     """
     freq = tok.FREQ
     if not _COMPILED or _COMPILED[0] != id(freq) or _COMPILED[1] != tok.total:
+        if _walked[0] < COMPILED_FROM:
+            _walked[0] += len(block)
+            return None
         import rjieba
 
         rs = rjieba.Jieba.empty()

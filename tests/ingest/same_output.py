@@ -4,9 +4,10 @@ Runs `speechgen ingest` with each tree's code (``PYTHONPATH=<tree>``, the same i
 virtualenv) on the seed speeches (corpus/seeds/) and the fixture speeches
 (tests/fixtures/speeches/: the folder at once, and each file on its own), in the default mode and
 with --exact-keywords, and compares every fragment file written and the --json report byte for
-byte. The folder runs are real `speechgen` processes; the 41 single files run in one process per
-tree and mode through the same `ingest()` the command calls (so the caches ingest keeps between
-files are exercised too).
+byte. The folder runs are real `speechgen` processes (short runs: keywords walk jieba's route in
+Python); the 41 single files run in one process per tree and mode through the same `ingest()` the
+command calls, with the compiled route (jieba-rs, `tags.COMPILED_FROM = 0`) from the start, and
+the caches ingest keeps between files.
 
     python tests/ingest/same_output.py --before /tmp/main-copy [--after .]
 
@@ -31,7 +32,8 @@ SPEECHES = ROOT / "tests" / "fixtures" / "speeches"
 _EACH = """
 import json, sys
 from pathlib import Path
-from speechgen.ingest import exact_keywords, ingest
+from speechgen.ingest import exact_keywords, ingest, tags
+tags.COMPILED_FROM = 0  # this tree's compiled route (jieba-rs) from the first block, where it has one
 out, exact, files = Path(sys.argv[1]), sys.argv[2] == "1", sys.argv[3:]
 for f in files:
     with exact_keywords(exact):

@@ -107,7 +107,7 @@ def test_words_are_jiebas_cut_of_each_block() -> None:
             assert [w for w, _ in tags._words(block)] == list(jb.dt.cut(block)), block
 
 
-def test_the_compiled_route_gives_the_words_of_the_python_route() -> None:
+def test_the_compiled_route_gives_the_words_of_the_python_route(monkeypatch: pytest.MonkeyPatch) -> None:
     """_words walks jieba's route with jieba-rs (rjieba): the same words and runs as _words_py,
     on the fixtures and on random texts mixing their characters, domain words, letters, digits
     and characters jieba's dictionary barely knows; letters and digits it cannot place go the
@@ -119,6 +119,7 @@ def test_the_compiled_route_gives_the_words_of_the_python_route() -> None:
     from speechgen.words import _jieba, domain_dictionary
 
     tok = _jieba().dt
+    monkeypatch.setattr(tags, "COMPILED_FROM", 0)  # the compiled route from the first block
     rnd = random.Random(11)
     fixtures = [p.read_bytes().decode("utf-8", "replace") for p in sorted((ROOT / "tests" / "fixtures" / "speeches").glob("*.txt"))]
     base = texts() + fixtures
@@ -149,13 +150,30 @@ def test_the_compiled_route_gives_the_words_of_the_python_route() -> None:
     assert compiled > 10 * python > 0  # both ways were taken, the compiled one nearly always
 
 
-def test_the_compiled_route_counts_jiebas_total() -> None:
+def test_the_compiled_route_counts_jiebas_total(monkeypatch: pytest.MonkeyPatch) -> None:
     """rjieba's tokenizer holds jieba's dictionary and total: its suggested frequency of two
     frequent characters, ⌊f₁·f₂/total⌋ + 1, is jieba's (a total off by 40 or more would show)."""
     from speechgen.words import _jieba
 
     tok = _jieba().dt
+    monkeypatch.setattr(tags, "COMPILED_FROM", 0)
     assert tags._compiled_route(tok, "的的") is not None
     rs = tags._COMPILED[2]
     for pair in ("的的", "的了", "了的", "是的的"):
         assert rs.suggest_freq(pair) == tok.suggest_freq(pair, False), pair
+
+
+def test_a_short_run_walks_the_route_in_python_and_builds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building the jieba-rs tokenizer pays only on long runs: the first COMPILED_FROM characters
+    of a process go the Python way, then it is built."""
+    from speechgen.words import _jieba
+
+    tok = _jieba().dt
+    monkeypatch.setattr(tags, "_COMPILED", [])
+    monkeypatch.setattr(tags, "_walked", [0])
+    monkeypatch.setattr(tags, "COMPILED_FROM", 10)
+    assert tags._compiled_route(tok, "坚持以学铸魂") is None  # 6 characters walked
+    assert tags._compiled_route(tok, "深入学习") is None  # 10
+    assert tags._COMPILED == []
+    assert tags._compiled_route(tok, "深入学习") == ["深入", "学习"]
+    assert tags._COMPILED[2] is not None
