@@ -9,7 +9,12 @@ runs, by wall clock and by CPU time of this process (steadier on a shared machin
 ingest and lcut alternate, so a busy spell slows both). --exact-keywords measures ingest with
 jieba's own extract_tags (every word tagged), as before the ranked keywords.
 
-    python benchmarks/ingest_distinct.py [--repeat 7] [--exact-keywords]
+The figure is a long run's (its steady state): like jieba's dictionary, the jieba-rs tokenizer
+that walks jieba's route for the keywords is built before timing (a process builds it once it
+has cut 200,000 characters, about 0.26 s; `tags.COMPILED_FROM`). --python-route measures a
+short run instead, whose keywords walk the route in Python.
+
+    python benchmarks/ingest_distinct.py [--repeat 7] [--exact-keywords] [--python-route]
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--exact-keywords", action="store_true", help="ingest with jieba's extract_tags keywords")
+    ap.add_argument("--python-route", action="store_true",
+                    help="a short run's keywords: jieba's route walked in Python, no jieba-rs tokenizer")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="speechgen-distinct-") as tmp:
         os.environ["SPEECHGEN_CACHE"] = str(Path(tmp) / "cache")
@@ -39,6 +46,13 @@ def main() -> None:
         jb = _jieba()
         import jieba.analyse  # noqa: F401  (loaded before timing, as in a long run)
         import jieba.posseg
+
+        if hasattr(tags, "COMPILED_FROM"):  # (older trees have no compiled route)
+            if args.python_route:
+                tags.COMPILED_FROM = 1 << 62
+            else:  # built before timing, as in a long run
+                tags.COMPILED_FROM = 0
+                tags._compiled_route(jb.dt, "的")
 
         seeds = sorted((ROOT / "corpus" / "seeds").glob("*.txt"))
         texts = [p.read_text(encoding="utf-8") for p in seeds]

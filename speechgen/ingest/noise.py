@@ -78,7 +78,9 @@ _TITLE_STAR = re.compile(rf"(?<=[{_HAN}》”）])[*＊]$")
 
 def _garbled(text: str) -> list[str]:
     """Anti-copy strings of forum pages: runs of short ASCII tokens, half of them symbols."""
-    out = []
+    out: list[str] = []
+    if text.count(" ") < 3:  # a match holds three spaces at least; most lines have none
+        return out
     for m in _GARBLE.finditer(text):
         tokens = m.group(0).split()
         if len(tokens) >= 4 and sum(1 for t in tokens if _SYMBOL.search(t)) * 2 >= len(tokens):
@@ -132,7 +134,7 @@ def _apply(line: str, late: bool, log: list[tuple[str, str]], out: list[str]) ->
     for g in _garbled(line):
         log.append((g, "garbled anti-copy text"))
         line = line.replace(g, " ")
-    if _garbled(line) == [] and line.strip() == "" and line:
+    if line and line.strip() == "" and _garbled(line) == []:
         return None
     for rule in NOISE:
         if rule.mode == "inline":

@@ -324,10 +324,61 @@ def dump(data: dict[str, Any], fast: bool = True) -> str:
         import json
 
         if not _C_DIFFERS.search(json.dumps(data, ensure_ascii=False)):
-            body = yaml.dump(data, Dumper=_CDumper, **_DUMP_ARGS)
+            body = _c_dump(data)
             if not body.endswith("\n...\n"):
                 return body
     return yaml.dump(data, Dumper=_Dumper, **_DUMP_ARGS)
+
+
+class _Shared(Exception):
+    """A dict or list met twice: PyYAML writes an alias, which :func:`_node` does not."""
+
+
+def _c_dump(data: dict[str, Any]) -> str:
+    """``yaml.dump(data, Dumper=_CDumper, **_DUMP_ARGS)``, the node tree built by :func:`_node`."""
+    import io
+
+    stream = io.StringIO()
+    dumper = _CDumper(stream, **_DUMP_ARGS)
+    try:
+        try:
+            node = _node(dumper, data, set())
+        except _Shared:
+            return str(yaml.dump(data, Dumper=_CDumper, **_DUMP_ARGS))
+        dumper.open()
+        dumper.serialize(node)
+        dumper.close()
+    finally:
+        dumper.dispose()
+    return stream.getvalue()
+
+
+_STR, _INT, _BOOL, _NULL = (f"tag:yaml.org,2002:{t}" for t in ("str", "int", "bool", "null"))
+_MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+
+
+def _node(dumper: Any, x: Any, seen: set[int]) -> yaml.Node:
+    """The node PyYAML's SafeRepresenter (with :func:`_str`, block style) makes of *x*, sooner:
+    the same tags, values and styles, without its per-object bookkeeping (which only serves
+    aliases: a container met twice raises :class:`_Shared`)."""
+    t = type(x)
+    if t is str:
+        return yaml.ScalarNode(_STR, x, style="|" if "\n" in x else None)
+    if t is dict or t is list:
+        if id(x) in seen:
+            raise _Shared
+        seen.add(id(x))
+        if t is dict:
+            return yaml.MappingNode(_MAP, [(_node(dumper, k, seen), _node(dumper, v, seen)) for k, v in x.items()],
+                                    flow_style=False)
+        return yaml.SequenceNode(_SEQ, [_node(dumper, v, seen) for v in x], flow_style=False)
+    if t is bool:
+        return yaml.ScalarNode(_BOOL, "true" if x else "false")
+    if t is int:
+        return yaml.ScalarNode(_INT, str(x))
+    if x is None:
+        return yaml.ScalarNode(_NULL, "null")
+    return dumper.represent_data(x)  # a float (similarity), or anything else, PyYAML's way
 
 
 def render(b: Built, file: str, count: int) -> str:

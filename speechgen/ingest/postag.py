@@ -104,3 +104,92 @@ def tagger() -> Any:
     fast = Tagger.__new__(Tagger)
     fast.__dict__ = jieba.posseg.dt.__dict__  # the same dictionary, tags and user words
     return fast
+
+
+# --------------------------------------------------------------------------- jieba.finalseg
+
+
+@lru_cache(maxsize=1)
+def _hmm_tables() -> tuple[Any, ...]:
+    from jieba import finalseg
+
+    t, min_float = finalseg.trans_P, finalseg.MIN_FLOAT
+
+    def tr(x: str, y: str) -> float:
+        return float(t[x].get(y, min_float))
+
+    # the transitions of finalseg.PrevStatus (B ← E, S; M ← M, B; S ← S, E; E ← B, M)
+    return (finalseg.start_P, finalseg.emit_P, min_float,
+            tr("E", "B"), tr("S", "B"), tr("M", "M"), tr("B", "M"), tr("S", "S"), tr("E", "S"), tr("B", "E"), tr("M", "E"))
+
+
+def hmm_states(obs: str) -> str:
+    """The states (B, M, E, S) of ``jieba.finalseg.viterbi(obs, 'BMES', …)``, one per character.
+
+    jieba's search with its four states written out: each state has two previous states
+    (``PrevStatus``); the same sums in the same order (previous score + transition +
+    emission), and the same ties as jieba's ``max`` over ``(score, state)`` — the later
+    letter wins (S over E, M over B), as in the last step (S over E).
+    """
+    start_p, emit_p, min_float, eb, sb, mm, bm, ss, es, be, me = _hmm_tables()
+    e_b, e_m, e_e, e_s = emit_p["B"].get, emit_p["M"].get, emit_p["E"].get, emit_p["S"].get
+    ch = obs[0]
+    vb = start_p["B"] + e_b(ch, min_float)
+    vm = start_p["M"] + e_m(ch, min_float)
+    ve = start_p["E"] + e_e(ch, min_float)
+    vs = start_p["S"] + e_s(ch, min_float)
+    back: list[tuple[str, str, str, str]] = []  # per character after the first: previous state of B, M, E, S
+    for ch in obs[1:]:
+        em = e_b(ch, min_float)
+        x, y = ve + eb + em, vs + sb + em
+        nb, pb = (y, "S") if y >= x else (x, "E")
+        em = e_m(ch, min_float)
+        x, y = vm + mm + em, vb + bm + em
+        nm, pm = (x, "M") if x >= y else (y, "B")
+        em = e_s(ch, min_float)
+        x, y = vs + ss + em, ve + es + em
+        ns, ps = (x, "S") if x >= y else (y, "E")
+        em = e_e(ch, min_float)
+        x, y = vb + be + em, vm + me + em
+        ne, pe = (y, "M") if y >= x else (x, "B")
+        vb, vm, ve, vs = nb, nm, ne, ns
+        back.append((pb, pm, pe, ps))
+    state = "S" if vs >= ve else "E"
+    out = [state]
+    for pb, pm, pe, ps in reversed(back):
+        state = pb if state == "B" else pm if state == "M" else pe if state == "E" else ps
+        out.append(state)
+    return "".join(reversed(out))
+
+
+def hmm_cut(run: str) -> list[str]:
+    """``list(jieba.finalseg.cut(run))``: jieba's HMM words of a run the dictionary does not know,
+    with :func:`hmm_states` for jieba's Viterbi."""
+    from jieba import finalseg
+
+    out: list[str] = []
+    force = finalseg.Force_Split_Words
+    for blk in finalseg.re_han.split(run):
+        if finalseg.re_han.match(blk):
+            states = hmm_states(blk)
+            begin = nexti = 0
+            words: list[str] = []
+            for i, pos in enumerate(states):  # jieba.finalseg.__cut
+                if pos == "B":
+                    begin = i
+                elif pos == "E":
+                    words.append(blk[begin : i + 1])
+                    nexti = i + 1
+                elif pos == "S":
+                    words.append(blk[i])
+                    nexti = i + 1
+            if nexti < len(blk):
+                words.append(blk[nexti:])
+            for word in words:
+                if word in force:
+                    out.extend(word)
+                else:
+                    out.append(word)
+        else:
+            out.extend(x for x in finalseg.re_skip.split(blk) if x)
+    return out

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 #: Meeting types, most specific first; the first one found in the title wins.
@@ -149,19 +151,15 @@ def ranked_tags(text: str, top: int, allow: tuple[str, ...]) -> list[str]:
 
     tfidf = jieba.analyse.default_tfidf
     allowed = frozenset(allow)
-    freq: dict[str, float] = {}
+    found = list(chain.from_iterable(map(_candidates, jieba_blocks(text))))
     runs: dict[str, list[str]] = {}  # words the HMM found: the unknown runs they came from
-    routed: set[str] = set()  # words found on the dictionary's route somewhere
-    for block in jieba_blocks(text):
-        for word, run in _candidates(block):
-            freq[word] = freq.get(word, 0.0) + 1.0
-            if run:
-                runs.setdefault(word, []).append(run)
-            else:
-                routed.add(word)
+    for word, run in found:
+        if run:
+            runs.setdefault(word, []).append(run)
+    routed = {word for word, run in found if not run}  # words found on the dictionary's route somewhere
+    # count × IDF, words in order of first appearance (ties keep it, as jieba's sort does)
     idf, median = tfidf.idf_freq, tfidf.median_idf
-    for k in freq:
-        freq[k] *= idf.get(k, median)
+    freq = {w: n * idf.get(w, median) for w, n in Counter(w for w, _ in found).items()}
     jieba.posseg.dt.makesure_userdict_loaded()  # the domain dictionary's tags, as the tagger does
     tag_of = jieba.posseg.dt.word_tag_tab
     out: list[str] = []
@@ -189,19 +187,157 @@ def _candidates(block: str) -> tuple[tuple[str, str], ...]:
     """The words of *block* TF-IDF may rank (two characters or more, not stop words), with their runs."""
     import jieba.analyse
 
+    from speechgen.words import _jieba
+
     stop = jieba.analyse.default_tfidf.stop_words
-    return tuple((w, run) for w, run in _words(block) if len(w.strip()) >= 2 and w.lower() not in stop)
+    tok = _jieba().dt
+    tok.check_initialized()
+    route = _compiled_route(tok, block)
+    if route is None:
+        # (len(w) >= 2 first: half the words are single characters, skipped without strip and lower)
+        return tuple((w, run) for w, run in _words_py(block) if len(w) >= 2 and len(w.strip()) >= 2 and w.lower() not in stop)
+    # _words(block) filtered as above, in one pass: a single character on the route is never a
+    # candidate, only part of a run; a run gives candidates only through jieba's HMM
+    freq = tok.FREQ
+    out: list[tuple[str, str]] = []
+    run = ""
+    for w in route:
+        if len(w) == 1:
+            run += w
+            continue
+        if run:
+            if len(run) > 1 and not freq.get(run):
+                out.extend(_hmm_candidates(run, stop))
+            run = ""
+        if len(w.strip()) >= 2 and w.lower() not in stop:
+            out.append((w, ""))
+    if len(run) > 1 and not freq.get(run):
+        out.extend(_hmm_candidates(run, stop))
+    return tuple(out)
+
+
+def _hmm_candidates(run: str, stop: Any) -> list[tuple[str, str]]:
+    from speechgen.ingest.postag import hmm_cut
+
+    return [(w, run) for w in hmm_cut(run) if len(w) >= 2 and len(w.strip()) >= 2 and w.lower() not in stop]
 
 
 def _words(block: str) -> tuple[tuple[str, str], ...]:
     """``jieba.cut(block)``'s words, each with the unknown run it came from ('' for a dictionary word).
 
-    jieba's route (``get_DAG`` then ``calc``: the most probable split by word frequencies)
-    in one pass from the end, each word's log-probability computed once per process; the
-    same sums and the same ties (the longer word) as jieba's, so the same words.
+    jieba's route (the most probable split by word frequencies) is walked by jieba-rs
+    (:func:`_compiled_route`) over the same dictionary and total; the runs of single
+    characters on it are handled as ``jieba.Tokenizer.__cut_DAG`` does (jieba's own HMM,
+    ``finalseg``, for a run the dictionary does not know).
     """
-    from jieba import finalseg
+    from speechgen.words import _jieba
 
+    tok = _jieba().dt
+    tok.check_initialized()
+    route = _compiled_route(tok, block)
+    if route is None:
+        return _words_py(block)
+    return _with_runs(tok.FREQ, route)
+
+
+def _with_runs(freq: dict[str, int], route: list[str] | tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The words of jieba's *route* as ``jieba.cut`` gives them: each run of single characters
+    goes to jieba's HMM (``finalseg``, through :func:`~speechgen.ingest.postag.hmm_cut`) when the
+    dictionary does not know it (``Tokenizer.__cut_DAG``)."""
+    out: list[tuple[str, str]] = []
+    run = ""
+    for w in route:
+        if len(w) == 1:
+            run += w
+            continue
+        if run:
+            _unknown(freq, run, out)
+            run = ""
+        out.append((w, ""))
+    if run:
+        _unknown(freq, run, out)
+    return tuple(out)
+
+
+def _unknown(freq: dict[str, int], run: str, out: list[tuple[str, str]]) -> None:
+    """jieba.Tokenizer.__cut_DAG's handling of a run of single characters on the route."""
+    if len(run) == 1:
+        out.append((run, ""))
+    elif not freq.get(run):
+        from speechgen.ingest.postag import hmm_cut
+
+        out.extend((w, run) for w in hmm_cut(run))
+    else:
+        out.extend((c, "") for c in run)
+
+
+_ASCII_ALNUM = re.compile("[a-zA-Z0-9]")
+#: jieba-rs over the dictionary of jieba's tokenizer: (id of its FREQ, its total, the jieba-rs tokenizer).
+_COMPILED: list[Any] = []
+#: Characters whose route a process walks in Python before it builds the jieba-rs tokenizer.
+#: Building it (jieba's 350,000 words, one call each) takes about 0.26 s of CPU and saves about
+#: 1.5 µs a character: it pays from about 170,000 characters of text, some 50 speeches, so a
+#: short ingest never builds it (docs/performance.md).
+COMPILED_FROM = 200_000
+_walked = [0]  # characters walked in Python so far
+
+
+def _compiled_route(tok: Any, block: str) -> list[str] | None:
+    """jieba's route over *block* (dictionary words and single characters, no HMM), walked by
+    jieba-rs (``rjieba``), or None where its answer could differ from jieba's own route.
+
+    None also for the first :data:`COMPILED_FROM` characters of the process. The jieba-rs
+    tokenizer is then built from jieba's own dictionary as loaded (every word with
+    a frequency, the domain words included), and given jieba's total (a placeholder word of a
+    private-use character, never in a block, takes what jieba counts beyond the sum of the
+    frequencies: a word added again is counted twice there), so the same sums as jieba's
+    ``calc``; ties go to the longer word in both. Without the HMM, jieba-rs joins single
+    letters and digits on the route into one word (as ``jieba.cut(HMM=False)`` does): such a
+    word, when the dictionary knows it or any part of it, leaves the block to
+    :func:`_words_py`; otherwise it is its single characters again.
+    """
+    freq = tok.FREQ
+    if not _COMPILED or _COMPILED[0] != id(freq) or _COMPILED[1] != tok.total:
+        if _walked[0] < COMPILED_FROM:
+            _walked[0] += len(block)
+            return None
+        import rjieba
+
+        rs = rjieba.Jieba.empty()
+        add = rs.add_word
+        counted = 0
+        for word, f in freq.items():
+            if f:
+                add(word, f, None)
+                counted += f
+        if tok.total > counted:
+            add("\ue000", tok.total - counted, None)
+        _COMPILED[:] = [id(freq), tok.total, rs]
+        if tok.total < counted:  # not jieba's dictionary as loaded from its files: its own route
+            _COMPILED[2] = None
+    rs = _COMPILED[2]
+    if rs is None:
+        return None
+    if block.isascii():  # nothing to gain, and letters and digits everywhere
+        return None
+    route: list[str] = rs.cut(block, False)
+    if _ASCII_ALNUM.search(block) is None:
+        return route
+    out: list[str] = []
+    for w in route:
+        if len(w) > 1 and w.isascii() and w.isalnum():
+            if any(freq.get(w[i:k]) for i in range(len(w)) for k in range(i + 2, len(w) + 1)):
+                return None
+            out.extend(w)
+        else:
+            out.append(w)
+    return out
+
+
+def _words_py(block: str) -> tuple[tuple[str, str], ...]:
+    """:func:`_words` in Python alone: jieba's route (``get_DAG`` then ``calc``) in one pass
+    from the end, each word's log-probability computed once per process; the same sums and
+    the same ties (the longer word) as jieba's, so the same words."""
     from speechgen.words import _jieba
 
     tok = _jieba().dt
@@ -233,30 +369,13 @@ def _words(block: str) -> tuple[tuple[str, str], ...]:
         if best < 0:  # no word starts here: the character alone, frequency 1 as jieba counts it
             best_score, best = -log_total + score[k + 1], k
         score[k], end[k] = best_score, best
-    out: list[tuple[str, str]] = []
-
-    def unknown(run: str) -> None:  # jieba.Tokenizer.__cut_DAG's handling of single characters
-        if len(run) == 1:
-            out.append((run, ""))
-        elif not freq.get(run):
-            out.extend((w, run) for w in finalseg.cut(run))
-        else:
-            out.extend((c, "") for c in run)
-
-    x, run = 0, ""
+    route: list[str] = []
+    x = 0
     while x < n:
         y = end[x] + 1
-        if y - x == 1:
-            run += block[x]
-        else:
-            if run:
-                unknown(run)
-                run = ""
-            out.append((block[x:y], ""))
+        route.append(block[x:y])
         x = y
-    if run:
-        unknown(run)
-    return tuple(out)
+    return _with_runs(freq, route)
 
 
 _LOGP: dict[int, dict[str, float]] = {}

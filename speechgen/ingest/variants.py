@@ -30,7 +30,8 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from itertools import repeat
+from itertools import chain, repeat
+from operator import and_, lshift, or_
 from typing import TYPE_CHECKING
 
 from speechgen.model import Fragment, Variant
@@ -190,7 +191,7 @@ def _families(groups: list[_Group], known: list[tuple[str, str]]) -> Iterator[Li
             fam.join(where[a], where[b])
     counts = [Counter(g.text) for g in groups]
     tokens = [_tokens(c) for c in counts]
-    freq: Counter[int] = Counter(t for ts in tokens for t in ts)
+    freq: Counter[int] = Counter(chain.from_iterable(tokens))
     index: dict[int, list[int]] = {}
     found_links: list[tuple[int, int, Link]] = []
     compared: dict[tuple[int, int], Link | None] = {}
@@ -198,11 +199,13 @@ def _families(groups: list[_Group], known: list[tuple[str, str]]) -> Iterator[Li
     for i in sorted(range(len(groups)), key=lambda i: groups[i].new):  # the library is only probed
         g, n = groups[i], len(groups[i].text)
         # the rarest tokens first, ties in token order: one integer a token, (frequency, token)
-        prefix = [k & _TOKEN for k in sorted([freq[t] << _TOKEN_BITS | t for t in tokens[i]])[: _prefix_length(n)]]
+        ts = tokens[i]
+        keys = sorted(map(or_, map(lshift, map(freq.__getitem__, ts), repeat(_TOKEN_BITS)), ts))
+        prefix = list(map(and_, keys[: _prefix_length(n)], repeat(_TOKEN)))
         if g.new:
             found: set[int] = set()
-            for t in prefix:
-                found.update(index.get(t, ()))
+            for near in filter(None, map(index.get, prefix)):
+                found.update(near)
             lo, hi = n * s / (2 - s) - 1, n * (2 - s) / s + 1
             for j in sorted(found):
                 other = groups[j]
@@ -293,9 +296,11 @@ _TOKEN = (1 << _TOKEN_BITS) - 1
 def _tokens(counts: Counter[str]) -> list[int]:
     """The text's characters as a set (of integers, see :data:`_K_BITS`): (character, k) for the
     k-th occurrence of each."""
-    if any(m >> _K_BITS for m in counts.values()):  # a character 16 million times: not a fragment
+    if max(counts.values(), default=0) >> _K_BITS:  # a character 16 million times: not a fragment
         raise ValueError("a text too long to compare")
-    return [ord(ch) << _K_BITS | k for ch, m in counts.items() for k in range(1, m + 1)]
+    # range(c << K | 1, c << K | m + 1) for each character c met m times: (c, 1) … (c, m)
+    first = [(ord(ch) << _K_BITS) + 1 for ch in counts]
+    return list(chain.from_iterable(map(range, first, map(int.__add__, first, counts.values()))))
 
 
 def _may_pass(a: Counter[str], b: Counter[str], total: int) -> bool:

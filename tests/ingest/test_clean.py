@@ -170,3 +170,25 @@ def test_paragraph_gaps_are_those_of_the_lookbehind_pattern() -> None:
     texts += [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
     for text in texts:
         assert _para_gaps(text) == with_lookbehind.sub("\n", text), repr(text)
+
+
+def test_garbled_skips_lines_without_three_spaces_and_finds_the_same() -> None:
+    """noise._garbled returns at once for a line with fewer than three spaces (every match
+    holds three): the same finds as the pattern over random lines of ASCII, spaces and Chinese."""
+    import random
+
+    from speechgen.ingest import noise
+
+    def reference(text: str) -> list[str]:
+        out = []
+        for m in noise._GARBLE.finditer(text):
+            tokens = m.group(0).split()
+            if len(tokens) >= 4 and sum(1 for t in tokens if noise._SYMBOL.search(t)) * 2 >= len(tokens):
+                out.append(m.group(0))
+        return out
+
+    rnd = random.Random(6)
+    alphabet = list("; o H! @9 B![ a.b  \t中文，") + ["[; o H! @9 B!"]
+    for _ in range(20_000):
+        line = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 14)))
+        assert noise._garbled(line) == reference(line), line

@@ -246,6 +246,23 @@ def test_text_libyaml_would_write_differently_goes_the_pure_way(text: str) -> No
     assert dump(data) == dump(data, fast=False)
 
 
+def test_the_node_tree_is_pyyamls_for_every_kind_of_value() -> None:
+    """dump builds libyaml's node tree itself (pipeline._node): the same bytes as PyYAML's own
+    representer, for every scalar type a fragment file holds, and an alias for a list met twice."""
+    from speechgen.ingest.pipeline import _DUMP_ARGS, _CDumper, dump
+
+    shared = ["甲", "乙"]
+    cases = [
+        {"a": True, "b": False, "c": None, "d": 0, "e": -3, "f": 0.85, "g": 1.0, "h": [], "i": {}, "j": "多\n行"},
+        {"fragments": [{"variants": [{"source": "x.txt", "id": "s1.point.1", "similarity": 0.9}]}], "n": [[1, [2]]]},
+        {"true": "true", "null": "~", "n": "0123", "yes": "yes", "colon": "a: b", "dash": "- x", "lead": " 空格"},
+        {"one": shared, "two": shared},
+    ]
+    for data in cases:
+        assert dump(data) == yaml.dump(data, Dumper=_CDumper, **_DUMP_ARGS), data
+    assert "&id001" in dump(cases[-1])
+
+
 def test_text_ending_in_blank_lines_reads_back() -> None:
     from speechgen.ingest.pipeline import dump
 

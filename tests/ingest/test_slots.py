@@ -91,3 +91,19 @@ def test_metadata() -> None:
 def test_no_raw_token_survives(raw: str) -> None:
     out = replace_tokens(raw, Restorer(CORPUS)).text
     assert not has_raw_token(out), out
+
+
+def test_has_raw_token_is_the_search_of_raw_token() -> None:
+    """has_raw_token tries RAW_TOKEN only at the marks and the character before each: the
+    same answer as searching the whole text, on random text of marks, letters and Chinese."""
+    import random
+    import re
+
+    from speechgen.ingest.slots import RAW_TOKEN
+
+    rnd = random.Random(4)
+    alphabet = list("Xx*＊×Ｘｘ□○☆★Aa+＋光线一二〇年月日市委同志 \n{}1") + ["{{ 市名 }}", "新时代"]
+    for _ in range(20_000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 12)))
+        bare = re.sub(r"\{\{.*?\}\}", "\n", text)
+        assert has_raw_token(text) == bool(RAW_TOKEN.search(bare)), text

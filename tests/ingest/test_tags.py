@@ -105,3 +105,75 @@ def test_words_are_jiebas_cut_of_each_block() -> None:
     for text in samples:
         for block in tags.jieba_blocks(text):
             assert [w for w, _ in tags._words(block)] == list(jb.dt.cut(block)), block
+
+
+def test_the_compiled_route_gives_the_words_of_the_python_route(monkeypatch: pytest.MonkeyPatch) -> None:
+    """_words walks jieba's route with jieba-rs (rjieba): the same words and runs as _words_py,
+    on the fixtures and on random texts mixing their characters, domain words, letters, digits
+    and characters jieba's dictionary barely knows; letters and digits it cannot place go the
+    Python way."""
+    import random
+
+    from conftest import ROOT
+
+    from speechgen.words import _jieba, domain_dictionary
+
+    tok = _jieba().dt
+    monkeypatch.setattr(tags, "COMPILED_FROM", 0)  # the compiled route from the first block
+    rnd = random.Random(11)
+    fixtures = [p.read_bytes().decode("utf-8", "replace") for p in sorted((ROOT / "tests" / "fixtures" / "speeches").glob("*.txt"))]
+    base = texts() + fixtures
+    chars = [c for t in base for c in t]
+    domain = [line.split()[0] for line in domain_dictionary().read_text(encoding="utf-8").splitlines()
+              if line.strip() and not line.startswith("#")]
+    odd = list("abcxyzABC0123456789.+#&_") + [chr(c) for c in range(0x4E00, 0x9FD6, 37)]
+    samples = list(base)
+    for _ in range(3000):
+        parts = []
+        for _ in range(rnd.randint(1, 80)):
+            r = rnd.random()
+            parts.append(rnd.choice(domain) if r < 0.05 else rnd.choice(odd) if r < 0.2 else rnd.choice(chars))
+        samples.append("".join(parts))
+    import jieba.analyse
+
+    stop = jieba.analyse.default_tfidf.stop_words
+    compiled = python = 0
+    for block in {b for t in samples for b in tags.jieba_blocks(t)}:
+        words = tags._words_py(block)
+        assert tags._words(block) == words, block
+        # _candidates filters the same words in one pass
+        assert tags._candidates(block) == tuple((w, r) for w, r in words if len(w.strip()) >= 2 and w.lower() not in stop)
+        if tags._compiled_route(tok, block) is None:
+            python += 1
+        else:
+            compiled += 1
+    assert compiled > 10 * python > 0  # both ways were taken, the compiled one nearly always
+
+
+def test_the_compiled_route_counts_jiebas_total(monkeypatch: pytest.MonkeyPatch) -> None:
+    """rjieba's tokenizer holds jieba's dictionary and total: its suggested frequency of two
+    frequent characters, ⌊f₁·f₂/total⌋ + 1, is jieba's (a total off by 40 or more would show)."""
+    from speechgen.words import _jieba
+
+    tok = _jieba().dt
+    monkeypatch.setattr(tags, "COMPILED_FROM", 0)
+    assert tags._compiled_route(tok, "的的") is not None
+    rs = tags._COMPILED[2]
+    for pair in ("的的", "的了", "了的", "是的的"):
+        assert rs.suggest_freq(pair) == tok.suggest_freq(pair, False), pair
+
+
+def test_a_short_run_walks_the_route_in_python_and_builds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building the jieba-rs tokenizer pays only on long runs: the first COMPILED_FROM characters
+    of a process go the Python way, then it is built."""
+    from speechgen.words import _jieba
+
+    tok = _jieba().dt
+    monkeypatch.setattr(tags, "_COMPILED", [])
+    monkeypatch.setattr(tags, "_walked", [0])
+    monkeypatch.setattr(tags, "COMPILED_FROM", 10)
+    assert tags._compiled_route(tok, "坚持以学铸魂") is None  # 6 characters walked
+    assert tags._compiled_route(tok, "深入学习") is None  # 10
+    assert tags._COMPILED == []
+    assert tags._compiled_route(tok, "深入学习") == ["深入", "学习"]
+    assert tags._COMPILED[2] is not None
