@@ -198,11 +198,13 @@ def fragments_list(
 
     Example: speechgen fragments list --kind point --tag 调查研究
     """
-    from speechgen.cli.browse import PAGE, fragment_json, list_table
+    from speechgen.cli.listing import PAGE, list_table
 
     store = _store(library, database, collection)
     filters = _filters(kind, tag, meeting, year, source, needs_review)
     if as_json:  # streamed: the same text as json.dumps(list, indent=1), one fragment at a time
+        from speechgen.cli.browse import fragment_json
+
         _stream_json(fragment_json(f) for f in store.page(filters, limit or None, offset))
         return
     if limit is None and _terminal():
