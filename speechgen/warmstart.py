@@ -63,6 +63,16 @@ def _key() -> str:
                                str(_UINT))[:32]
 
 
+def console_script() -> bool:
+    """True when the running program is the ``speechgen`` console script (pip's launcher,
+    ``bin/speechgen`` or ``speechgen-script.py``), which imports the command line first."""
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    if not isinstance(path, str):
+        return False
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return name in ("speechgen", "speechgen-script.py", "speechgen-script.pyw")
+
+
 def install() -> None:
     """Preload stored patterns and dataclass code; note what is new, to store it at exit."""
     compiler = getattr(re, "_compiler", None)
