@@ -108,7 +108,29 @@ def _styled_base() -> tuple[Any, dict[str, Any]]:
                 cachefiles.write(folder, key, data)
         _BASE.append(data)
     document = docx.Document(io.BytesIO(_BASE[0]))
-    return document, {kind: document.styles[role.style] for kind, role in lay.ROLES.items()}
+    return document, _role_styles(document, lay.ROLES)
+
+
+def _role_styles(document: Any, roles: dict[str, Any]) -> dict[str, Any]:
+    """``{kind: document.styles[role.style]}``, the styles found by name in one pass.
+
+    python-docx looks a name up with an XPath search over every style (0.3–0.4 ms each,
+    3 ms for the roles); this reads each style's w:name once. The first style in document
+    order holding that name, as the XPath's first match; a name not there goes to python-docx.
+    """
+    from docx.styles import BabelFish
+    from docx.styles.style import StyleFactory
+
+    by_name: dict[str, Any] = {}
+    name_tag, val = _qn("w:name"), _qn("w:val")
+    for style in document.styles.element.iterchildren(_qn("w:style")):
+        for name in style.iterchildren(name_tag):
+            by_name.setdefault(name.get(val), style)
+    out = {}
+    for kind, role in roles.items():
+        found = by_name.get(BabelFish.ui2internal(role.style))
+        out[kind] = StyleFactory(found) if found is not None else document.styles[role.style]
+    return out
 
 
 def _blank() -> Any:

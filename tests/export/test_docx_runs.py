@@ -46,3 +46,19 @@ def test_text_xml_cannot_hold_fails_as_in_python_docx() -> None:
         _python_docx(document.add_paragraph(), "a\x0bb", "")
     with pytest.raises(ValueError):
         add_run(document.add_paragraph()._p, "a\x0bb")
+
+
+def test_role_styles_are_python_docx_lookups_by_name() -> None:
+    from speechgen.export import docx_layout as lay
+    from speechgen.export.docx import _role_styles, _styled_base
+
+    document, styles = _styled_base()
+    for kind, role in lay.ROLES.items():
+        theirs = document.styles[role.style]
+        assert styles[kind]._element is theirs._element and type(styles[kind]) is type(theirs), kind
+    blank = docx.Document()  # python-docx's own names, "Heading 1" → heading 1 included
+    roles = {"h": lay.Role("Heading 1", "黑体", 16, "left"), "n": lay.Role("Normal", "宋体", 16, "left")}
+    found = _role_styles(blank, roles)
+    assert [found[k]._element for k in roles] == [blank.styles[r.style]._element for r in roles.values()]
+    with pytest.raises(KeyError):
+        _role_styles(blank, {"x": lay.Role("no such style", "宋体", 16, "left")})
