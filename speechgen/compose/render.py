@@ -88,13 +88,13 @@ def template_names(source: str, shown: str = "template") -> set[str]:
     Raises:
         TemplateError: naming *shown* and the line, when the text is not valid Jinja.
     """
-    from jinja2 import TemplateSyntaxError, meta
-
     known = _NAMES.get(source)
     if known is None:
         known = _stored_names(source)
     if known is not None:
         return set(known)
+    from jinja2 import TemplateSyntaxError, meta
+
     try:
         names = frozenset(meta.find_undeclared_variables(sandbox()().parse(source)))
     except TemplateSyntaxError as exc:
