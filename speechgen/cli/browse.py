@@ -11,7 +11,6 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from speechgen.cli.listing import PAGE, list_table  # noqa: F401 (where they were: the list moved to listing.py)
 from speechgen.library import Hit, Library
 from speechgen.model import Fragment
 

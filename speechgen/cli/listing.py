@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from rich.cells import cell_len, set_cell_size
 
-from speechgen.library.files import Row
+from speechgen.library import Row
 
 #: Rows shown in a terminal when no --limit is given.
 PAGE = 100
