@@ -49,20 +49,33 @@ def console_width(environ: Any = None) -> int:
     """The width rich's ``Console()`` finds when it is not writing to a terminal (POSIX).
 
     ``COLUMNS`` when it is a number, else the size of the first terminal among stdin,
-    stdout and stderr, else 80 (rich.console.Console.size).
+    stdout and stderr (the process's own, as rich takes them), else 80
+    (rich.console.Console.size).
     """
     env = os.environ if environ is None else environ
     columns = env.get("COLUMNS")
     if columns is not None and columns.isdigit():
         return int(columns)
     width = 0
-    for fd in (0, 1, 2):
+    for fd in _std_fds():
         try:
             width = os.get_terminal_size(fd)[0]
         except (AttributeError, ValueError, OSError):
             continue
         break
     return width or 80
+
+
+def _std_fds() -> tuple[int, int, int]:
+    """The file descriptors of the process's standard streams, as rich.console takes them
+    (``sys.__stdin__.fileno()`` …, else 0, 1, 2)."""
+    fds = []
+    for stream, default in ((sys.__stdin__, 0), (sys.__stdout__, 1), (sys.__stderr__, 2)):
+        try:
+            fds.append(stream.fileno())  # type: ignore[union-attr]
+        except Exception:  # noqa: BLE001 - as rich: no stream, or one without a descriptor
+            fds.append(default)
+    return fds[0], fds[1], fds[2]
 
 
 def plain_output(out: TextIO) -> bool:
