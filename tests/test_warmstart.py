@@ -106,3 +106,21 @@ def test_the_command_line_writes_the_golden_drafts_from_a_warm_start(tmp_path: P
         assert (tmp_path / "cache" / "warm").is_dir() and any((tmp_path / "cache" / "warm").iterdir())
         assert outputs[0] == outputs[1]
         assert outputs[1][0] == (ROOT / "tests" / "golden" / f"{brief}.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("name", "early"), [("speechgen", True), ("speechgen-script.py", True), ("other.py", False)])
+def test_the_console_script_starts_before_typer_is_imported(tmp_path: Path, name: str, early: bool) -> None:
+    """pip's ``speechgen`` launcher imports speechgen.cli first: the warm file is read before
+    typer (whose patterns it then holds too); any other program importing it starts nothing."""
+    script = tmp_path / name
+    script.write_text(
+        "import sys\n"
+        "from speechgen.cli import main\n"
+        "from speechgen import warmstart\n"
+        "print(bool(warmstart._state), 'typer' in sys.modules)\n", encoding="utf-8")
+    env = dict(os.environ, SPEECHGEN_CACHE=str(tmp_path / "cache"))
+    env.pop("SPEECHGEN_NO_CACHE", None)
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == [str(early), "True"]
+    if early:
+        assert (tmp_path / "cache" / "warm").is_dir()

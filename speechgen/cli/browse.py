@@ -6,13 +6,12 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from speechgen.library import Hit, Library, Row
+from speechgen.library import Hit, Library
 from speechgen.model import Fragment
 
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
@@ -33,67 +32,6 @@ def fragment_json(f: Fragment) -> dict[str, Any]:
     d["year"] = f.source.year
     d["chars"] = f.chars
     return d
-
-
-def _cut(text: str, width: int) -> Text:
-    out = Text(text)
-    out.truncate(width, overflow="ellipsis")
-    return out
-
-
-#: Rows shown in a terminal when no --limit is given.
-PAGE = 100
-
-
-def _plain(cell: str | Text) -> str:
-    return cell.plain if isinstance(cell, Text) else cell
-
-
-def list_table(frags: list[Row], total: int | None = None, offset: int = 0) -> None:
-    """Print the fragments as a table, one line a fragment (``fragments show`` has the rest).
-
-    *total* is how many pass the filters; when it is more than shown, a last line says how
-    to see the rest (--offset, --limit 0).
-    """
-    console = _console()
-    # id, kind and size are never cut; the heading gives way to them, and tags and
-    # source are shown only where the terminal is wide enough.
-    id_w = max((len(f.id) for f in frags), default=2)
-    kind_w = max((len(f.kind) for f in frags), default=4)
-    wide = console.width >= 120
-    cols = 6 if wide else 4
-    fixed = id_w + kind_w + 5 + (24 + 28 if wide else 0) + 3 * cols + 1
-    label_w = max(8, min(44, console.width - fixed))
-    total = len(frags) if total is None else total
-    if total == len(frags) and not offset:
-        title = f"{total} fragments"
-    else:
-        title = f"fragments {offset + 1 if frags else offset}–{offset + len(frags)} of {total}"
-    cells: list[list[str | Text]] = []
-    for f in frags:
-        row: list[str | Text] = [
-            f.id, f.kind, _cut(f.label + (" [review]" if f.review else ""), label_w), str(f.chars),
-        ]
-        if wide:
-            row += [_cut(", ".join(f.tags[:4]), 24), _cut(f.source, 28)]
-        cells.append(row)
-    headers = ["id", "kind", "heading / first words", "chars"] + (["tags", "source"] if wide else [])
-    table = Table(title=title, title_justify="left")
-    caps = [id_w, kind_w, label_w, 8, 24, 28]
-    for i, header in enumerate(headers):
-        # each column as wide as its widest cell (at most its cap), worked out here once:
-        # rich would measure every cell again to lay the table out
-        widest = max([cell_len(header), *(cell_len(_plain(r[i])) for r in cells)])
-        table.add_column(header, no_wrap=True, width=min(widest, max(caps[i], cell_len(header) if i != 2 else 0)),
-                         justify="right" if header == "chars" else "left")
-    for row in cells:
-        table.add_row(*row)
-    console.print(table)
-    if offset + len(frags) < total:
-        console.print(
-            f"{total - offset - len(frags)} more — --offset {offset + len(frags)} for the next page, "
-            "--limit 0 for all, --json for scripts"
-        )
 
 
 def highlighted(text: str) -> Text:

@@ -88,25 +88,79 @@ def template_names(source: str, shown: str = "template") -> set[str]:
     Raises:
         TemplateError: naming *shown* and the line, when the text is not valid Jinja.
     """
-    from jinja2 import TemplateSyntaxError, meta
-
     known = _NAMES.get(source)
+    if known is None:
+        known = _stored_names(source)
     if known is not None:
         return set(known)
+    from jinja2 import TemplateSyntaxError, meta
+
     try:
         names = frozenset(meta.find_undeclared_variables(sandbox()().parse(source)))
     except TemplateSyntaxError as exc:
         raise TemplateError(f"{shown}:{exc.lineno}: template syntax error: {exc.message} — fix the template") from None
     except RecursionError:  # the code generator behind find_undeclared_variables
         raise TemplateError(f"{shown}:1: template syntax error: {NESTED} — fix the template") from None
-    if len(_NAMES) >= 20_000:
-        _NAMES.clear()
-    _NAMES[source] = names
+    _remember(source, names)
+    _store_names(source, names)
     return set(names)
+
+
+def names_known(source: str) -> bool:
+    """True when :func:`template_names` read *source* before, in this run or an earlier one:
+    it is valid Jinja (a text that does not parse is never kept)."""
+    return source in _NAMES or _stored_names(source) is not None
 
 
 #: template_names of each text seen (the answer depends on the text alone; errors are not kept)
 _NAMES: dict[str, frozenset[str]] = {}
+
+
+def _remember(source: str, names: frozenset[str]) -> None:
+    if len(_NAMES) >= 20_000:
+        _NAMES.clear()
+    _NAMES[source] = names
+
+
+def _names_key(source: str) -> str:
+    from speechgen.cachefiles import digest
+    from speechgen.compose.sandbox import _code_salt
+
+    # what parsing depends on besides the text: Python, Jinja2 and the sandbox's settings
+    return digest("template-names-1", _code_salt(), source)
+
+
+def _stored_names(source: str) -> frozenset[str] | None:
+    """The names an earlier run found in *source*, from the cache folder (``jinja/``, the
+    rules of :mod:`speechgen.cachefiles`), or None. Parsing a template and walking it for
+    its names is about 3 ms of each compose (the skeleton template, the title)."""
+    import marshal
+
+    from speechgen import cachefiles
+
+    folder = cachefiles.private_folder("jinja")
+    data = cachefiles.read(folder, _names_key(source)) if folder else None
+    if data is None:
+        return None
+    try:
+        names = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):
+        return None
+    if not isinstance(names, tuple) or not all(type(n) is str for n in names):
+        return None
+    found = frozenset(names)
+    _remember(source, found)
+    return found
+
+
+def _store_names(source: str, names: frozenset[str]) -> None:
+    import marshal
+
+    from speechgen import cachefiles
+
+    folder = cachefiles.private_folder("jinja")
+    if folder:
+        cachefiles.write(folder, _names_key(source), marshal.dumps(tuple(sorted(names))))
 
 
 # --------------------------------------------------------------------------- rendering

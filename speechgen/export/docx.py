@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import marshal
+import re
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from speechgen.draft import Block, Draft, Span, spans_of
 from speechgen.errors import OutputError
@@ -66,7 +68,7 @@ def write_docx(draft: Draft, path: Path, reference_docx: Path | None = None) -> 
     from speechgen.export.custom_props import write_provenance
 
     write_provenance(document, draft)
-    lay.set_font_table(document)
+    lay.set_font_table(document, _unread_style_facts(document))
     # Saved in memory, then written in one go: a zip file left half-written by a full disk
     # would otherwise print a ZipFile.__del__ traceback after the error message.
     buffer = io.BytesIO()
@@ -74,8 +76,10 @@ def write_docx(draft: Draft, path: Path, reference_docx: Path | None = None) -> 
     atomic_write_bytes(path, buffer.getvalue())
 
 
-#: The pre-styled base document (page, styles, page numbers) as saved bytes, once built.
-_BASE: list[bytes] = []
+#: The pre-styled base document (page, styles, page numbers) as saved bytes, and what the
+#: export needs of its styles (:func:`_style_facts`), once built.
+_BASE: list[tuple[bytes, dict[str, Any] | None]] = []
+_BASE_FORMAT = 2  # of the cache file: (format, facts, bytes)
 
 
 def _styled_base() -> tuple[Any, dict[str, Any]]:
@@ -86,6 +90,12 @@ def _styled_base() -> tuple[Any, dict[str, Any]]:
     :mod:`speechgen.cachefiles`: this user's only, named by the hash of python-docx's
     version and of this module's and the layout's source). Every draft opens those bytes,
     so a fresh and a cached base give the same document.
+
+    Its styles part (350 KB of XML: python-docx's latent styles) is parsed only if
+    something reads it (:class:`_LazyStyles`): parsing it and writing it out again was
+    11 ms of each export. What the export needs of it — each role's style id, and the
+    fonts of each style for the font table — is worked out when the base is built and kept
+    with it. A role's style is then a :class:`_StyleId`.
     """
     import docx
 
@@ -95,19 +105,182 @@ def _styled_base() -> tuple[Any, dict[str, Any]]:
     if not _BASE:
         key = cachefiles.digest(docx.__version__, Path(__file__).read_bytes(), Path(lay.__file__).read_bytes())
         folder = cachefiles.private_folder("docx")
-        data = cachefiles.read(folder, key) if folder else None
-        if data is None:
+        stored = _unpack(cachefiles.read(folder, key)) if folder else None
+        if stored is None:
             document = _blank()
             styles = _styles(document, None)
             lay.add_page_numbers(document, document.sections[-1], styles["page"])
             buffer = io.BytesIO()
             document.save(buffer)
             data = buffer.getvalue()
+            stored = (_style_facts(data), data)
             if folder:
-                cachefiles.write(folder, key, data)
-        _BASE.append(data)
-    document = docx.Document(io.BytesIO(_BASE[0]))
-    return document, {kind: document.styles[role.style] for kind, role in lay.ROLES.items()}
+                cachefiles.write(folder, key, marshal.dumps((_BASE_FORMAT, *stored)))
+        _BASE.append((stored[1], stored[0]))
+    data, facts = _BASE[0]
+    document = _open_lazy(data) if facts is not None else None
+    if document is None or facts is None:
+        document = docx.Document(io.BytesIO(data))
+        return document, _role_styles(document, lay.ROLES)
+    return document, {kind: _StyleId(sid) for kind, sid in facts["roles"].items()}
+
+
+def _unpack(stored: bytes | None) -> tuple[dict[str, Any] | None, bytes] | None:
+    """(facts, base bytes) of a cache file, or None when it is not one this code wrote."""
+    if stored is None:
+        return None
+    try:
+        value = marshal.loads(stored)
+    except (EOFError, ValueError, TypeError):
+        return None
+    if not (isinstance(value, tuple) and len(value) == 3 and value[0] == _BASE_FORMAT and isinstance(value[2], bytes)
+            and (value[1] is None or isinstance(value[1], dict))):
+        return None
+    return value[1], value[2]
+
+
+class _StyleId(NamedTuple):
+    """A role's paragraph style where only its id is needed (the base's styles unread)."""
+
+    style_id: str
+
+
+def _style_facts(data: bytes) -> dict[str, Any] | None:
+    """What the export reads of the base's styles, from the saved base *data*: the style id
+    of every role, and for each style in document order its id, whether it is a default,
+    the styles it names (w:basedOn, w:link, w:next) and the fonts it names — the inputs of
+    :func:`speechgen.export.docx_layout.font_names`. None (parse the styles in every
+    export, as before) unless writing the parsed styles out again gives the very bytes
+    saved, so that an unread part is saved as it would have been."""
+    import zipfile
+
+    import docx
+    from docx.opc.oxml import serialize_part_xml
+
+    from speechgen.export import docx_layout as lay
+
+    document = docx.Document(io.BytesIO(data))
+    part = _styles_part(document)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        if part.partname.membername not in z.namelist() or z.read(part.partname.membername) != serialize_part_xml(
+                part.element):
+            return None
+    return {
+        "roles": {kind: style.style_id for kind, style in _role_styles(document, lay.ROLES).items()},
+        "styles": lay.style_fonts(part.element),
+    }
+
+
+def _styles_part(document: Any) -> Any:
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    return document.part.part_related_by(RT.STYLES)
+
+
+def _unread_style_facts(document: Any) -> Any:
+    """The base's :func:`~speechgen.export.docx_layout.style_fonts` while *document*'s styles
+    part is the base's, unread; else None (the font table reads the styles)."""
+    if not _BASE or _BASE[0][1] is None or getattr(_styles_part(document), "parsed", True):
+        return None
+    return _BASE[0][1]["styles"]
+
+
+def _open_lazy(data: bytes) -> Any:
+    """The base document opened as ``docx.Document`` opens it, its styles part unparsed
+    until read; None where this python-docx is not built as expected (then
+    ``docx.Document`` opens it)."""
+    try:
+        from docx.opc.constants import CONTENT_TYPE as CT
+        from docx.opc.package import Unmarshaller
+        from docx.opc.part import PartFactory
+        from docx.opc.pkgreader import PackageReader
+        from docx.package import Package
+    except ImportError:
+        return None
+    lazy = _lazy_class()
+    if lazy is None:
+        return None
+
+    def parts(partname: Any, content_type: str, reltype: str, blob: bytes, package: Any) -> Any:
+        if content_type == CT.WML_STYLES:
+            return lazy(partname, content_type, blob, package)
+        return PartFactory(partname, content_type, reltype, blob, package)
+
+    try:
+        package = Package()
+        Unmarshaller.unmarshal(PackageReader.from_file(io.BytesIO(data)), package, parts)
+        document = package.main_document_part.document
+    except Exception:  # noqa: BLE001 - python-docx changed inside: docx.Document reads the base (and reports)
+        return None
+    return document if document.part.content_type == CT.WML_DOCUMENT_MAIN else None
+
+
+_LAZY: list[Any] = []
+
+
+def _lazy_class() -> Any:
+    """:class:`docx.parts.styles.StylesPart` whose XML is parsed on first use, and which saves
+    the bytes it was read from while nothing has read them (see :func:`_style_facts`)."""
+    if _LAZY:
+        return _LAZY[0]
+    try:
+        from docx.opc.oxml import serialize_part_xml
+        from docx.oxml.parser import parse_xml
+        from docx.parts.styles import StylesPart
+    except ImportError:
+        return None
+
+    class _LazyStyles(StylesPart):
+        def __init__(self, partname: Any, content_type: str, blob: bytes, package: Any) -> None:
+            self.__dict__["_raw"] = blob
+            self.__dict__["_parsed"] = None
+            super().__init__(partname, content_type, None, package)  # type: ignore[arg-type]
+
+        @property
+        def _element(self) -> Any:
+            if self.__dict__["_parsed"] is None:
+                self.__dict__["_parsed"] = parse_xml(self.__dict__["_raw"])
+            return self.__dict__["_parsed"]
+
+        @_element.setter
+        def _element(self, element: Any) -> None:
+            if element is not None:
+                self.__dict__["_parsed"] = element
+
+        @property
+        def blob(self) -> bytes:
+            if self.__dict__["_parsed"] is None:
+                return self.__dict__["_raw"]
+            return serialize_part_xml(self.__dict__["_parsed"])
+
+        @property
+        def parsed(self) -> bool:
+            return self.__dict__["_parsed"] is not None
+
+    _LAZY.append(_LazyStyles)
+    return _LazyStyles
+
+
+def _role_styles(document: Any, roles: dict[str, Any]) -> dict[str, Any]:
+    """``{kind: document.styles[role.style]}``, the styles found by name in one pass.
+
+    python-docx looks a name up with an XPath search over every style (0.3–0.4 ms each,
+    3 ms for the roles); this reads each style's w:name once. The first style in document
+    order holding that name, as the XPath's first match; a name not there goes to python-docx.
+    """
+    from docx.styles import BabelFish
+    from docx.styles.style import StyleFactory
+
+    by_name: dict[str, Any] = {}
+    name_tag, val = _qn("w:name"), _qn("w:val")
+    for style in document.styles.element.iterchildren(_qn("w:style")):
+        for name in style.iterchildren(name_tag):
+            by_name.setdefault(name.get(val), style)
+    out = {}
+    for kind, role in roles.items():
+        found = by_name.get(BabelFish.ui2internal(role.style))
+        out[kind] = StyleFactory(found) if found is not None else document.styles[role.style]
+    return out
 
 
 def _blank() -> Any:
@@ -322,19 +495,64 @@ def _kind(block: Block) -> str:
 
 def _paragraph(document: Any, style: Any, spans: tuple[Span, ...]) -> Any:
     """One paragraph in *style*: bold runs for leads, yellow-highlighted runs for blanks."""
-    from docx.enum.text import WD_COLOR_INDEX
-
     paragraph = document.add_paragraph()
     # The style id straight into w:pStyle: python-docx's style setter scans every style of
     # the document for the default one on each paragraph (a third of the export's time).
     paragraph._p.style = style.style_id
     for span in spans:
-        run = paragraph.add_run(span.text)  # "\n" becomes a line break (w:br)
-        if span.style == "bold":
-            run.bold = True
-        elif span.style == "mark":
-            run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+        add_run(paragraph._p, span.text, span.style)
     return paragraph
+
+
+_TAGS: dict[str, str] = {}
+#: What python-docx's run text writer turns into an element of its own (w:tab, w:br).
+_BREAKS = re.compile(r"[\t\r\n]")
+
+
+def add_run(p: Any, text: str, style: str = "") -> Any:
+    """Append to *p* the run ``paragraph.add_run(text)`` makes, bold (``style == "bold"``) or
+    highlighted yellow (``"mark"``) as ``run.bold = True`` and ``run.font.highlight_color``
+    make it: the same elements, attributes and order, built with lxml's ``SubElement``.
+
+    python-docx creates each element by parsing a namespace declaration and walks the
+    schema's child order for each insertion, and writes the text one character at a time:
+    about a quarter of the export. A paragraph here holds its w:pPr and runs only, so each
+    run goes last. ``tests/export/test_docx_runs.py`` compares the XML with python-docx's.
+    """
+    from lxml.etree import SubElement
+
+    tag = _TAGS or _tags()
+    r = SubElement(p, tag["r"])
+    if style == "bold":
+        SubElement(SubElement(r, tag["rPr"]), tag["b"])
+    elif style == "mark":
+        SubElement(SubElement(r, tag["rPr"]), tag["highlight"]).set(tag["val"], "yellow")
+    pos = 0
+    for m in _BREAKS.finditer(text):
+        _text(r, text[pos : m.start()], tag)
+        SubElement(r, tag["tab"] if m.group() == "\t" else tag["br"])
+        pos = m.end()
+    _text(r, text[pos:], tag)
+    return r
+
+
+def _text(r: Any, text: str, tag: dict[str, str]) -> None:
+    from lxml.etree import SubElement
+
+    if text:
+        t = SubElement(r, tag["t"])
+        t.text = text
+        if len(text.strip()) < len(text):
+            t.set(tag["space"], "preserve")
+
+
+def _tags() -> dict[str, str]:
+    from docx.oxml.ns import qn
+
+    for name in ("r", "rPr", "b", "highlight", "val", "t", "tab", "br"):
+        _TAGS[name] = qn(f"w:{name}")
+    _TAGS["space"] = qn("xml:space")
+    return _TAGS
 
 
 def _add_notes(document: Any, draft: Draft, paragraphs: dict[int, Any]) -> None:

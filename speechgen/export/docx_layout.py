@@ -283,11 +283,13 @@ FONTS: dict[str, tuple[str, str, str]] = {
 _RFONT_ATTRS = ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs")
 
 
-def set_font_table(document: Any) -> None:
+def set_font_table(document: Any, style_facts: Any = None) -> None:
     """word/fontTable.xml lists the fonts the document uses, with their fallbacks.
 
     python-docx's template lists Japanese and Western defaults (MS Mincho, Calibri …) that the
-    draft never uses; a font of a --reference-docx keeps its own entry.
+    draft never uses; a font of a --reference-docx keeps its own entry. *style_facts* is
+    :func:`style_fonts` of the document's styles, when they are not to be read (the built-in
+    base: speechgen/export/docx.py); the same fonts in the same order as reading them.
     """
     from docx.opc.constants import RELATIONSHIP_TYPE as RT
     from lxml import etree
@@ -297,13 +299,11 @@ def set_font_table(document: Any) -> None:
         return
     old = etree.fromstring(part.blob)
     kept = {f.get(qn("w:name")): f for f in old.findall(qn("w:font"))}
-    used: list[str] = []
-    for root in _font_roots(document):
-        for rfonts in root.iter(qn("w:rFonts")):
-            for attr in _RFONT_ATTRS:
-                name = rfonts.get(qn(attr))
-                if name and name not in used:
-                    used.append(name)
+    if style_facts is None:
+        named = [_fonts_in(root) for root in _font_roots(document)]
+    else:
+        named = _fonts_with(document, style_facts)
+    used = list(dict.fromkeys(name for names in named for name in names))
     for font in list(old):
         old.remove(font)
     for name in used:
@@ -315,14 +315,25 @@ def set_font_table(document: Any) -> None:
         part._blob = xml
 
 
-def _font_roots(document: Any) -> list[Any]:
-    """The XML that names fonts: the styles in use, body, headers and footers."""
+def _fonts_in(root: Any) -> list[str]:
+    """The fonts *root* names (w:rFonts), in document order."""
+    return [name for rfonts in root.iter(qn("w:rFonts")) for attr in _RFONT_ATTRS if (name := rfonts.get(qn(attr)))]
+
+
+def _content_roots(document: Any) -> list[Any]:
+    """The body and the headers and footers of their own."""
     roots = [document.element]
     for section in document.sections:
         for part in (section.header, section.footer, section.even_page_header, section.even_page_footer,
                      section.first_page_header, section.first_page_footer):  # fmt: skip
             if not part.is_linked_to_previous:
                 roots.append(part._element)
+    return roots
+
+
+def _font_roots(document: Any) -> list[Any]:
+    """The XML that names fonts: the styles in use, body, headers and footers."""
+    roots = _content_roots(document)
     styles = document.styles.element
     by_id = {s.get(qn("w:styleId")): s for s in styles.findall(qn("w:style"))}
     wanted = [s.get(qn("w:styleId")) for s in by_id.values() if s.get(qn("w:default")) == "1"]
@@ -341,6 +352,43 @@ def _font_roots(document: Any) -> list[Any]:
     roots += [style for sid, style in by_id.items() if sid in seen]  # in document order: the same table every run
     defaults = styles.find(qn("w:docDefaults"))
     return roots + ([defaults] if defaults is not None else [])
+
+
+def style_fonts(styles: Any) -> tuple[list[tuple[Any, bool, tuple[Any, ...], tuple[str, ...]]], tuple[str, ...] | None]:
+    """What :func:`_font_roots` reads of a w:styles element, to use without it: for each style
+    id (the last style of an id, in the order ids first appear) whether it is a default,
+    the ids it names (w:basedOn, w:link, w:next) and its fonts; the fonts of w:docDefaults."""
+    by_id = {s.get(qn("w:styleId")): s for s in styles.findall(qn("w:style"))}
+    facts = []
+    for sid, style in by_id.items():
+        refs = []
+        for tag in ("w:basedOn", "w:link", "w:next"):
+            ref = style.find(qn(tag))
+            if ref is not None:
+                refs.append(ref.get(qn("w:val")))
+        facts.append((sid, style.get(qn("w:default")) == "1", tuple(refs), tuple(_fonts_in(style))))
+    defaults = styles.find(qn("w:docDefaults"))
+    return facts, (tuple(_fonts_in(defaults)) if defaults is not None else None)
+
+
+def _fonts_with(document: Any, style_facts: Any) -> list[list[str]]:
+    """:func:`_font_roots`' fonts, root by root, from :func:`style_fonts` instead of the styles."""
+    styles, defaults = style_facts
+    refs = {sid: named for sid, _default, named, _fonts in styles}
+    roots = _content_roots(document)
+    wanted = [sid for sid, default, _named, _fonts in styles if default]
+    for root in roots:
+        wanted += [el.get(qn("w:val")) for tag in ("w:pStyle", "w:rStyle") for el in root.iter(qn(tag))]
+    seen: set[Any] = set()
+    while wanted:
+        sid = wanted.pop()
+        if sid in seen or sid not in refs:
+            continue
+        seen.add(sid)
+        wanted += refs[sid]
+    named = [_fonts_in(root) for root in roots]
+    named += [list(fonts) for sid, _default, _named, fonts in styles if sid in seen]
+    return named + ([list(defaults)] if defaults is not None else [])
 
 
 def _font_entry(name: str) -> Any:

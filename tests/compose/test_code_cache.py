@@ -113,3 +113,41 @@ def test_an_included_part_costs_the_same_compiled_or_cached(tmp_path: Path) -> N
         assert env.get_template("part.j2").render(items=["甲", "乙"]).startswith("甲、乙、")
         costs.append((env.costs["part.j2"], env.steps))
     assert costs[0] == costs[1] == costs[2] and costs[0][0] > 1
+
+
+def test_template_names_kept_on_disk_are_a_fresh_parses() -> None:
+    from speechgen.compose import render
+    from speechgen.compose.pipeline import check_title
+
+    sources = [(EXAMPLES.parent / "templates" / name).read_text(encoding="utf-8")
+               for name in ("推进会.j2", "_points.j2")] + ["{{ 市名 }}关于{{ 主题 }}的讲话", "{% set a = 1 %}{{ a }}{{ b }}"]
+    fresh = []
+    for source in sources:
+        render._NAMES.clear()
+        fresh.append(render.template_names(source))
+    render._NAMES.clear()  # a new process: read from the cache folder
+    assert [render.template_names(source) for source in sources] == fresh
+    assert fresh[3] == {"b"}
+    for source in sources:
+        render._NAMES.clear()
+        assert render.names_known(source)
+    bad = "{{ 市名 }关于"  # never stored, so still checked and reported
+    render._NAMES.clear()
+    with pytest.raises(TemplateError, match="brief.yaml:3: title"):
+        check_title(bad, "brief.yaml:3")
+    with pytest.raises(TemplateError):
+        render.template_names(bad)
+    assert not render.names_known(bad)
+
+
+def test_a_damaged_names_file_is_parsed_again() -> None:
+    from speechgen.compose import render
+
+    source = "{{ 单位 }}在{{ 会议 }}上的讲话"
+    render._NAMES.clear()
+    assert render.template_names(source) == {"单位", "会议"}
+    folder = cachefiles.private_folder("jinja")
+    assert folder is not None
+    (folder / render._names_key(source)).write_bytes(b"\x00garbage")
+    render._NAMES.clear()
+    assert render.template_names(source) == {"单位", "会议"}

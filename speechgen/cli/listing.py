@@ -1,0 +1,209 @@
+"""``fragments list``'s table, drawn without importing rich's console when its output is plain.
+
+Importing ``rich.console`` and ``rich.table`` and laying out the table through them is
+about 40 ms of a 0.15 s command (docs/performance.md, start-up fourth round). When rich
+would write plain text — the output is not a terminal, so no styles, and every cell fits
+its column — the table is the same characters written here: rich's heavy-head box, one
+space of padding a side, the title left-justified over the table's width, and cell widths
+measured with rich's own :func:`rich.cells.cell_len`. Anything else (a terminal, colour
+forced, an encoding that is not UTF-8, a cell rich would cut, wrap or read as markup, a
+table wider than the console) goes through rich as before, so the output never differs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, TextIO
+
+from rich.cells import cell_len, set_cell_size
+
+from speechgen.library import Row
+
+#: Rows shown in a terminal when no --limit is given.
+PAGE = 100
+
+HEADERS = ("id", "kind", "heading / first words", "chars", "tags", "source")
+_CAPS = (None, None, None, 8, 24, 28)  # id, kind and the label are capped by list_table itself
+
+
+#: The control codes rich's ``Text`` removes (rich.control.STRIP_CONTROL_CODES).
+_STRIP = dict.fromkeys((7, 8, 11, 12, 13))
+
+
+def _cut(text: str, width: int) -> str:
+    """``Text(text).truncate(width, overflow="ellipsis").plain``: rich's cut, with its cell widths."""
+    text = text.translate(_STRIP)
+    if cell_len(text) > width:
+        return set_cell_size(text, width - 1) + "…"
+    return text
+
+
+def _unsafe(text: str) -> bool:
+    """True for text rich would not print as it is: control characters (stripped or kept
+    as escapes), tabs and line breaks (expanded, or a second line)."""
+    return any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in text)
+
+
+def console_width(environ: Any = None) -> int:
+    """The width rich's ``Console()`` finds when it is not writing to a terminal (POSIX).
+
+    ``COLUMNS`` when it is a number, else the size of the first terminal among stdin,
+    stdout and stderr (the process's own, as rich takes them), else 80
+    (rich.console.Console.size).
+    """
+    env = os.environ if environ is None else environ
+    columns = env.get("COLUMNS")
+    if columns is not None and columns.isdigit():
+        return int(columns)
+    width = 0
+    for fd in _std_fds():
+        try:
+            width = os.get_terminal_size(fd)[0]
+        except (AttributeError, ValueError, OSError):
+            continue
+        break
+    return width or 80
+
+
+def _std_fds() -> tuple[int, int, int]:
+    """The file descriptors of the process's standard streams, as rich.console takes them
+    (``sys.__stdin__.fileno()`` …, else 0, 1, 2)."""
+    fds = []
+    for stream, default in ((sys.__stdin__, 0), (sys.__stdout__, 1), (sys.__stderr__, 2)):
+        try:
+            fds.append(stream.fileno())  # type: ignore[union-attr]
+        except Exception:  # noqa: BLE001 - as rich: no stream, or one without a descriptor
+            fds.append(default)
+    return fds[0], fds[1], fds[2]
+
+
+def plain_output(out: TextIO) -> bool:
+    """True when rich's ``Console()`` would write to *out* without any style or substitution.
+
+    rich's ``Console.is_terminal`` is False (``TTY_COMPATIBLE``, ``FORCE_COLOR``, then
+    ``isatty``), the encoding is UTF-8 (else rich draws an ASCII box), not Windows (legacy
+    console width and box), not Jupyter (another width), and *out* is not a rich proxy.
+    """
+    if sys.platform == "win32" or hasattr(out, "rich_proxied_file"):
+        return False
+    import builtins
+
+    if hasattr(builtins, "get_ipython"):
+        return False
+    if not (getattr(out, "encoding", "utf-8") or "utf-8").lower().startswith("utf"):
+        return False
+    env = os.environ
+    compatible = env.get("TTY_COMPATIBLE", "")
+    if compatible == "0":
+        return True
+    if compatible == "1":
+        return False
+    force = env.get("FORCE_COLOR")
+    if force is not None:
+        return force == ""
+    isatty = getattr(out, "isatty", None)
+    try:
+        return isatty is None or not isatty()
+    except ValueError:
+        return True
+
+
+def layout(frags: list[Row], width: int, total: int | None = None, offset: int = 0) -> tuple[str, list[str], list[list[str]], list[int], str]:
+    """The title, headers, cells (already cut), column widths and the closing line of the list."""
+    # id, kind and size are never cut; the heading gives way to them, and tags and
+    # source are shown only where the terminal is wide enough.
+    id_w = max((len(f.id) for f in frags), default=2)
+    kind_w = max((len(f.kind) for f in frags), default=4)
+    wide = width >= 120
+    cols = 6 if wide else 4
+    fixed = id_w + kind_w + 5 + (24 + 28 if wide else 0) + 3 * cols + 1
+    label_w = max(8, min(44, width - fixed))
+    total = len(frags) if total is None else total
+    if total == len(frags) and not offset:
+        title = f"{total} fragments"
+    else:
+        title = f"fragments {offset + 1 if frags else offset}–{offset + len(frags)} of {total}"
+    cells: list[list[str]] = []
+    for f in frags:
+        row = [f.id, f.kind, _cut(f.label + (" [review]" if f.review else ""), label_w), str(f.chars)]
+        if wide:
+            row += [_cut(", ".join(f.tags[:4]), 24), _cut(f.source, 28)]
+        cells.append(row)
+    headers = list(HEADERS[:cols])
+    caps = [id_w, kind_w, label_w, 8, 24, 28]
+    widths = []
+    for i, header in enumerate(headers):
+        # each column as wide as its widest cell (at most its cap), worked out here once:
+        # rich would measure every cell again to lay the table out
+        widest = max([cell_len(header), *(cell_len(r[i]) for r in cells)])
+        widths.append(min(widest, max(caps[i], cell_len(header) if i != 2 else 0)))
+    more = ""
+    if offset + len(frags) < total:
+        more = (f"{total - offset - len(frags)} more — --offset {offset + len(frags)} for the next page, "
+                "--limit 0 for all, --json for scripts")
+    return title, headers, cells, widths, more
+
+
+def plain_table(title: str, headers: list[str], cells: list[list[str]], widths: list[int], width: int) -> str | None:
+    """The table as rich draws it for a plain console *width* wide, or None where rich
+    would do more than pad cells (cut, wrap, markup, a table wider than the console)."""
+    right = [h == "chars" for h in headers]
+    table_w = sum(widths) + 3 * len(widths) + 1
+    if table_w > width or cell_len(title) > table_w or _unsafe(title) or "[" in title:
+        return None
+    lines = [title + " " * (table_w - cell_len(title))]
+    lines.append("┏" + "┳".join("━" * (w + 2) for w in widths) + "┓")
+    rows = [headers, *cells]
+    for n, row in enumerate(rows):
+        parts = []
+        for i, text in enumerate(row):
+            size = cell_len(text)
+            if size > widths[i] or _unsafe(text) or (i != 2 and i < 4 and "[" in text):
+                return None  # rich would cut it, or read it as markup: let rich draw it
+            pad = " " * (widths[i] - size)
+            parts.append(f" {pad}{text} " if right[i] else f" {text}{pad} ")
+        edge = "┃" if n == 0 else "│"
+        lines.append(edge + edge.join(parts) + edge)
+        if n == 0:
+            lines.append("┡" + "╇".join("━" * (w + 2) for w in widths) + "┩")
+    lines.append("└" + "┴".join("─" * (w + 2) for w in widths) + "┘")
+    return "\n".join(lines) + "\n"
+
+
+def list_table(frags: list[Row], total: int | None = None, offset: int = 0) -> None:
+    """Print the fragments as a table, one line a fragment (``fragments show`` has the rest).
+
+    *total* is how many pass the filters; when it is more than shown, a last line says how
+    to see the rest (--offset, --limit 0).
+    """
+    out = sys.stdout
+    if plain_output(out):
+        width = console_width()
+        title, headers, cells, widths, more = layout(frags, width, total, offset)
+        text = plain_table(title, headers, cells, widths, width)
+        if text is not None and (not more or cell_len(more) <= width):
+            out.write(text + (more + "\n" if more else ""))
+            out.flush()
+            return
+    rich_list_table(frags, total, offset)
+
+
+def rich_list_table(frags: list[Row], total: int | None = None, offset: int = 0) -> None:
+    """The same table laid out and printed by rich (terminals, and whatever plain_table declines)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from speechgen.cli.browse import _console
+
+    console = _console()
+    title, headers, cells, widths, more = layout(frags, console.width, total, offset)
+    table = Table(title=title, title_justify="left")
+    for i, header in enumerate(headers):
+        table.add_column(header, no_wrap=True, width=widths[i], justify="right" if header == "chars" else "left")
+    for row in cells:
+        # the cut cells as rich Text (never read as markup), the others as before
+        table.add_row(*(Text(c) if i in (2, 4, 5) else c for i, c in enumerate(row)))
+    console.print(table)
+    if more:
+        console.print(more)
