@@ -17,6 +17,7 @@ import hashlib
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 from speechgen.paths import cache_dir
 
@@ -95,3 +96,24 @@ def write(folder: Path, key: str, data: bytes) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def read_value(folder: Path, key: str) -> Any:
+    """The value :func:`write_value` stored under *key*, or None (absent, unsafe, unreadable,
+    or not a value marshal can read back: the caller checks its shape)."""
+    import marshal
+
+    data = read(folder, key)
+    if data is None:
+        return None
+    try:
+        return marshal.loads(data)
+    except (EOFError, ValueError, TypeError):
+        return None
+
+
+def write_value(folder: Path, key: str, value: Any) -> None:
+    """Store *value* (what marshal can write: code, tuples, dicts, str, bytes, numbers) under *key*."""
+    import marshal
+
+    write(folder, key, marshal.dumps(value))

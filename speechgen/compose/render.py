@@ -134,18 +134,10 @@ def _stored_names(source: str) -> frozenset[str] | None:
     """The names an earlier run found in *source*, from the cache folder (``jinja/``, the
     rules of :mod:`speechgen.cachefiles`), or None. Parsing a template and walking it for
     its names is about 3 ms of each compose (the skeleton template, the title)."""
-    import marshal
-
     from speechgen import cachefiles
 
     folder = cachefiles.private_folder("jinja")
-    data = cachefiles.read(folder, _names_key(source)) if folder else None
-    if data is None:
-        return None
-    try:
-        names = marshal.loads(data)
-    except (EOFError, ValueError, TypeError):
-        return None
+    names = cachefiles.read_value(folder, _names_key(source)) if folder else None
     if not isinstance(names, tuple) or not all(type(n) is str for n in names):
         return None
     found = frozenset(names)
@@ -154,13 +146,11 @@ def _stored_names(source: str) -> frozenset[str] | None:
 
 
 def _store_names(source: str, names: frozenset[str]) -> None:
-    import marshal
-
     from speechgen import cachefiles
 
     folder = cachefiles.private_folder("jinja")
     if folder:
-        cachefiles.write(folder, _names_key(source), marshal.dumps(tuple(sorted(names))))
+        cachefiles.write_value(folder, _names_key(source), tuple(sorted(names)))
 
 
 # --------------------------------------------------------------------------- rendering

@@ -522,8 +522,6 @@ def from_source(env: Any, source: str, name: str | None = None, filename: str | 
     budgets live on *env*, a fresh one per render as before. A text that does not compile
     raises here as ``from_string`` does and is never stored.
     """
-    import marshal
-
     from speechgen import cachefiles
 
     key = code_key(env, source, name, filename)
@@ -532,18 +530,13 @@ def from_source(env: Any, source: str, name: str | None = None, filename: str | 
         env.costs[name] = include_cost(source)
     if code is None:
         folder = cachefiles.private_folder("jinja")
-        data = cachefiles.read(folder, key) if folder else None
-        if data is not None:
-            try:
-                code = marshal.loads(data)
-            except (EOFError, ValueError, TypeError):
-                code = None
-            if code is not None and name is not None and "{%" in source:
-                env.costs[name] = include_cost(source)
+        code = cachefiles.read_value(folder, key) if folder else None
+        if code is not None and name is not None and "{%" in source:
+            env.costs[name] = include_cost(source)
         if code is None:
             code = env.compile(source, name, filename)
             if folder:
-                cachefiles.write(folder, key, marshal.dumps(code))
+                cachefiles.write_value(folder, key, code)
         if len(_CODE) >= _CODE_LIMIT:
             _CODE.clear()
         _CODE[key] = code

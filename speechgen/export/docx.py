@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import marshal
 import re
 import zipfile
 import zlib
@@ -105,7 +104,7 @@ def _styled_base() -> tuple[Any, dict[str, Any]]:
     if not _BASE:
         key = cachefiles.digest(docx.__version__, Path(__file__).read_bytes(), Path(lay.__file__).read_bytes())
         folder = cachefiles.private_folder("docx")
-        stored = _unpack(cachefiles.read(folder, key)) if folder else None
+        stored = _unpack(cachefiles.read_value(folder, key)) if folder else None
         if stored is None:
             document = _blank()
             styles = _styles(document, None)
@@ -115,7 +114,7 @@ def _styled_base() -> tuple[Any, dict[str, Any]]:
             data = buffer.getvalue()
             stored = (_style_facts(data), data)
             if folder:
-                cachefiles.write(folder, key, marshal.dumps((_BASE_FORMAT, *stored)))
+                cachefiles.write_value(folder, key, (_BASE_FORMAT, *stored))
         _BASE.append((stored[1], stored[0]))
     data, facts = _BASE[0]
     document = _open_lazy(data) if facts is not None else None
@@ -125,14 +124,8 @@ def _styled_base() -> tuple[Any, dict[str, Any]]:
     return document, {kind: _StyleId(sid) for kind, sid in facts["roles"].items()}
 
 
-def _unpack(stored: bytes | None) -> tuple[dict[str, Any] | None, bytes] | None:
-    """(facts, base bytes) of a cache file, or None when it is not one this code wrote."""
-    if stored is None:
-        return None
-    try:
-        value = marshal.loads(stored)
-    except (EOFError, ValueError, TypeError):
-        return None
+def _unpack(value: Any) -> tuple[dict[str, Any] | None, bytes] | None:
+    """(facts, base bytes) of a cache file's value, or None when it is not one this code wrote."""
     if not (isinstance(value, tuple) and len(value) == 3 and value[0] == _BASE_FORMAT and isinstance(value[2], bytes)
             and (value[1] is None or isinstance(value[1], dict))):
         return None
