@@ -187,39 +187,9 @@ def _candidates(block: str) -> tuple[tuple[str, str], ...]:
     """The words of *block* TF-IDF may rank (two characters or more, not stop words), with their runs."""
     import jieba.analyse
 
-    from speechgen.words import _jieba
-
     stop = jieba.analyse.default_tfidf.stop_words
-    tok = _jieba().dt
-    tok.check_initialized()
-    route = _compiled_route(tok, block)
-    if route is None:
-        # (len(w) >= 2 first: half the words are single characters, skipped without strip and lower)
-        return tuple((w, run) for w, run in _words_py(block) if len(w) >= 2 and len(w.strip()) >= 2 and w.lower() not in stop)
-    # _words(block) filtered as above, in one pass: a single character on the route is never a
-    # candidate, only part of a run; a run gives candidates only through jieba's HMM
-    freq = tok.FREQ
-    out: list[tuple[str, str]] = []
-    run = ""
-    for w in route:
-        if len(w) == 1:
-            run += w
-            continue
-        if run:
-            if len(run) > 1 and not freq.get(run):
-                out.extend(_hmm_candidates(run, stop))
-            run = ""
-        if len(w.strip()) >= 2 and w.lower() not in stop:
-            out.append((w, ""))
-    if len(run) > 1 and not freq.get(run):
-        out.extend(_hmm_candidates(run, stop))
-    return tuple(out)
-
-
-def _hmm_candidates(run: str, stop: Any) -> list[tuple[str, str]]:
-    from speechgen.ingest.postag import hmm_cut
-
-    return [(w, run) for w in hmm_cut(run) if len(w) >= 2 and len(w.strip()) >= 2 and w.lower() not in stop]
+    # (len(w) >= 2 first: half the words are single characters, skipped without strip and lower)
+    return tuple((w, run) for w, run in _words(block) if len(w) >= 2 and len(w.strip()) >= 2 and w.lower() not in stop)
 
 
 def _words(block: str) -> tuple[tuple[str, str], ...]:
