@@ -49,7 +49,7 @@ BATCH = 200
 #: … and at most about this many bytes of YAML: a batch in flight holds each fragment's
 #: entry JSON and tsvector text, about 3x the YAML, and two batches are held at once (the
 #: one written and the one parsed meanwhile). 200 files of 146 KB made a 100,000-fragment
-#: import peak at 643 MB; 8 MB batches at 219 MB, as fast (docs/performance.md).
+#: import peak at 643 MB; 8 MB batches at 232–237 MB, as fast (docs/performance.md).
 BATCH_BYTES = 8 << 20
 
 
