@@ -55,6 +55,19 @@ def normalised_hash(data: bytes, words: bool = False) -> str:
     return digest.hexdigest()
 
 
+def docx_parts(path: Path) -> dict[str, bytes]:
+    """Every part of a .docx by name, less what only says when it was written: the core
+    properties (created, modified) and each comment's ``w:date``."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
+    if "word/comments.xml" in parts:
+        parts["word/comments.xml"] = re.sub(rb' w:date="[^"]*"', b"", parts["word/comments.xml"])
+    return parts
+
+
 def validator() -> object | None:
     """The session's validator process, or None when it cannot run here."""
     from docx_checks import Validator, validator_problem

@@ -3,10 +3,9 @@ a draft written on a fresh, a remembered and a stored base is the same document.
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
-from conftest import ROOT
+from conftest import ROOT, docx_parts
 
 from speechgen import cachefiles
 from speechgen.draft import from_markdown
@@ -16,8 +15,7 @@ FIXTURE = ROOT / "tests" / "fixtures" / "draft.md"
 
 
 def parts(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as z:
-        return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}  # core: the time of writing
+    return docx_parts(path)  # without the time of writing
 
 
 def test_fresh_remembered_and_stored_bases_give_the_same_document(tmp_path: Path) -> None:
