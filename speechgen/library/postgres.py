@@ -429,9 +429,9 @@ class PgStore:
         shown, source = self._source(sid)
         return fragment_from_dict(load_json(data), source, shown, line)
 
-    def _rows(self, sql: str, params: list[Any], doing: str) -> list[Any]:
+    def _rows(self, sql: str, params: list[Any], doing: str, prepare: bool | None = None) -> list[Any]:
         with self._errors(doing):
-            return self.conn.execute(sql, params).fetchall()
+            return self.conn.execute(sql, params, prepare=prepare).fetchall()
 
     def library(self) -> Library:
         """Every fragment (of the chosen collections), in collection, file and entry order."""
@@ -607,16 +607,12 @@ class PgStore:
         for tier, (expr, third) in enumerate(tiers):
             if len(hits) >= limit or (tier == len(tiers) - 1 and (hits or len(bigrams) < 2)):
                 break
-            # ranked among at most CANDIDATES matches: a word in nearly every fragment of a
-            # large library would otherwise have each one's tsvector read and ranked
-            rows = self._rows(
-                f"SELECT sid, line, data, ts_rank_cd('{rank_weights()}', tsv, q, {RANK_NORMALISATION}) AS r "
-                f"FROM (SELECT s.id AS sid, f.line, f.data, f.tsv, s.collection, s.path, f.ord "
-                f"      FROM {_FROM} WHERE f.tsv @@ CAST(%s AS tsquery) AND {where} LIMIT %s) c, "
-                f"CAST(%s AS tsquery) q ORDER BY r DESC, collection, path, ord LIMIT %s",
-                [expr, *params, CANDIDATES, expr, max(limit * 20, 200)],
-                "searching",
-            )
+            # ranked among at most CANDIDATES matches (ranked_sql), never as a prepared
+            # statement: a generic plan cannot know how many fragments a tsquery matches (once
+            # psycopg prepared it, after five searches, some words took 3-5x as long)
+            top = max(limit * 20, 200)
+            rows = self._rows(ranked_sql(where), [expr, *params, CANDIDATES, expr, top, top], "searching",
+                              prepare=False)
             # sorted on the entries' texts; a Fragment is built only for what is returned
             found = []
             for n, (sid, line, data, rank) in enumerate(rows):
@@ -640,6 +636,29 @@ class PgStore:
                     shown, source = self._source(sid)
                     hits[str(entry["id"])] = Hit(fragment_from_dict(entry, source, shown, line), rank)
         return list(hits.values())[:limit]
+
+
+def ranked_sql(where: str) -> str:
+    """The query of one search tier: (source id, line, entry, rank) of the best-ranked matches.
+
+    Parameters: the tier's tsquery, *where*'s parameters, how many matches to rank
+    (:data:`CANDIDATES`), the tsquery again, and twice how many rows to return. At most that
+    many matches are ranked, in the order the index gives them (a word in nearly every
+    fragment of a large library would otherwise have each one's tsvector read and ranked).
+    The rows come in rank order, ties in library order (collection, path, entry); sources are
+    joined only to the matches ranked at least as high as the last row returned (ties
+    included), not to all of them, unless *where* names a source's columns.
+    """
+    return (
+        "WITH c AS MATERIALIZED ("
+        f" SELECT source_id, ord, line, data, ts_rank_cd('{rank_weights()}', tsv, q, {RANK_NORMALISATION}) AS r"
+        " FROM (SELECT f.source_id, f.ord, f.line, f.data, f.tsv"
+        f"       FROM {_FROM if 's.' in where else 'fragments f'}"
+        f"       WHERE f.tsv @@ CAST(%s AS tsquery) AND {where} LIMIT %s) m, CAST(%s AS tsquery) q) "
+        "SELECT s.id, c.line, c.data, c.r FROM c JOIN sources s ON s.id = c.source_id "
+        "WHERE c.r >= (SELECT min(r) FROM (SELECT r FROM c ORDER BY r DESC LIMIT %s) t) "
+        "ORDER BY c.r DESC, s.collection, s.path, c.ord LIMIT %s"
+    )
 
 
 def _entry_texts(entry: dict[str, Any]) -> tuple[str, str]:
