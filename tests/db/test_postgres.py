@@ -730,3 +730,42 @@ def test_variants_unknown_ids_and_facets_come_from_sql_as_the_folders_give_them(
     assert both.facets() == folders.facets() == facets(lib.fragments)
     assert one.facets() == facets(shipped_only.fragments)
     assert both.facets(tags=3)["tags"] == facets(lib.fragments, 3)["tags"]
+
+
+def test_a_count_on_a_second_connection_counts_the_stores_snapshot(db: str, tmp_path: Path) -> None:  # noqa: F811
+    """fragments list counts on a second connection while it reads its page: the same count,
+    of the same snapshot, even when another writer commits in between."""
+    import_dir(db, SHIPPED)
+    store = open_store([], database=db)
+    filters = [Filters(), Filters(kind="point"), Filters(kind="point", year=2023), Filters(tag="调查研究"),
+               Filters(kind="no-such-kind")]
+    before = [store.count(f) for f in filters]
+    assert before[0] > before[1] > 0 and before[-1] == 0
+    assert [store.count_soon(f)() for f in filters] == before
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "new.yaml").write_text(
+        "source:\n  file: new.txt\n  title: 讲话\n  meeting: ''\n  year: 2023\nfragments:\n"
+        + "".join(f"- id: new.point.{i}\n  kind: point\n  heading: 调查研究\n  text: 要大兴调查研究之风。\n  tags: []\n  slots: []\n"
+                  f"  review: false\n" for i in (1, 2)), encoding="utf-8")
+    import_dir(db, more)  # another writer's commit, after this store's snapshot began
+    assert store.count(Filters()) == before[0]
+    assert store.count_soon(Filters())() == before[0]
+    store.refresh()  # a new snapshot: both see the new fragments
+    after = store.count(Filters())
+    assert after > before[0]
+    assert store.count_soon(Filters())() == after
+    assert [open_store([], database=db, collections=["fragments"]).count_soon(f)() for f in filters] == before
+
+
+def test_a_count_on_a_dropped_connection_is_one_error(db: str, pg_cluster) -> None:  # noqa: F811
+    import psycopg
+
+    import_dir(db, SHIPPED)
+    store = open_store([], database=db)
+    assert store.count(Filters())
+    with psycopg.connect(pg_cluster.admin_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (store.conn.info.backend_pid,))
+    with pytest.raises(DatabaseError) as exc:
+        store.count_soon(Filters())()
+    assert PASSWORD not in str(exc.value) and "while counting fragments" in str(exc.value)
