@@ -111,3 +111,43 @@ def test_search_is_never_a_prepared_statement(db: str) -> None:  # noqa: F811
     prepared = [r[0] for r in pg.conn.execute("SELECT statement FROM pg_prepared_statements").fetchall()]
     assert prepared  # other statements are prepared: the check can see them
     assert not [s for s in prepared if "ts_rank_cd" in s]
+
+
+def test_search_stops_unpacking_only_where_the_answer_is_settled(db: str, tmp_path: Path,  # noqa: F811
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Early stop (no entry unpacked once enough exact matches are found) gives exactly the
+    hits of unpacking every row, with many equal ranks (copies of one text in several files)."""
+    from speechgen.db import import_dir
+    from speechgen.library import postgres
+    from speechgen.library.files import Filters
+
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    for n in range(3):  # every shipped file three more times, ids renamed: ties everywhere
+        for f in sorted((ROOT / "fragments").glob("*.yaml")):
+            text = f.read_text(encoding="utf-8").replace("id: s0", f"id: c{n}s0").replace("id: 's0", f"id: 'c{n}s0")
+            (copies / f"{n}_{f.name}").write_text(text, encoding="utf-8")
+    import_dir(db, ROOT / "fragments")
+    import_dir(db, copies)
+    pg = open_store([], database=db)
+    read: list[str] = []
+    unpack = postgres.load_json
+
+    def counted(data: str):  # type: ignore[no-untyped-def]
+        read.append(data)
+        return unpack(data)
+
+    monkeypatch.setattr(postgres, "load_json", counted)
+    early = late = 0
+    for query in QUERIES[:12] + ["政治", "基层 减负", "组织 领导 干部", "学习 调研"]:
+        for limit in (1, 3, 10, 50):
+            for filters in (None, Filters(kind="point")):
+                read.clear()
+                monkeypatch.setattr(postgres.PgStore, "early_stop", False)
+                every = [(h.fragment.id, h.score) for h in pg.search(query, filters, limit)]
+                late += len(read)
+                read.clear()
+                monkeypatch.setattr(postgres.PgStore, "early_stop", True)
+                assert [(h.fragment.id, h.score) for h in pg.search(query, filters, limit)] == every, (query, limit)
+                early += len(read)
+    assert early < late * 3 / 4  # it does stop early (here about half as many entries unpacked)
