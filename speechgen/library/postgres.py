@@ -569,8 +569,9 @@ class PgStore:
         ``fragments list`` reads and lays out its page meanwhile: a count of a large library
         (100-150 ms at a million fragments) no longer comes before the page. The snapshot is
         shared as ``pg_dump -j`` shares it (``pg_export_snapshot``), so the count is of the
-        library the page was read from. Returns a function that waits for the count (and raises
-        what counting raised).
+        library the page was read from. Returns a function that waits for the count; when the
+        second connection could not count (a multi-host URL led it to another server, which
+        does not know the snapshot; no connection left), it counts on this one then.
         """
         import threading
 
@@ -581,22 +582,20 @@ class PgStore:
 
         def count() -> None:
             try:
-                with db_errors(self.url, "counting fragments"), connect(self.url) as conn:
+                with connect(self.url) as conn:
                     conn.isolation_level = _psycopg().IsolationLevel.REPEATABLE_READ
                     conn.read_only = True
                     conn.execute(_psycopg().sql.SQL("SET TRANSACTION SNAPSHOT {}").format(snapshot))
                     box.append(int(conn.execute(f"SELECT count(*) FROM {_FROM} WHERE {where}", params).fetchone()[0]))
-            except BaseException as exc:  # raised again in the caller's thread
-                box.append(exc)
+            except Exception:  # counted on the store's own connection instead
+                box.append(None)
 
         worker = threading.Thread(target=count, name="speechgen-count", daemon=True)
         worker.start()
 
         def result() -> int:
             worker.join()
-            if isinstance(box[0], BaseException):
-                raise box[0]
-            return int(box[0])
+            return self.count(filters) if not box or box[0] is None else int(box[0])
 
         return result
 

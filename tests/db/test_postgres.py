@@ -758,6 +758,34 @@ def test_a_count_on_a_second_connection_counts_the_stores_snapshot(db: str, tmp_
     assert [open_store([], database=db, collections=["fragments"]).count_soon(f)() for f in filters] == before
 
 
+def test_a_count_the_second_connection_cannot_make_is_made_on_the_first(db: str, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """A multi-host URL may lead the second connection to a server that does not know the
+    snapshot, or no connection may be left: the store counts on its own connection."""
+    from speechgen.library import postgres
+
+    import_dir(db, SHIPPED)
+    store = open_store([], database=db)
+    want = store.count(Filters(kind="point"))
+    monkeypatch.setattr(postgres, "connect", lambda url, **kw: (_ for _ in ()).throw(DatabaseError("too many clients")))
+    assert store.count_soon(Filters(kind="point"))() == want
+    monkeypatch.undo()
+
+    class Elsewhere:  # the snapshot's name is one the second connection's server does not know
+        def __init__(self, conn: object) -> None:
+            self.conn = conn
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.conn, name)
+
+        def execute(self, query: str, *args: object, **kw: object) -> object:
+            if "pg_export_snapshot" in str(query):
+                return self.conn.execute("SELECT '00000003-0000001B-1'")  # type: ignore[attr-defined]
+            return self.conn.execute(query, *args, **kw)  # type: ignore[attr-defined]
+
+    store.conn = Elsewhere(store.conn)
+    assert store.count_soon(Filters(kind="point"))() == want
+
+
 def test_a_count_on_a_dropped_connection_is_one_error(db: str, pg_cluster) -> None:  # noqa: F811
     import psycopg
 
