@@ -22,6 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -251,23 +252,48 @@ def tsvector_text(heading: str, tags: str, body: str) -> str:
     PostgreSQL's parser drops symbols it does not count as letters (①, ㊀) that
     ``index_text`` keeps; here they are kept, as the SQLite index keeps them.
     """
+    texts = (heading, tags, body)
     fields = [(heading.split(), "A"), (tags.split(), "B"), (body.split(), "C")]
-    terms = [t for f, _ in fields for t in f]
-    if terms and (
-        max(map(len, terms)) * 4 > _MAXLEXEME
-        or any("'" in f or "\\" in f for f in (heading, tags, body))
-        or (len(terms) >= _MAXNUMPOS - 1
-            and (len(terms) >= _MAXENTRYPOS - 1 or max(Counter(terms).values()) >= _MAXNUMPOS - 1))
+    n = len(fields[0][0]) + len(fields[1][0]) + len(fields[2][0])
+    if n and (
+        any(len(t) * 4 > _MAXLEXEME and max(map(len, f), default=0) * 4 > _MAXLEXEME
+            for t, (f, _) in zip(texts, fields, strict=True))
+        or any("'" in t or "\\" in t for t in texts)
+        or (n >= _MAXNUMPOS - 1 and (n >= _MAXENTRYPOS - 1 or _most_repeated(fields) >= _MAXNUMPOS - 1))
     ):
         return _tsvector_capped(fields)
     # no limit reached (as in nearly every fragment): each term at its position, one entry
-    # each, in C-speed loops; PostgreSQL's tsvector input merges a lexeme's entries
-    out, pos = [], 1
+    # each ('term':7A), PostgreSQL's tsvector input merging a lexeme's entries. Built as one
+    # join of the terms interleaved with their positions' ready-made suffixes (':7A ') —
+    # formatting each entry was a third of an import's client time.
+    parts: list[str] = []
+    pos = 1
     for fterms, weight in fields:
         if fterms:
-            out.append(" ".join(map(f"'{{}}':{{}}{weight}".format, fterms, range(pos, pos + len(fterms)))))
-            pos += len(fterms)
-    return " ".join(out)
+            m = len(fterms)
+            assert pos + m <= _MAXENTRYPOS  # positions stay below 16,383 here (else capped above)
+            chunk = [""] * (2 * m)
+            chunk[0::2] = fterms
+            chunk[1::2] = _suffixes(weight)[pos : pos + m]
+            parts += chunk
+            pos += m
+    return ("'" + "".join(parts))[:-2] if parts else ""
+
+
+def _most_repeated(fields: list[tuple[list[str], str]]) -> int:
+    """How often the most frequent term of *fields* occurs, or a bound on it when the bound
+    is below 255 (PostgreSQL's positions a lexeme keeps): a term can occur at most once more
+    than there are repeats in all."""
+    terms = [t for f, _ in fields for t in f]
+    bound = len(terms) - len(set(terms)) + 1
+    return bound if bound < _MAXNUMPOS - 1 else max(Counter(terms).values())
+
+
+@lru_cache(maxsize=4)
+def _suffixes(weight: str) -> list[str]:
+    """What follows a term in a tsvector entry at each position, with the opening quote of the
+    next entry: ``':7A '``, for positions 0-16383."""
+    return [f"':{i}{weight} '" for i in range(_MAXENTRYPOS)]
 
 
 def _tsvector_capped(fields: list[tuple[list[str], str]]) -> str:
