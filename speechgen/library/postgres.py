@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -284,9 +285,9 @@ def _most_repeated(fields: list[tuple[list[str], str]]) -> int:
     """How often the most frequent term of *fields* occurs, or a bound on it when the bound
     is below 255 (PostgreSQL's positions a lexeme keeps): a term can occur at most once more
     than there are repeats in all."""
-    terms = [t for f, _ in fields for t in f]
-    bound = len(terms) - len(set(terms)) + 1
-    return bound if bound < _MAXNUMPOS - 1 else max(Counter(terms).values())
+    lists = [f for f, _ in fields]
+    bound = sum(map(len, lists)) - len(set().union(*lists)) + 1
+    return bound if bound < _MAXNUMPOS - 1 else max(Counter(chain.from_iterable(lists)).values())
 
 
 @lru_cache(maxsize=4)
