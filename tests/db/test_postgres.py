@@ -797,3 +797,32 @@ def test_a_count_on_a_dropped_connection_is_one_error(db: str, pg_cluster) -> No
     with pytest.raises(DatabaseError) as exc:
         store.count_soon(Filters())()
     assert PASSWORD not in str(exc.value) and "while counting fragments" in str(exc.value)
+
+
+def test_import_keeps_every_character_copy_must_escape(db: str, tmp_path: Path) -> None:  # noqa: F811
+    """db import writes its rows in COPY's text format itself: tabs, newlines, backslashes,
+    quotes, braces and commas in texts, tags and variant ids come back as written."""
+    import json
+
+    folder = tmp_path / "tricky"
+    folder.mkdir()
+    tags = ['带"引号"', "反斜\\杠", "逗,号", "{花括号}", "NULL", "", "制表\t符", "a b", "\\N", "\\."]
+    entry = {
+        "id": "x.point.1", "kind": "point", "heading": "标题\\n不是换行\t制表",
+        "text": "第一行\n第二行\r\n\\. 与 \\N 与 \\\\ 与 \"引号\" 与 {花括号}，逗号", "tags": tags, "slots": [],
+        "review": True,
+        "variants": [{"source": "y.txt", "id": 'y.point.1"{,}\\', "similarity": 0.9}],
+    }
+    (folder / "x.yaml").write_text(
+        "source:\n  file: x.txt\n  title: 讲话\n  meeting: ''\n  year: 2023\nfragments:\n- "
+        + json.dumps(entry, ensure_ascii=False) + "\n", encoding="utf-8")
+    folder_frag = open_store([folder], database="").get("x.point.1")
+    import_dir(db, folder)
+    store = open_store([], database=db)
+    got = store.get("x.point.1")
+    assert (got.heading, got.text, got.tags, got.review) == (folder_frag.heading, folder_frag.text, folder_frag.tags, True)
+    assert got.tags == tuple(tags) and got.text == entry["text"]
+    row = store.conn.execute("SELECT tags, variants, data FROM fragments WHERE id = 'x.point.1'").fetchone()
+    assert row[0] == tags and row[1] == ['y.point.1"{,}\\']
+    assert json.loads(row[2])["text"] == entry["text"]
+    assert [h.fragment.id for h in store.search("第二行")] == ["x.point.1"]
