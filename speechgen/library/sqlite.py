@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from speechgen.errors import SpeechgenError, did_you_mean
-from speechgen.library.evidence import ANCHORS, anchor_evidence, text_digest
+from speechgen.library.evidence import ANCHORS, anchor_evidence, char_profile, text_digest
 from speechgen.library.files import (
     Filters,
     Head,
@@ -82,12 +82,11 @@ CREATE TABLE IF NOT EXISTS seeds(path TEXT PRIMARY KEY, data TEXT);
 CREATE TABLE IF NOT EXISTS frags(
     rowid INTEGER PRIMARY KEY, path TEXT, ord INTEGER, id TEXT, line INTEGER,
     kind TEXT, review INTEGER, tags TEXT, at INTEGER, nbytes INTEGER, col INTEGER, seeded INTEGER,
-    label TEXT, chars INTEGER, digest BLOB, tlen INTEGER);
+    label TEXT, chars INTEGER, digest BLOB, tlen INTEGER, profile BLOB);
 CREATE TABLE IF NOT EXISTS blobs(rowid INTEGER PRIMARY KEY, data BLOB);
 CREATE INDEX IF NOT EXISTS frags_id ON frags(id);
 CREATE INDEX IF NOT EXISTS frags_path ON frags(path, ord);
 CREATE INDEX IF NOT EXISTS frags_digest ON frags(digest);
-CREATE INDEX IF NOT EXISTS frags_kind_tlen ON frags(kind, tlen);
 CREATE TABLE IF NOT EXISTS evidence(path TEXT PRIMARY KEY, plain INTEGER, data TEXT);
 CREATE TABLE IF NOT EXISTS links(path TEXT, a TEXT, b TEXT);
 CREATE INDEX IF NOT EXISTS links_path ON links(path);
@@ -96,7 +95,6 @@ CREATE TABLE IF NOT EXISTS ranked(n INTEGER PRIMARY KEY, key TEXT UNIQUE, rows T
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     {", ".join(name for name, _ in FIELDS)}, content='',
     tokenize='ascii');
-CREATE VIRTUAL TABLE IF NOT EXISTS fts_terms USING fts5vocab(fts, row);
 """
 _WEIGHTS = ", ".join(str(w) for _, w in FIELDS)
 # A fragment is not stored: its row says where its YAML mapping stands in its file (at,
@@ -108,7 +106,7 @@ _WEIGHTS = ", ".join(str(w) for _, w in FIELDS)
 _DATA = ("f.id, f.at, f.nbytes, f.col, f.seeded, "
          "CASE WHEN f.at IS NULL THEN (SELECT data FROM blobs WHERE blobs.rowid = f.rowid) END, "
          "s.mtime_ns, s.ctime_ns, s.size")
-_TABLES = ("files", "frags", "blobs", "seeds", "links", "evidence", "fts_terms", "fts", "queries", "ranked")
+_TABLES = ("files", "frags", "blobs", "seeds", "links", "evidence", "fts", "queries", "ranked")
 #: Ranked searches remembered (the rowids and scores of one SQL query each); the oldest go first.
 RANKED_KEPT = 1000
 
@@ -263,7 +261,8 @@ def _prepare(path: Path) -> tuple[Any, ...]:
     for f, where in zip(lf.fragments, slices, strict=True):
         text = f.full_text
         frags.append((f.id, f.line, where, None if where else _pack(f.to_dict()), f.kind, int(f.review),
-                      _SEP + _SEP.join(f.tags) + _SEP, f.label, f.chars, text_digest(f.kind, text), len(text)))
+                      _SEP + _SEP.join(f.tags) + _SEP, f.label, f.chars, text_digest(f.kind, text), len(text),
+                      char_profile(text)))
     # what ingest learns redacted names from (never a phrase ingest itself restored)
     plain = [f for f in lf.fragments if not f.restored]
     evidence = (len(plain), json.dumps([e for f in plain for e in anchor_evidence(f.full_text)], ensure_ascii=False))
@@ -435,10 +434,10 @@ class Index:
                 next_row += len(frags)
                 c.executemany(
                     "INSERT INTO frags(rowid, path, ord, id, line, kind, review, tags, at, nbytes, col, seeded, "
-                    "label, chars, digest, tlen) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "label, chars, digest, tlen, profile) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     [(r, key, i, fid, line, kind, review, tags, *(where or (None, None, None, None)), label, chars,
-                      digest, tlen)
-                     for i, (r, (fid, line, where, _, kind, review, tags, label, chars, digest, tlen))
+                      digest, tlen, profile)
+                     for i, (r, (fid, line, where, _, kind, review, tags, label, chars, digest, tlen, profile))
                      in enumerate(zip(rowids, frags, strict=True))],
                 )
                 c.executemany("INSERT INTO blobs VALUES(?, ?)",
@@ -797,29 +796,17 @@ class Index:
                 out.setdefault(sfile, []).extend((a, b) for a, b in json.loads(data))
         return out
 
-    def term_counts(self, terms: list[str]) -> dict[str, int]:
-        """How many indexed fragments hold each of *terms* (rows of changed files counted until the index is rebuilt)."""
-        out: dict[str, int] = {}
-        for i in range(0, len(terms), 500):
-            part = terms[i : i + 500]
-            out.update(self.conn.execute(
-                f"SELECT term, doc FROM fts_terms WHERE term IN ({','.join('?' * len(part))})", part).fetchall())
-        return out
-
     _VROW = "f.rowid, f.path, f.ord, f.id, f.kind, f.digest, s.sfile FROM frags f JOIN files s ON s.path = f.path"
 
-    def text_rows(self, kind: str, lo: int, hi: int, match: str | None = None) -> list[tuple[Any, ...]]:
-        """(rowid, path, ord, id, kind, digest, source file) of the fragments of *kind* whose text
-        is *lo* to *hi* characters long, and that hold a term of the FTS5 query *match* when given."""
-        if match is None:
-            return self.conn.execute(f"SELECT {self._VROW} WHERE f.kind = ? AND f.tlen BETWEEN ? AND ?",
-                                     (kind, lo, hi)).fetchall()
-        return self.conn.execute(
-            f"SELECT {self._VROW} JOIN fts ON fts.rowid = f.rowid WHERE fts MATCH ? AND f.kind = ? "
-            "AND f.tlen BETWEEN ? AND ?", (match, kind, lo, hi)).fetchall()
+    def texts_of_kind(self, kind: str) -> list[tuple[bytes, int, bytes | None]]:
+        """(digest, length, character profile) of each distinct text of the fragments of *kind*
+        (:mod:`speechgen.library.evidence`), shortest first."""
+        return self.conn.execute("SELECT digest, MIN(tlen), MIN(profile) FROM frags WHERE kind = ? "
+                                 "GROUP BY digest ORDER BY 2", (kind,)).fetchall()
 
     def rows_with(self, column: str, values: list[Any]) -> list[tuple[Any, ...]]:
-        """The rows of :meth:`text_rows` whose *column* (``digest`` or ``id``) is one of *values*."""
+        """(rowid, path, ord, id, kind, digest, source file) of the fragments whose *column*
+        (``digest`` or ``id``) is one of *values*."""
         assert column in ("digest", "id")
         out = []
         for i in range(0, len(values), 500):
