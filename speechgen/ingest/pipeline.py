@@ -151,6 +151,7 @@ def ingest(
     dry_run: bool = False,
     junk: Iterable[str] = (),
     progress: bool = False,
+    use_cache: bool = True,
 ) -> Report:
     """Ingest speeches into fragment files under *out_dir*.
 
@@ -161,6 +162,8 @@ def ingest(
         dry_run: report only; write nothing.
         junk: extra watermark patterns (regular expressions) to remove.
         progress: show a progress bar on stderr when there are many files.
+        use_cache: read a large *out_dir* through its SQLite cache (False: parse every file,
+            for a folder that is read once, whose cache would be built for nothing).
 
     Returns:
         The report; ``report.problems`` lists every file that failed.
@@ -181,7 +184,7 @@ def ingest(
         sources = _read(files, patterns, report, lambda: None)
     _check_names(sources)
     skip = {s.path.name for s in sources}
-    indexed = _indexed(out_dir, skip)
+    indexed = _indexed(out_dir, skip) if use_cache else None
     if indexed is None:
         existing = _library(out_dir, skip)
         corpus: dict[str, str] = {}
