@@ -64,7 +64,7 @@ class IndexedLibrary:
     def candidates(self, kind: str, text: str) -> list[bytes]:
         """The digests of the library's texts of *kind* that can reach SIMILARITY with *text*."""
         if kind not in self._kinds:
-            self._kinds[kind] = self.idx.texts_of_kind(kind)
+            self._kinds.update(self.idx.texts_of_kinds([kind]))
         texts = self._kinds[kind]
         n = len(text)
         lo, hi = length_bounds(n)
@@ -81,7 +81,9 @@ class IndexedLibrary:
         """The library fragments that can matter to linking the new (kind, text) pairs, with their
         recorded links (pairs of ids); the fragments in library order."""
         wanted: set[bytes] = set()
-        for kind, text in dict.fromkeys((k, t) for k, t in new if k in VARIANT_KINDS):
+        pairs = list(dict.fromkeys((k, t) for k, t in new if k in VARIANT_KINDS))
+        self._kinds.update(self.idx.texts_of_kinds(sorted({k for k, _ in pairs} - set(self._kinds))))
+        for kind, text in pairs:
             wanted.update(self.candidates(kind, text))
         skipped = {key for key, sfile in self.idx.conn.execute("SELECT path, sfile FROM files")
                    if not sfile or sfile in self.skip}

@@ -798,11 +798,16 @@ class Index:
 
     _VROW = "f.rowid, f.path, f.ord, f.id, f.kind, f.digest, s.sfile FROM frags f JOIN files s ON s.path = f.path"
 
-    def texts_of_kind(self, kind: str) -> list[tuple[bytes, int, bytes | None]]:
-        """(digest, length, character profile) of each distinct text of the fragments of *kind*
-        (:mod:`speechgen.library.evidence`), shortest first."""
-        return self.conn.execute("SELECT digest, MIN(tlen), MIN(profile) FROM frags WHERE kind = ? "
-                                 "GROUP BY digest ORDER BY 2", (kind,)).fetchall()
+    def texts_of_kinds(self, kinds: list[str]) -> dict[str, list[tuple[bytes, int, bytes | None]]]:
+        """For each of *kinds*, (digest, length, character profile) of each distinct text of its
+        fragments (:mod:`speechgen.library.evidence`), shortest first: one pass over the fragments."""
+        out: dict[str, list[tuple[bytes, int, bytes | None]]] = {k: [] for k in kinds}
+        rows = self.conn.execute(
+            f"SELECT kind, digest, MIN(tlen), MIN(profile) FROM frags WHERE kind IN ({','.join('?' * len(kinds))}) "
+            "GROUP BY kind, digest ORDER BY 3", kinds)
+        for kind, digest, tlen, profile in rows:
+            out[kind].append((digest, tlen, profile))
+        return out
 
     def rows_with(self, column: str, values: list[Any]) -> list[tuple[Any, ...]]:
         """(rowid, path, ord, id, kind, digest, source file) of the fragments whose *column*
