@@ -85,8 +85,13 @@ class Restorer:
 
     def _learn_all(self, evidence: Evidence) -> None:
         self.fillers: dict[str, tuple[str, str]] = {}
+        # what stood before each anchor, counted, in the order first met (as the counts below need)
+        tallies: dict[str, Counter[str]] = {anchor: Counter() for anchor in ANCHORS}
+        for occurrences in evidence.values():
+            for anchor, before in occurrences:
+                tallies[anchor][before] += 1
         for anchor in ANCHORS:
-            found = _learn(anchor, evidence)
+            found = _learn(anchor, tallies[anchor], evidence)
             if found:
                 self.fillers[anchor] = found
         # A filler that holds another anchor's filler plus a word before it (贯彻习近平) is cut to it.
@@ -127,16 +132,16 @@ def _holds(found: Iterable[tuple[str, str]], name: str, anchor: str) -> bool:
     return any(a == anchor and before.endswith(name) for a, before in found)
 
 
-def _learn(anchor: str, evidence: Evidence) -> tuple[str, str] | None:
+def _learn(anchor: str, tally: Counter[str], evidence: Evidence) -> tuple[str, str] | None:
+    """The name most often before *anchor*: *tally* counts the characters before each occurrence
+    (up to 4), keyed in the order first met, so each count of the last k of them is met first
+    where an occurrence with them was, and ties go to the name met first."""
     counts: dict[int, Counter[str]] = {k: Counter() for k in (2, 3, 4)}
-    for found in evidence.values():
-        for a, before_all in found:
-            if a != anchor:
-                continue
-            for k in counts:
-                before = before_all[-k:]
-                if len(before) == k and _HAN.match(before):
-                    counts[k][before] += 1
+    for before_all, n in tally.items():
+        for k in counts:
+            before = before_all[-k:]
+            if len(before) == k and _HAN.match(before):
+                counts[k][before] += n
     if not counts[2]:
         return None
     top2, n2 = counts[2].most_common(1)[0]
