@@ -232,7 +232,9 @@ def fragments_list(
         return
     if limit is None and _terminal():
         limit = PAGE
-    total = store.count(filters)
+    # the database counts on a second connection while the page is read and laid out
+    count_soon = getattr(store, "count_soon", None)
+    total = count_soon(filters) if count_soon else store.count(filters)
     list_table(store.rows(filters, limit or None, offset), total=total, offset=offset)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from rich.cells import cell_len, set_cell_size
@@ -171,14 +172,20 @@ def plain_table(title: str, headers: list[str], cells: list[list[str]], widths: 
     return "\n".join(lines) + "\n"
 
 
-def list_table(frags: list[Row], total: int | None = None, offset: int = 0) -> None:
+def list_table(frags: list[Row], total: int | Callable[[], int] | None = None, offset: int = 0) -> None:
     """Print the fragments as a table, one line a fragment (``fragments show`` has the rest).
 
     *total* is how many pass the filters; when it is more than shown, a last line says how
-    to see the rest (--offset, --limit 0).
+    to see the rest (--offset, --limit 0). A function giving it (a count still running) is
+    called only once the table's modules are imported.
     """
     out = sys.stdout
-    if plain_output(out):
+    plain = plain_output(out)
+    if callable(total):
+        if not plain:
+            import rich.table  # noqa: F401 - imported while the count runs
+        total = total()
+    if plain:
         width = console_width()
         title, headers, cells, widths, more = layout(frags, width, total, offset)
         text = plain_table(title, headers, cells, widths, width)

@@ -20,8 +20,10 @@ import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -251,23 +253,48 @@ def tsvector_text(heading: str, tags: str, body: str) -> str:
     PostgreSQL's parser drops symbols it does not count as letters (①, ㊀) that
     ``index_text`` keeps; here they are kept, as the SQLite index keeps them.
     """
+    texts = (heading, tags, body)
     fields = [(heading.split(), "A"), (tags.split(), "B"), (body.split(), "C")]
-    terms = [t for f, _ in fields for t in f]
-    if terms and (
-        max(map(len, terms)) * 4 > _MAXLEXEME
-        or any("'" in f or "\\" in f for f in (heading, tags, body))
-        or (len(terms) >= _MAXNUMPOS - 1
-            and (len(terms) >= _MAXENTRYPOS - 1 or max(Counter(terms).values()) >= _MAXNUMPOS - 1))
+    n = len(fields[0][0]) + len(fields[1][0]) + len(fields[2][0])
+    if n and (
+        any(len(t) * 4 > _MAXLEXEME and max(map(len, f), default=0) * 4 > _MAXLEXEME
+            for t, (f, _) in zip(texts, fields, strict=True))
+        or any("'" in t or "\\" in t for t in texts)
+        or (n >= _MAXNUMPOS - 1 and (n >= _MAXENTRYPOS - 1 or _most_repeated(fields) >= _MAXNUMPOS - 1))
     ):
         return _tsvector_capped(fields)
     # no limit reached (as in nearly every fragment): each term at its position, one entry
-    # each, in C-speed loops; PostgreSQL's tsvector input merges a lexeme's entries
-    out, pos = [], 1
+    # each ('term':7A), PostgreSQL's tsvector input merging a lexeme's entries. Built as one
+    # join of the terms interleaved with their positions' ready-made suffixes (':7A ') —
+    # formatting each entry was a third of an import's client time.
+    parts: list[str] = []
+    pos = 1
     for fterms, weight in fields:
         if fterms:
-            out.append(" ".join(map(f"'{{}}':{{}}{weight}".format, fterms, range(pos, pos + len(fterms)))))
-            pos += len(fterms)
-    return " ".join(out)
+            m = len(fterms)
+            assert pos + m <= _MAXENTRYPOS  # positions stay below 16,383 here (else capped above)
+            chunk = [""] * (2 * m)
+            chunk[0::2] = fterms
+            chunk[1::2] = _suffixes(weight)[pos : pos + m]
+            parts += chunk
+            pos += m
+    return ("'" + "".join(parts))[:-2] if parts else ""
+
+
+def _most_repeated(fields: list[tuple[list[str], str]]) -> int:
+    """How often the most frequent term of *fields* occurs, or a bound on it when the bound
+    is below 255 (PostgreSQL's positions a lexeme keeps): a term can occur at most once more
+    than there are repeats in all."""
+    lists = [f for f, _ in fields]
+    bound = sum(map(len, lists)) - len(set().union(*lists)) + 1
+    return bound if bound < _MAXNUMPOS - 1 else max(Counter(chain.from_iterable(lists)).values())
+
+
+@lru_cache(maxsize=4)
+def _suffixes(weight: str) -> list[str]:
+    """What follows a term in a tsvector entry at each position, with the opening quote of the
+    next entry: ``':7A '``, for positions 0-16383."""
+    return [f"':{i}{weight} '" for i in range(_MAXENTRYPOS)]
 
 
 def _tsvector_capped(fields: list[tuple[list[str], str]]) -> str:
@@ -360,6 +387,9 @@ def source_from_row(raw: str) -> Source:
 class PgStore:
     """The library of a PostgreSQL database, optionally narrowed to some collections."""
 
+    #: Stop unpacking search rows once the rest cannot reach the top (False: unpack every row).
+    early_stop = True
+
     def __init__(self, url: str, collections: list[str] | None = None, dirs: list[Path] | None = None) -> None:
         self.url = url
         self.dirs = list(dirs or [])
@@ -429,9 +459,9 @@ class PgStore:
         shown, source = self._source(sid)
         return fragment_from_dict(load_json(data), source, shown, line)
 
-    def _rows(self, sql: str, params: list[Any], doing: str) -> list[Any]:
+    def _rows(self, sql: str, params: list[Any], doing: str, prepare: bool | None = None) -> list[Any]:
         with self._errors(doing):
-            return self.conn.execute(sql, params).fetchall()
+            return self.conn.execute(sql, params, prepare=prepare).fetchall()
 
     def library(self) -> Library:
         """Every fragment (of the chosen collections), in collection, file and entry order."""
@@ -560,6 +590,42 @@ class PgStore:
         where, params = self._where(filters)
         return int(self._rows(f"SELECT count(*) FROM {_FROM} WHERE {where}", params, "counting fragments")[0][0])
 
+    def count_soon(self, filters: Filters) -> Callable[[], int]:
+        """:meth:`count`, on a second connection in this store's snapshot, while this one goes on.
+
+        ``fragments list`` reads and lays out its page meanwhile: a count of a large library
+        (100-150 ms at a million fragments) no longer comes before the page. The snapshot is
+        shared as ``pg_dump -j`` shares it (``pg_export_snapshot``), so the count is of the
+        library the page was read from. Returns a function that waits for the count; when the
+        second connection could not count (a multi-host URL led it to another server, which
+        does not know the snapshot; no connection left), it counts on this one then.
+        """
+        import threading
+
+        where, params = self._where(filters)
+        with self._errors("counting fragments"):
+            snapshot = self.conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        box: list[Any] = []
+
+        def count() -> None:
+            try:
+                with connect(self.url) as conn:
+                    conn.isolation_level = _psycopg().IsolationLevel.REPEATABLE_READ
+                    conn.read_only = True
+                    conn.execute(_psycopg().sql.SQL("SET TRANSACTION SNAPSHOT {}").format(snapshot))
+                    box.append(int(conn.execute(f"SELECT count(*) FROM {_FROM} WHERE {where}", params).fetchone()[0]))
+            except Exception:  # counted on the store's own connection instead
+                box.append(None)
+
+        worker = threading.Thread(target=count, name="speechgen-count", daemon=True)
+        worker.start()
+
+        def result() -> int:
+            worker.join()
+            return self.count(filters) if not box or box[0] is None else int(box[0])
+
+        return result
+
     def version(self, fid: str) -> int:
         """The edit version of fragment *fid* (``fragments edit --version`` checks it)."""
         rows = self._rows("SELECT version FROM fragments WHERE id = %s", [fid], "reading a version")
@@ -607,19 +673,22 @@ class PgStore:
         for tier, (expr, third) in enumerate(tiers):
             if len(hits) >= limit or (tier == len(tiers) - 1 and (hits or len(bigrams) < 2)):
                 break
-            # ranked among at most CANDIDATES matches: a word in nearly every fragment of a
-            # large library would otherwise have each one's tsvector read and ranked
-            rows = self._rows(
-                f"SELECT sid, line, data, ts_rank_cd('{rank_weights()}', tsv, q, {RANK_NORMALISATION}) AS r "
-                f"FROM (SELECT s.id AS sid, f.line, f.data, f.tsv, s.collection, s.path, f.ord "
-                f"      FROM {_FROM} WHERE f.tsv @@ CAST(%s AS tsquery) AND {where} LIMIT %s) c, "
-                f"CAST(%s AS tsquery) q ORDER BY r DESC, collection, path, ord LIMIT %s",
-                [expr, *params, CANDIDATES, expr, max(limit * 20, 200)],
-                "searching",
-            )
-            # sorted on the entries' texts; a Fragment is built only for what is returned
+            # ranked among at most CANDIDATES matches (ranked_sql), never as a prepared
+            # statement: a generic plan cannot know how many fragments a tsquery matches (once
+            # psycopg prepared it, after five searches, some words took 3-5x as long)
+            top = max(limit * 20, 200)
+            rows = self._rows(ranked_sql(where), [expr, *params, CANDIDATES, expr, top, top], "searching",
+                              prepare=False)
+            # sorted on the entries' texts; a Fragment is built only for what is returned. A
+            # row holding the query as typed ("exact") goes before any that does not, then by
+            # rank, then in the rows' order: the rows come best rank first, so once `room`
+            # exact rows are found no later row can reach the top, and none is unpacked (as
+            # the SQLite store stops; a serve search unpacked 600 entries, most of its time)
             found = []
+            room, exact = limit - len(hits), 0
             for n, (sid, line, data, rank) in enumerate(rows):
+                if exact >= room and self.early_stop:
+                    break
                 entry = load_json(data)
                 if str(entry["id"]) in hits:
                     continue
@@ -627,6 +696,7 @@ class PgStore:
                 if third and sum(b in fields.lower() for b in bigrams) < need:
                     continue
                 found.append((phrase not in full, -round(float(rank), 9), n, sid, line, entry, float(rank)))
+                exact += phrase in full
             found.sort(key=lambda t: t[:3])
             # the sources of what can be returned, not every source (serve ends its snapshot,
             # and so this cache, at each request)
@@ -640,6 +710,29 @@ class PgStore:
                     shown, source = self._source(sid)
                     hits[str(entry["id"])] = Hit(fragment_from_dict(entry, source, shown, line), rank)
         return list(hits.values())[:limit]
+
+
+def ranked_sql(where: str) -> str:
+    """The query of one search tier: (source id, line, entry, rank) of the best-ranked matches.
+
+    Parameters: the tier's tsquery, *where*'s parameters, how many matches to rank
+    (:data:`CANDIDATES`), the tsquery again, and twice how many rows to return. At most that
+    many matches are ranked, in the order the index gives them (a word in nearly every
+    fragment of a large library would otherwise have each one's tsvector read and ranked).
+    The rows come in rank order, ties in library order (collection, path, entry); sources are
+    joined only to the matches ranked at least as high as the last row returned (ties
+    included), not to all of them, unless *where* names a source's columns.
+    """
+    return (
+        "WITH c AS MATERIALIZED ("
+        f" SELECT source_id, ord, line, data, ts_rank_cd('{rank_weights()}', tsv, q, {RANK_NORMALISATION}) AS r"
+        " FROM (SELECT f.source_id, f.ord, f.line, f.data, f.tsv"
+        f"       FROM {_FROM if 's.' in where else 'fragments f'}"
+        f"       WHERE f.tsv @@ CAST(%s AS tsquery) AND {where} LIMIT %s) m, CAST(%s AS tsquery) q) "
+        "SELECT s.id, c.line, c.data, c.r FROM c JOIN sources s ON s.id = c.source_id "
+        "WHERE c.r >= (SELECT min(r) FROM (SELECT r FROM c ORDER BY r DESC LIMIT %s) t) "
+        "ORDER BY c.r DESC, s.collection, s.path, c.ord LIMIT %s"
+    )
 
 
 def _entry_texts(entry: dict[str, Any]) -> tuple[str, str]:

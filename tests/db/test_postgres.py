@@ -730,3 +730,99 @@ def test_variants_unknown_ids_and_facets_come_from_sql_as_the_folders_give_them(
     assert both.facets() == folders.facets() == facets(lib.fragments)
     assert one.facets() == facets(shipped_only.fragments)
     assert both.facets(tags=3)["tags"] == facets(lib.fragments, 3)["tags"]
+
+
+def test_a_count_on_a_second_connection_counts_the_stores_snapshot(db: str, tmp_path: Path) -> None:  # noqa: F811
+    """fragments list counts on a second connection while it reads its page: the same count,
+    of the same snapshot, even when another writer commits in between."""
+    import_dir(db, SHIPPED)
+    store = open_store([], database=db)
+    filters = [Filters(), Filters(kind="point"), Filters(kind="point", year=2023), Filters(tag="调查研究"),
+               Filters(kind="no-such-kind")]
+    before = [store.count(f) for f in filters]
+    assert before[0] > before[1] > 0 and before[-1] == 0
+    assert [store.count_soon(f)() for f in filters] == before
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "new.yaml").write_text(
+        "source:\n  file: new.txt\n  title: 讲话\n  meeting: ''\n  year: 2023\nfragments:\n"
+        + "".join(f"- id: new.point.{i}\n  kind: point\n  heading: 调查研究\n  text: 要大兴调查研究之风。\n  tags: []\n  slots: []\n"
+                  f"  review: false\n" for i in (1, 2)), encoding="utf-8")
+    import_dir(db, more)  # another writer's commit, after this store's snapshot began
+    assert store.count(Filters()) == before[0]
+    assert store.count_soon(Filters())() == before[0]
+    store.refresh()  # a new snapshot: both see the new fragments
+    after = store.count(Filters())
+    assert after > before[0]
+    assert store.count_soon(Filters())() == after
+    assert [open_store([], database=db, collections=["fragments"]).count_soon(f)() for f in filters] == before
+
+
+def test_a_count_the_second_connection_cannot_make_is_made_on_the_first(db: str, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """A multi-host URL may lead the second connection to a server that does not know the
+    snapshot, or no connection may be left: the store counts on its own connection."""
+    from speechgen.library import postgres
+
+    import_dir(db, SHIPPED)
+    store = open_store([], database=db)
+    want = store.count(Filters(kind="point"))
+    monkeypatch.setattr(postgres, "connect", lambda url, **kw: (_ for _ in ()).throw(DatabaseError("too many clients")))
+    assert store.count_soon(Filters(kind="point"))() == want
+    monkeypatch.undo()
+
+    class Elsewhere:  # the snapshot's name is one the second connection's server does not know
+        def __init__(self, conn: object) -> None:
+            self.conn = conn
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.conn, name)
+
+        def execute(self, query: str, *args: object, **kw: object) -> object:
+            if "pg_export_snapshot" in str(query):
+                return self.conn.execute("SELECT '00000003-0000001B-1'")  # type: ignore[attr-defined]
+            return self.conn.execute(query, *args, **kw)  # type: ignore[attr-defined]
+
+    store.conn = Elsewhere(store.conn)
+    assert store.count_soon(Filters(kind="point"))() == want
+
+
+def test_a_count_on_a_dropped_connection_is_one_error(db: str, pg_cluster) -> None:  # noqa: F811
+    import psycopg
+
+    import_dir(db, SHIPPED)
+    store = open_store([], database=db)
+    assert store.count(Filters())
+    with psycopg.connect(pg_cluster.admin_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (store.conn.info.backend_pid,))
+    with pytest.raises(DatabaseError) as exc:
+        store.count_soon(Filters())()
+    assert PASSWORD not in str(exc.value) and "while counting fragments" in str(exc.value)
+
+
+def test_import_keeps_every_character_copy_must_escape(db: str, tmp_path: Path) -> None:  # noqa: F811
+    """db import writes its rows in COPY's text format itself: tabs, newlines, backslashes,
+    quotes, braces and commas in texts, tags and variant ids come back as written."""
+    import json
+
+    folder = tmp_path / "tricky"
+    folder.mkdir()
+    tags = ['带"引号"', "反斜\\杠", "逗,号", "{花括号}", "NULL", "", "制表\t符", "a b", "\\N", "\\."]
+    entry = {
+        "id": "x.point.1", "kind": "point", "heading": "标题\\n不是换行\t制表",
+        "text": "第一行\n第二行\r\n\\. 与 \\N 与 \\\\ 与 \"引号\" 与 {花括号}，逗号", "tags": tags, "slots": [],
+        "review": True,
+        "variants": [{"source": "y.txt", "id": 'y.point.1"{,}\\', "similarity": 0.9}],
+    }
+    (folder / "x.yaml").write_text(
+        "source:\n  file: x.txt\n  title: 讲话\n  meeting: ''\n  year: 2023\nfragments:\n- "
+        + json.dumps(entry, ensure_ascii=False) + "\n", encoding="utf-8")
+    folder_frag = open_store([folder], database="").get("x.point.1")
+    import_dir(db, folder)
+    store = open_store([], database=db)
+    got = store.get("x.point.1")
+    assert (got.heading, got.text, got.tags, got.review) == (folder_frag.heading, folder_frag.text, folder_frag.tags, True)
+    assert got.tags == tuple(tags) and got.text == entry["text"]
+    row = store.conn.execute("SELECT tags, variants, data FROM fragments WHERE id = 'x.point.1'").fetchone()
+    assert row[0] == tags and row[1] == ['y.point.1"{,}\\']
+    assert json.loads(row[2])["text"] == entry["text"]
+    assert [h.fragment.id for h in store.search("第二行")] == ["x.point.1"]

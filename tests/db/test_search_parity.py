@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import ROOT
 from pgfixtures import db, empty_db, pg_cluster  # noqa: F401
 
@@ -40,3 +41,113 @@ def test_thirty_queries_overlap_in_the_top_five(db: str, tmp_path: Path) -> None
     mean = sum(overlaps) / len(overlaps)
     print(f"mean top-5 overlap {mean:.2%} over {len(overlaps)} queries; lowest {min(overlaps):.0%}")
     assert mean >= 0.8, f"mean top-5 overlap {mean:.0%}"
+
+
+# The query a tier ran before sources were joined after ranking: every candidate joined to its
+# source, then ordered. ranked_sql must return exactly its rows.
+_EVERY_CANDIDATE_JOINED = (
+    "SELECT sid, line, data, ts_rank_cd('{weights}', tsv, q, {norm}) AS r "
+    "FROM (SELECT s.id AS sid, f.line, f.data, f.tsv, s.collection, s.path, f.ord "
+    "      FROM fragments f JOIN sources s ON s.id = f.source_id WHERE f.tsv @@ CAST(%s AS tsquery) AND {where} "
+    "      LIMIT %s) c, CAST(%s AS tsquery) q ORDER BY r DESC, collection, path, ord LIMIT %s"
+)
+
+
+def _tied_library(folder: Path, files: int) -> None:
+    """*files* files whose fragments rank alike for 调查研究: the same few texts in each."""
+    texts = ["要大兴调查研究之风。", "调查研究是谋事之基、成事之道，要大兴调查研究之风。", "坚持问题导向。"]
+    for n in range(files):
+        frags = "".join(
+            f"- id: t{n:02d}.paragraph.{i + 1}\n  kind: paragraph\n  text: {text}\n  tags: []\n  slots: []\n"
+            f"  review: false\n"
+            for i, text in enumerate(texts * 2)
+        )
+        (folder / f"{n:02d}_tied.yaml").write_text(
+            f"source:\n  file: {n:02d}_tied.txt\n  title: 讲话\n  meeting: ''\n  year: 2023\nfragments:\n{frags}",
+            encoding="utf-8",
+        )
+
+
+@pytest.mark.parametrize("top", [1, 2, 3, 5, 8, 13, 40])
+def test_a_tier_returns_what_joining_every_candidate_returned_ties_included(db: str, tmp_path: Path, top: int) -> None:  # noqa: F811
+    from speechgen.db import import_dir
+    from speechgen.library.postgres import CANDIDATES, RANK_NORMALISATION, rank_weights, ranked_sql
+
+    for name in ("乙", "甲"):  # two collections: ties are ordered by collection, then path
+        (tmp_path / name).mkdir()
+        _tied_library(tmp_path / name, 6)
+        for f in (tmp_path / name).iterdir():  # ids are unique across collections
+            f.write_text(f.read_text(encoding="utf-8").replace("id: t", f"id: {name}t"), encoding="utf-8")
+        import_dir(db, tmp_path / name)
+    pg = open_store([], database=db)
+    old = _EVERY_CANDIDATE_JOINED.replace("{weights}", rank_weights()).replace("{norm}", str(RANK_NORMALISATION))
+    for expr, where, params in [
+        ("调查 <-> 查研 <-> 研究", "TRUE", []),
+        ("调查 | 问题", "TRUE", []),
+        ("调查 <-> 查研 <-> 研究", "s.collection = ANY(%s)", [["甲"]]),  # a source's column: joined first
+        ("调查 <-> 查研 <-> 研究", "f.kind = %s", ["paragraph"]),
+    ]:
+        # (with fewer candidates than matches, which matches are ranked is the index's order in
+        # both, and the plans may differ: only the case where every match is ranked is compared)
+        want = pg.conn.execute(old.replace("{where}", where), [expr, *params, CANDIDATES, expr, top]).fetchall()
+        got = pg.conn.execute(ranked_sql(where), [expr, *params, CANDIDATES, expr, top, top]).fetchall()
+        assert want, (expr, where)
+        assert [(r[0], r[1], r[3]) for r in got] == [(r[0], r[1], r[3]) for r in want], (expr, where)
+        every = pg.conn.execute(old.replace("{where}", where), [expr, *params, CANDIDATES, expr, 1000]).fetchall()
+        assert len({r[3] for r in every}) < len(every)  # there are ties to order
+
+
+def test_search_is_never_a_prepared_statement(db: str) -> None:  # noqa: F811
+    """psycopg prepares a statement run five times; PostgreSQL then may plan it once for any
+    tsquery, and a plan for a rare word is slow for a common one."""
+    from speechgen.db import import_dir
+
+    import_dir(db, ROOT / "fragments")
+    pg = open_store([], database=db)
+    pg.conn.prepare_threshold = 0  # prepare everything psycopg may prepare, at once
+    for q in QUERIES[:8] * 2:
+        pg.search(q)
+    pg.get(pg.search("调查研究")[0].fragment.id)
+    prepared = [r[0] for r in pg.conn.execute("SELECT statement FROM pg_prepared_statements").fetchall()]
+    assert prepared  # other statements are prepared: the check can see them
+    assert not [s for s in prepared if "ts_rank_cd" in s]
+
+
+def test_search_stops_unpacking_only_where_the_answer_is_settled(db: str, tmp_path: Path,  # noqa: F811
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Early stop (no entry unpacked once enough exact matches are found) gives exactly the
+    hits of unpacking every row, with many equal ranks (copies of one text in several files)."""
+    from speechgen.db import import_dir
+    from speechgen.library import postgres
+    from speechgen.library.files import Filters
+
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    for n in range(3):  # every shipped file three more times, ids renamed: ties everywhere
+        for f in sorted((ROOT / "fragments").glob("*.yaml")):
+            text = f.read_text(encoding="utf-8").replace("id: s0", f"id: c{n}s0").replace("id: 's0", f"id: 'c{n}s0")
+            (copies / f"{n}_{f.name}").write_text(text, encoding="utf-8")
+    import_dir(db, ROOT / "fragments")
+    import_dir(db, copies)
+    pg = open_store([], database=db)
+    read: list[str] = []
+    unpack = postgres.load_json
+
+    def counted(data: str):  # type: ignore[no-untyped-def]
+        read.append(data)
+        return unpack(data)
+
+    monkeypatch.setattr(postgres, "load_json", counted)
+    early = late = 0
+    for query in QUERIES[:12] + ["政治", "基层 减负", "组织 领导 干部", "学习 调研"]:
+        for limit in (1, 3, 10, 50):
+            for filters in (None, Filters(kind="point")):
+                read.clear()
+                monkeypatch.setattr(postgres.PgStore, "early_stop", False)
+                every = [(h.fragment.id, h.score) for h in pg.search(query, filters, limit)]
+                late += len(read)
+                read.clear()
+                monkeypatch.setattr(postgres.PgStore, "early_stop", True)
+                assert [(h.fragment.id, h.score) for h in pg.search(query, filters, limit)] == every, (query, limit)
+                early += len(read)
+    assert early < late * 3 / 4  # it does stop early (here about half as many entries unpacked)

@@ -1,0 +1,56 @@
+"""The tsvector text ``db import`` sends (no PostgreSQL needed here; tests/db compare it with
+what the server makes): the fast path for fragments within PostgreSQL's limits gives the
+same tsvector as the general path that applies them, entry by entry."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from speechgen.library import postgres
+from speechgen.library.postgres import _tsvector_capped, tsvector_text
+
+_ENTRY = re.compile(r"'((?:[^']|'')*)':([0-9A-D,]+)")
+
+
+def _parsed(text: str) -> dict[str, set[str]]:
+    """{lexeme: {position+weight}} of tsvector input text, as PostgreSQL's input merges it."""
+    out: dict[str, set[str]] = {}
+    for lexeme, positions in _ENTRY.findall(text):
+        for p in positions.split(","):
+            out.setdefault(lexeme, set()).add(p if p[-1] in "ABCD" else p + "D")
+    return out
+
+
+def _fields(heading: str, tags: str, body: str) -> list[tuple[list[str], str]]:
+    return [(heading.split(), "A"), (tags.split(), "B"), (body.split(), "C")]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_fast_path_is_the_general_path_within_the_limits(seed: int) -> None:
+    rnd = random.Random(seed)
+    alphabet = list("调查研究形式主义政治ab1①")
+    fast = 0
+    for _ in range(400):
+        def words(n: int, longest: int = 3) -> str:
+            return " ".join("".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, longest))) for _ in range(n))
+
+        heading, tags = words(rnd.randint(0, 6)), words(rnd.randint(0, 4))
+        body = rnd.choice([words(rnd.randint(0, 600)), " ".join(["调查"] * rnd.randint(240, 300)),
+                           words(rnd.randint(1, 3), longest=rnd.choice([5, 511, 512, 700]))])
+        got = tsvector_text(heading, tags, body)
+        assert _parsed(got) == _parsed(_tsvector_capped(_fields(heading, tags, body))), (heading, tags, body[:80])
+        fast += "," not in got  # the fast path writes one entry a position
+    assert fast > 100  # both paths were taken
+
+
+def test_positions_past_the_suffix_table_take_the_general_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = " ".join(f"t{i}" for i in range(16_390))
+    calls: list[int] = []
+    general = postgres._tsvector_capped
+    monkeypatch.setattr(postgres, "_tsvector_capped", lambda fields: calls.append(1) or general(fields))
+    text = tsvector_text("标题", "", body)
+    assert calls  # positions are clamped at 16,383, as PostgreSQL clamps them
+    assert "'t16380':16382C" in text and "'t16389':16383C" in text
