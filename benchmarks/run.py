@@ -291,6 +291,7 @@ def bench_library(table: Table, env: dict[str, str], work: Path, total: int, rep
         ts, _ = median_run(SPEECHGEN + small_args, small, repeat, ok=ok)
         table.add(f"{n:,}: {what}", tb, "s", ts, "the same on the shipped 40", "<= 1.2x")
         table.note(f"  peak memory of {what} on {n:,}", f"{rb / 1024:.0f} MiB")
+    bench_ingest_large(table, env, work, lib, n, repeat)
     t_page, rss_page = median_run(SPEECHGEN + ["fragments", "list", "--limit", "100"], big, repeat)
     table.add(f"{n:,}: fragments list, first page (--limit 100, as in a terminal)", t_page, "s", None, "",
               "<= 0.5 s")
@@ -321,6 +322,26 @@ def bench_library(table: Table, env: dict[str, str], work: Path, total: int, rep
     table.add("  in-process query p50, each query asked for the first time", p50 * 1000, "ms", None, "", "< 50 ms")
     table.add("  in-process query p95, first time", p95 * 1000, "ms")
     table.note("  in-process query p50 / p95, asked again (ranking remembered)", f"{r50 * 1000:.1f} / {r95 * 1000:.1f} ms")
+
+
+def bench_ingest_large(table: Table, env: dict[str, str], work: Path, lib: Path, n: int, repeat: int) -> None:
+    """One seed speech ingested into a folder of links to the *n*-fragment library (never into
+    the library itself), against the same ingest into an empty folder (issue 17)."""
+    seed = ROOT / "corpus" / "seeds" / "003_8c4e1ce7e0dd5b49.txt"
+    folder = work / "ingest_large"
+    folder.mkdir()
+    for p in sorted(lib.glob("*.yaml")):
+        (folder / p.name).symlink_to(p)
+    cmd = SPEECHGEN + ["ingest", str(seed), "--out", str(folder), "--force"]
+    t_cold, rss_cold = run_once(cmd, env)  # builds the folder's cache
+    t_warm, rss_warm = median_run(cmd, env, repeat)
+    t_empty, rss_empty = median_run(SPEECHGEN + ["ingest", str(seed), "--out", str(work / "ingest_empty"),
+                                                 "--force"], env, repeat)
+    table.add(f"{n:,}: ingest one seed speech into the library's folder, cache warm", t_warm, "s", t_empty,
+              "the same into an empty folder", "about 1x")
+    table.add(f"{n:,}: the same, empty cache (builds the cache)", t_cold, "s")
+    table.note("  peak memory of ingest into the library: warm / empty cache / empty folder",
+               f"{rss_warm / 1024:.0f} / {rss_cold / 1024:.0f} / {rss_empty / 1024:.0f} MiB")
 
 
 def bench_scaling(table: Table, env: dict[str, str], work: Path, small: int, large: int) -> None:

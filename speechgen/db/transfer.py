@@ -531,7 +531,8 @@ def ingest_to_db(url: str, paths: list[Path], collection: str, **options: Any) -
             export_dir(url, work, [collection])
         # what each file was, as a digest: not the collection's bytes held in memory
         before = {p: _digest(p) for p in find_library_files([work])}
-        report = ingest(paths, work, **options)
+        # a new temporary folder each time: its cache would be built (and left behind) on every run
+        report = ingest(paths, work, use_cache=False, **options)
         changed = [p for p in find_library_files([work]) if before.get(p) != _digest(p)]
         shown = display_path(work)
         for fr in report.files:

@@ -22,13 +22,17 @@ from speechgen.ingest.build import Built, build_speech, speech_prefix
 from speechgen.ingest.clean import clean_text, compile_junk, read_source
 from speechgen.ingest.segment import Speech, split_speeches
 from speechgen.ingest.slots import Restorer, has_raw_token
-from speechgen.ingest.variants import link_variants
+from speechgen.ingest.variants import link_texts, link_variants
+from speechgen.library.evidence import anchor_evidence
 from speechgen.model import Fragment
 from speechgen.userfiles import MAX_SMALL, check_file, display_path
 
 SUFFIXES = (".txt", ".docx")
 #: From how many files on a progress bar is shown.
 PROGRESS_FROM = 8
+#: Bytes of fragment files in --out from which ingest reads the library through its cache
+#: (:mod:`speechgen.ingest.nearby`) instead of parsing every file: about 3,000 fragments.
+INDEXED_FROM = 4_000_000
 
 
 @dataclass
@@ -147,6 +151,7 @@ def ingest(
     dry_run: bool = False,
     junk: Iterable[str] = (),
     progress: bool = False,
+    use_cache: bool = True,
 ) -> Report:
     """Ingest speeches into fragment files under *out_dir*.
 
@@ -157,6 +162,8 @@ def ingest(
         dry_run: report only; write nothing.
         junk: extra watermark patterns (regular expressions) to remove.
         progress: show a progress bar on stderr when there are many files.
+        use_cache: read a large *out_dir* through its SQLite cache (False: parse every file,
+            for a folder that is read once, whose cache would be built for nothing).
 
     Returns:
         The report; ``report.problems`` lists every file that failed.
@@ -176,13 +183,20 @@ def ingest(
     else:
         sources = _read(files, patterns, report, lambda: None)
     _check_names(sources)
-    existing = _library(out_dir, {s.path.name for s in sources})
-    corpus: dict[str, str] = {}
-    for f in existing:
-        if not f.restored:  # evidence is never a phrase ingest itself restored
-            corpus[f.source.file] = corpus.get(f.source.file, "") + "\n" + f.full_text
-    corpus.update({s.path.name: s.clean for s in sources})
-    restorer = Restorer(corpus)
+    skip = {s.path.name for s in sources}
+    indexed = _indexed(out_dir, skip) if use_cache else None
+    if indexed is None:
+        existing = _library(out_dir, skip)
+        corpus: dict[str, str] = {}
+        for f in existing:
+            if not f.restored:  # evidence is never a phrase ingest itself restored
+                corpus[f.source.file] = corpus.get(f.source.file, "") + "\n" + f.full_text
+        corpus.update({s.path.name: s.clean for s in sources})
+        restorer = Restorer(corpus)
+    else:  # the same restorer, from what the cache keeps of each file
+        evidence = indexed.evidence()
+        evidence.update({s.path.name: anchor_evidence(s.clean) for s in sources})
+        restorer = Restorer.from_evidence(evidence)
     plans: list[tuple[_Source, list[Speech], list[Built]]] = []
     for src in sources:
         _, speeches = split_speeches(src.clean)
@@ -192,12 +206,31 @@ def ingest(
             for i, sp in enumerate(speeches)
         ]
         plans.append((src, speeches, built))
-    linked = iter(link_variants([b for _, _, bs in plans for b in bs], existing))
+    built_all = [b for _, _, bs in plans for b in bs]
+    if indexed is None:
+        linked = iter(link_variants(built_all, existing))
+    else:
+        texts, known = indexed.near((f.kind, f.full_text) for b in built_all for f in b.fragments)
+        linked = iter(link_texts(built_all, texts, known))
     for src, speeches, built in plans:
         mine = [next(linked) for _ in built]
         report.files.append(_emit(src, speeches, mine, out_dir, force, dry_run, report))
     report.files.sort(key=lambda f: f.source)
     return report
+
+
+def _indexed(out_dir: Path, skip: set[str]) -> Any:
+    """The output folder through its cache (an :class:`~speechgen.ingest.nearby.IndexedLibrary`)
+    when it holds :data:`INDEXED_FROM` bytes of fragment files or more; else None."""
+    from speechgen.library.files import stat_library_files
+
+    if not out_dir.is_dir():
+        return None
+    if INDEXED_FROM > 0 and sum(st[3] for st in stat_library_files([out_dir]).values()) < INDEXED_FROM:
+        return None
+    from speechgen.ingest.nearby import IndexedLibrary
+
+    return IndexedLibrary(out_dir, skip)
 
 
 def _library(out_dir: Path, skip: set[str]) -> tuple[Fragment, ...]:

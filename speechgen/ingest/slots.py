@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+from speechgen.library.evidence import ANCHORS, anchor_evidence
 
 # X in a name is no redaction: 1+X 证书, X光, X射线, X线
 # Other web copies and office drafts redact with ×××, full-width ＸＸ, □□, ○○ or ☆: ×
@@ -37,8 +39,6 @@ _RAW_CHARS = re.compile("[Xx*＊×Ｘｘ□○☆★]")  # each match of RAW_TOK
 _DATE = re.compile(
     rf"(?:(?:\d{{4}}|{TOKEN})年)?(?:\d{{1,2}}|{TOKEN})月(?:(?:\d{{1,2}}|{TOKEN})日)?|{TOKEN}年(?!来|度|代)"
 )
-#: Phrases whose redacted name can be restored from an unredacted occurrence in the corpus.
-ANCHORS = ("新时代中国特色社会主义思想", "总书记", "同志为核心")
 _HAN = re.compile(r"^[\u4e00-\u9fff]+$")
 _MEASURE = tuple(
     ["个", "次", "名", "家", "场", "万", "千", "百", "亿", "成", "项", "人", "批", "天", "周", "条", "篇", "期", "轮", "届", "位", "所", "件", "户", "元", "%", "％", "倍", "点", "多", "余", "大类", "方面"]
@@ -65,13 +65,33 @@ class Result:
     restored: list[str] = field(default_factory=list)
 
 
+#: What a corpus says about the anchors: per source, (anchor, the characters before it) for each
+#: occurrence (:func:`~speechgen.library.evidence.anchor_evidence` of its texts, in order).
+Evidence = Mapping[str, Sequence[tuple[str, str]]]
+
+
 class Restorer:
     """Learns, from a corpus of clean texts, the names redacted before fixed phrases."""
 
     def __init__(self, corpus: Mapping[str, str]) -> None:
+        self._learn_all({name: anchor_evidence(text) for name, text in corpus.items()})
+
+    @classmethod
+    def from_evidence(cls, evidence: Evidence) -> Restorer:
+        """The restorer of a corpus known only by its evidence (the same as from the texts)."""
+        self = cls.__new__(cls)
+        self._learn_all(evidence)
+        return self
+
+    def _learn_all(self, evidence: Evidence) -> None:
         self.fillers: dict[str, tuple[str, str]] = {}
+        # what stood before each anchor, counted, in the order first met (as the counts below need)
+        tallies: dict[str, Counter[str]] = {anchor: Counter() for anchor in ANCHORS}
+        for occurrences in evidence.values():
+            for anchor, before in occurrences:
+                tallies[anchor][before] += 1
         for anchor in ANCHORS:
-            found = _learn(anchor, corpus)
+            found = _learn(anchor, tallies[anchor], evidence)
             if found:
                 self.fillers[anchor] = found
         # A filler that holds another anchor's filler plus a word before it (贯彻习近平) is cut to it.
@@ -79,17 +99,14 @@ class Restorer:
             shorter = [f for f, _ in self.fillers.values() if f != filler and filler.endswith(f)]
             if shorter:
                 name = max(shorter, key=len)
-                phrase = name + anchor
-                source = next((n for n in sorted(corpus) if phrase in corpus[n]), "")
-                self.fillers[anchor] = (name, source)
+                self.fillers[anchor] = (name, _first_source(evidence, name, anchor))
         # An anchor seen unredacted only once takes a name learned from a better-attested one.
         names = {filler for filler, _ in self.fillers.values()}
         for anchor in ANCHORS:
             if anchor in self.fillers:
                 continue
             for name in sorted(names, key=len, reverse=True):
-                phrase = name + anchor
-                source = next((n for n in sorted(corpus) if phrase in corpus[n]), "")
+                source = _first_source(evidence, name, anchor)
                 if source:
                     self.fillers[anchor] = (name, source)
                     break
@@ -102,14 +119,29 @@ class Restorer:
         return None
 
 
-def _learn(anchor: str, corpus: Mapping[str, str]) -> tuple[str, str] | None:
+def _first_source(evidence: Evidence, name: str, anchor: str) -> str:
+    """The first source (by name) holding *name* + *anchor*, or "".
+
+    *name* is at most :data:`~speechgen.library.evidence.BEFORE` Chinese characters, so the
+    phrase is in a text exactly when an occurrence of the anchor has it before it.
+    """
+    return next((n for n in sorted(evidence) if _holds(evidence[n], name, anchor)), "")
+
+
+def _holds(found: Iterable[tuple[str, str]], name: str, anchor: str) -> bool:
+    return any(a == anchor and before.endswith(name) for a, before in found)
+
+
+def _learn(anchor: str, tally: Counter[str], evidence: Evidence) -> tuple[str, str] | None:
+    """The name most often before *anchor*: *tally* counts the characters before each occurrence
+    (up to 4), keyed in the order first met, so each count of the last k of them is met first
+    where an occurrence with them was, and ties go to the name met first."""
     counts: dict[int, Counter[str]] = {k: Counter() for k in (2, 3, 4)}
-    for text in corpus.values():
-        for m in re.finditer(re.escape(anchor), text):
-            for k in counts:
-                before = text[max(0, m.start() - k) : m.start()]
-                if len(before) == k and _HAN.match(before):
-                    counts[k][before] += 1
+    for before_all, n in tally.items():
+        for k in counts:
+            before = before_all[-k:]
+            if len(before) == k and _HAN.match(before):
+                counts[k][before] += n
     if not counts[2]:
         return None
     top2, n2 = counts[2].most_common(1)[0]
@@ -121,9 +153,7 @@ def _learn(anchor: str, corpus: Mapping[str, str]) -> tuple[str, str] | None:
             top, n = counts[k].most_common(1)[0]
             if top.endswith(filler) and n >= max(2, 0.8 * n2):
                 filler = top
-    phrase = filler + anchor
-    source = next((name for name in sorted(corpus) if phrase in corpus[name]), "")
-    return filler, source
+    return filler, _first_source(evidence, filler, anchor)
 
 
 def _slot(name: str) -> str:

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import chain, repeat
 from operator import and_, lshift, or_
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from speechgen.model import Fragment, Variant
 
@@ -68,6 +68,27 @@ class _Group:
     new: bool = False  # holds a fragment of this run
 
 
+class LibraryText(NamedTuple):
+    """What linking needs of a fragment already in the library: its text and its place in a run over all."""
+
+    kind: str
+    text: str  # the fragment's full_text
+    file: str  # its source file
+    id: str
+    speech: str  # the id's first part
+    place: int  # its position among its file's fragments
+
+
+def library_texts(library: Iterable[Fragment]) -> list[LibraryText]:
+    """The :class:`LibraryText` of each fragment of a whole library (in library order)."""
+    place: dict[str, int] = {}
+    out = []
+    for f in library:
+        place[f.path] = place.get(f.path, -1) + 1
+        out.append(LibraryText(f.kind, f.full_text, f.source.file, f.id, f.id.split(".", 1)[0], place[f.path]))
+    return out
+
+
 def link_variants(built: list[Built], library: tuple[Fragment, ...] = ()) -> list[Built]:
     """Record near-duplicate fragments of different speeches as variants of each other.
 
@@ -85,17 +106,21 @@ def link_variants(built: list[Built], library: tuple[Fragment, ...] = ()) -> lis
     Returns:
         *built* with each fragment's ``variants`` filled in (sorted by source, then id).
     """
-    found = [(f, b.prefix, i, True) for b in built for i, f in enumerate(b.fragments)]
-    place: dict[str, int] = {}
-    for f in library:
-        place[f.path] = place.get(f.path, -1) + 1
-        found.append((f, f.id.split(".", 1)[0], place[f.path], False))
-    groups = _groups(found)
+    known = [(f.id, v.id) for f in library for v in f.variants]  # the library's families, as written
+    return link_texts(built, library_texts(library), known)
+
+
+def link_texts(built: list[Built], library: Iterable[LibraryText], known: Iterable[tuple[str, str]]) -> list[Built]:
+    """:func:`link_variants` with the library given as :class:`LibraryText` and its recorded
+    links as *known* (pairs of ids): all of a whole library, or the part of a large one
+    that can matter (:mod:`speechgen.ingest.nearby`)."""
+    found = [LibraryText(f.kind, f.full_text, f.source.file, f.id, b.prefix, i)
+             for b in built for i, f in enumerate(b.fragments)]
+    groups = _groups(found, library)
     links: dict[str, dict[str, Variant]] = {}
     for g in groups:
         if g.new:
             _link_copies(g, links)
-    known = [(f.id, v.id) for f in library for v in f.variants]  # the library's families, as written
     for a, b, score in near_pairs(groups, known):
         _link(a, b, score, links)
     return [
@@ -108,17 +133,17 @@ def _sorted(found: dict[str, Variant] | None) -> tuple[Variant, ...]:
     return tuple(sorted(found.values(), key=lambda v: (v.source, v.id))) if found else ()
 
 
-def _groups(found: Iterable[tuple[Fragment, str, int, bool]]) -> list[_Group]:
+def _groups(fresh: Iterable[LibraryText], library: Iterable[LibraryText]) -> list[_Group]:
     """Fragments of the variant kinds grouped by (kind, text); groups and members in key order."""
     groups: dict[tuple[str, str], _Group] = {}
-    for f, speech, place, new in found:
+    for f, new in chain(zip(fresh, repeat(True)), zip(library, repeat(False))):
         if f.kind not in VARIANT_KINDS:
             continue
-        text = f.full_text
+        text = f.text
         g = groups.get((f.kind, text))
         if g is None:
             g = groups[(f.kind, text)] = _Group(f.kind, text)
-        g.members.append(_Member((f.source.file, speech, place), f.source.file, f.id, new))
+        g.members.append(_Member((f.file, f.speech, f.place), f.file, f.id, new))
         g.new = g.new or new
     for g in groups.values():
         g.members.sort(key=lambda m: m.key)

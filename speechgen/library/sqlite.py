@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from speechgen.errors import SpeechgenError, did_you_mean
+from speechgen.library.evidence import ANCHORS, anchor_evidence, char_profile, text_digest
 from speechgen.library.files import (
     Filters,
     Head,
@@ -70,7 +71,7 @@ from speechgen.model import Fragment, Source
 from speechgen.paths import cache_dir, cache_dir_wanted
 from speechgen.userfiles import display_path
 
-SCHEMA = 13
+SCHEMA = 14
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
@@ -81,10 +82,12 @@ CREATE TABLE IF NOT EXISTS seeds(path TEXT PRIMARY KEY, data TEXT);
 CREATE TABLE IF NOT EXISTS frags(
     rowid INTEGER PRIMARY KEY, path TEXT, ord INTEGER, id TEXT, line INTEGER,
     kind TEXT, review INTEGER, tags TEXT, at INTEGER, nbytes INTEGER, col INTEGER, seeded INTEGER,
-    label TEXT, chars INTEGER);
+    label TEXT, chars INTEGER, digest BLOB, tlen INTEGER, profile BLOB);
 CREATE TABLE IF NOT EXISTS blobs(rowid INTEGER PRIMARY KEY, data BLOB);
 CREATE INDEX IF NOT EXISTS frags_id ON frags(id);
 CREATE INDEX IF NOT EXISTS frags_path ON frags(path, ord);
+CREATE INDEX IF NOT EXISTS frags_digest ON frags(digest);
+CREATE TABLE IF NOT EXISTS evidence(path TEXT PRIMARY KEY, plain INTEGER, data TEXT);
 CREATE TABLE IF NOT EXISTS links(path TEXT, a TEXT, b TEXT);
 CREATE INDEX IF NOT EXISTS links_path ON links(path);
 CREATE INDEX IF NOT EXISTS links_a ON links(a);
@@ -103,7 +106,7 @@ _WEIGHTS = ", ".join(str(w) for _, w in FIELDS)
 _DATA = ("f.id, f.at, f.nbytes, f.col, f.seeded, "
          "CASE WHEN f.at IS NULL THEN (SELECT data FROM blobs WHERE blobs.rowid = f.rowid) END, "
          "s.mtime_ns, s.ctime_ns, s.size")
-_TABLES = ("files", "frags", "blobs", "seeds", "links", "fts", "queries", "ranked")
+_TABLES = ("files", "frags", "blobs", "seeds", "links", "evidence", "fts", "queries", "ranked")
 #: Ranked searches remembered (the rowids and scores of one SQL query each); the oldest go first.
 RANKED_KEPT = 1000
 
@@ -156,8 +159,8 @@ def _connect(path: str) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT)")
     row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-    # New validation rules re-check every file; new search terms re-index them.
-    schema = f"{SCHEMA} checks {checks_version()} terms {TERMS_VERSION}"
+    # New validation rules re-check every file; new search terms or anchors re-index them.
+    schema = f"{SCHEMA} checks {checks_version()} anchors {'|'.join(ANCHORS)} terms {TERMS_VERSION}"
     broken = conn.execute("SELECT 1 FROM meta WHERE key='building'").fetchone()
     if row is None or row[0] != schema or broken:
         # A cache written by another version of speechgen, or whose first build (without a
@@ -254,16 +257,20 @@ def _prepare(path: Path) -> tuple[Any, ...]:
     """One library file, parsed and validated, as the rows the cache stores (without keys)."""
     lf, slices, seeds = read_library_file(path)
     src = lf.source
-    frags = [
-        (f.id, f.line, where, None if where else _pack(f.to_dict()), f.kind, int(f.review),
-         _SEP + _SEP.join(f.tags) + _SEP, f.label, f.chars)
-        for f, where in zip(lf.fragments, slices, strict=True)
-    ]
+    frags = []
+    for f, where in zip(lf.fragments, slices, strict=True):
+        text = f.full_text
+        frags.append((f.id, f.line, where, None if where else _pack(f.to_dict()), f.kind, int(f.review),
+                      _SEP + _SEP.join(f.tags) + _SEP, f.label, f.chars, text_digest(f.kind, text), len(text),
+                      char_profile(text)))
+    # what ingest learns redacted names from (never a phrase ingest itself restored)
+    plain = [f for f in lf.fragments if not f.restored]
+    evidence = (len(plain), json.dumps([e for f in plain for e in anchor_evidence(f.full_text)], ensure_ascii=False))
     fts = [_fts_row(0, f)[1:] for f in lf.fragments]
     links = [(a, b) for f in lf.fragments for v in f.variants if v.id and v.id != f.id
              for a, b in ((f.id, v.id), (v.id, f.id))]
     problems = json.dumps(list(lf.problems), ensure_ascii=False)
-    return lf.path, _source_json(src), problems, src.meeting, src.year, src.file, seeds, frags, fts, links
+    return lf.path, _source_json(src), problems, src.meeting, src.year, src.file, seeds, frags, fts, links, evidence
 
 
 def _prepare_all(paths: list[Path]) -> Iterator[tuple[Any, ...]]:
@@ -305,8 +312,11 @@ class Index:
     #: Stop unpacking search rows once the rest cannot reach the top (False: unpack every row, as before).
     early_stop = True
 
-    def __init__(self, dirs: list[Path]) -> None:
+    def __init__(self, dirs: list[Path], *, check: bool = True) -> None:
         self.dirs = dirs
+        #: Raise the library's problems (False: serve the valid fragments of each file, as
+        #: ingest reads its output folder, whose broken files are not its concern)
+        self.check = check
         self._sources: dict[str, tuple[str, Source]] = {}
         self._sources_complete = False  # every file's source read (reset when the cache changes)
         self._stats: dict[str, tuple[Path, int, int, int]] = {}  # the library's files, as last checked
@@ -352,6 +362,8 @@ class Index:
         gone = [k for k in known if k not in stats]
         if stale or gone:
             self._sync(stats, stale, gone)
+        if not self.check:
+            return
         problems: list[str] = []
         for (text,) in self.conn.execute("SELECT problems FROM files WHERE problems != '[]' ORDER BY path"):
             problems += json.loads(text)
@@ -400,6 +412,7 @@ class Index:
                 c.execute("DELETE FROM frags WHERE path=?", (key,))
                 c.execute("DELETE FROM files WHERE path=?", (key,))
                 c.execute("DELETE FROM seeds WHERE path=?", (key,))
+                c.execute("DELETE FROM evidence WHERE path=?", (key,))
                 self._sources.pop(key, None)
                 self._seeded.pop(key, None)
             self._sources_complete = False
@@ -410,7 +423,7 @@ class Index:
                 _fts_config(c, automerge=0, hashsize=64 * 1024 * 1024)
             for key, prepared in zip(stale, _prepare_all([stats[k][0] for k in stale]), strict=True):
                 _, mtime, ctime, size = stats[key]
-                shown, source, problems, meeting, year, sfile, seeds, frags, fts, links = prepared
+                shown, source, problems, meeting, year, sfile, seeds, frags, fts, links, evidence = prepared
                 c.execute(
                     "INSERT INTO files VALUES(?,?,?,?,?,?,?,?,?,?)",
                     (key, shown, mtime, ctime, size, source, problems, meeting, year, sfile),
@@ -421,9 +434,10 @@ class Index:
                 next_row += len(frags)
                 c.executemany(
                     "INSERT INTO frags(rowid, path, ord, id, line, kind, review, tags, at, nbytes, col, seeded, "
-                    "label, chars) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [(r, key, i, fid, line, kind, review, tags, *(where or (None, None, None, None)), label, chars)
-                     for i, (r, (fid, line, where, _, kind, review, tags, label, chars))
+                    "label, chars, digest, tlen, profile) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [(r, key, i, fid, line, kind, review, tags, *(where or (None, None, None, None)), label, chars,
+                      digest, tlen, profile)
+                     for i, (r, (fid, line, where, _, kind, review, tags, label, chars, digest, tlen, profile))
                      in enumerate(zip(rowids, frags, strict=True))],
                 )
                 c.executemany("INSERT INTO blobs VALUES(?, ?)",
@@ -433,6 +447,7 @@ class Index:
                     [(r, *row) for r, row in zip(rowids, fts, strict=True)],
                 )
                 c.executemany("INSERT INTO links VALUES(?, ?, ?)", [(key, a, b) for a, b in links])
+                c.execute("INSERT INTO evidence VALUES(?, ?, ?)", (key, *evidence))
             garbage = int(self._meta("garbage") or 0) + dead
             live = c.execute("SELECT COUNT(*) FROM frags").fetchone()[0]
             if garbage and garbage * GARBAGE_SHARE > live and self._rebuild_fts():
@@ -765,6 +780,66 @@ class Index:
             f"SELECT COUNT(*) FROM frags f JOIN files s ON s.path = f.path WHERE {where}", params
         ).fetchone()
         return int(row[0])
+
+    # ------------------------------------------------------------------ what ingest reads
+    def anchor_evidence(self, skip: set[str]) -> dict[str, list[tuple[str, str]]]:
+        """Per source file, in library order, the anchor evidence of its fragments that ingest
+        did not restore (:func:`~speechgen.library.evidence.anchor_evidence`, in fragment
+        order): what the name restorer learns from. Sources named in *skip* are left out, and
+        so are sources whose fragments are all restored (they are not in ingest's corpus)."""
+        rows = {path: (sfile, plain, data) for path, sfile, plain, data in self.conn.execute(
+            "SELECT s.path, s.sfile, e.plain, e.data FROM files s JOIN evidence e ON e.path = s.path")}
+        out: dict[str, list[tuple[str, str]]] = {}
+        for key in self._stats:  # library order
+            sfile, plain, data = rows.get(key, ("", 0, "[]"))
+            if sfile and sfile not in skip and plain:
+                out.setdefault(sfile, []).extend((a, b) for a, b in json.loads(data))
+        return out
+
+    _VROW = "f.rowid, f.path, f.ord, f.id, f.kind, f.digest, s.sfile FROM frags f JOIN files s ON s.path = f.path"
+
+    def texts_of_kinds(self, kinds: list[str]) -> dict[str, list[tuple[bytes, int, bytes | None]]]:
+        """For each of *kinds*, (digest, length, character profile) of each distinct text of its
+        fragments (:mod:`speechgen.library.evidence`), shortest first: one pass over the fragments."""
+        out: dict[str, list[tuple[bytes, int, bytes | None]]] = {k: [] for k in kinds}
+        rows = self.conn.execute(
+            f"SELECT kind, digest, MIN(tlen), MIN(profile) FROM frags WHERE kind IN ({','.join('?' * len(kinds))}) "
+            "GROUP BY kind, digest ORDER BY 3", kinds)
+        for kind, digest, tlen, profile in rows:
+            out[kind].append((digest, tlen, profile))
+        return out
+
+    def rows_with(self, column: str, values: list[Any]) -> list[tuple[Any, ...]]:
+        """(rowid, path, ord, id, kind, digest, source file) of the fragments whose *column*
+        (``digest`` or ``id``) is one of *values*."""
+        assert column in ("digest", "id")
+        out = []
+        for i in range(0, len(values), 500):
+            part = values[i : i + 500]
+            out += self.conn.execute(f"SELECT {self._VROW} WHERE f.{column} IN ({','.join('?' * len(part))})",
+                                     part).fetchall()
+        return out
+
+    def links_of(self, ids: list[str]) -> list[tuple[str, str, str]]:
+        """(file key, a, b) of the recorded variant links from each of *ids* (both ways are recorded)."""
+        out = []
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            out += self.conn.execute(f"SELECT path, a, b FROM links WHERE a IN ({','.join('?' * len(part))})",
+                                     part).fetchall()
+        return out
+
+    def by_rowid(self, rowids: list[int]) -> dict[int, Fragment]:
+        """The fragments of these rows, read from their files."""
+        out: dict[int, Fragment] = {}
+        for i in range(0, len(rowids), 500):
+            part = rowids[i : i + 500]
+            rows = self.conn.execute(
+                f"SELECT f.rowid, f.path, f.line, {_DATA} FROM frags f JOIN files s ON s.path = f.path "
+                f"WHERE f.rowid IN ({','.join('?' * len(part))})", part).fetchall()
+            for row in rows:  # read after the query ended: reading one may index its file again
+                out[row[0]] = self._fragment(row[1], row[2], row[3:])
+        return out
 
     # ------------------------------------------------------------------ search
     def _ranked(self, sql: str, params: list[Any]) -> list[tuple[int, float]]:
