@@ -48,7 +48,7 @@ class IndexedLibrary:
 
     def __init__(self, out_dir: Path, skip: set[str]) -> None:
         # broken files in the folder are passed over (their valid fragments count), as when every file is parsed
-        self.idx = Index([out_dir], check=False)
+        self.idx = Index([out_dir], check=False, for_ingest=True)
         self.skip = skip
         self.order = {key: i for i, key in enumerate(self.idx._stats)}  # library order of the files
         self._kinds: dict[str, list[tuple[bytes, int, bytes | None]]] = {}

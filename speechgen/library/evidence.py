@@ -45,6 +45,8 @@ def text_digest(kind: str, text: str) -> bytes:
 
 #: Buckets of a text's character profile (:func:`char_profile`).
 PROFILE_BUCKETS = 64
+assert 256 % PROFILE_BUCKETS == 0  # so a code point's low byte tells its bucket
+_BUCKET = bytes(i % PROFILE_BUCKETS for i in range(256))
 
 
 def char_profile(text: str) -> bytes | None:
@@ -56,9 +58,10 @@ def char_profile(text: str) -> bytes | None:
     of minimums), so ``2 · that sum / (len(a) + len(b))`` bounds both ``quick_ratio`` and ``ratio``
     from above: a pair below the similarity threshold by this bound is no pair of variants.
     """
-    counts = [0] * PROFILE_BUCKETS
-    for ch in text:
-        counts[ord(ch) % PROFILE_BUCKETS] += 1
+    # the low byte of each code point (UTF-32's first byte), reduced to its bucket, counted per
+    # bucket in C: a Python loop over every character doubled what a first search spends on it
+    low = text.encode("utf-32-le", "surrogatepass")[0::4].translate(_BUCKET)
+    counts = list(map(low.count, range(PROFILE_BUCKETS)))
     if max(counts) > 0xFFFF:
         return None
     return array("H", counts).tobytes()

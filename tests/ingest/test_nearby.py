@@ -198,3 +198,54 @@ def test_the_character_profile_bounds_difflibs_ratio() -> None:
             continue
         m = difflib.SequenceMatcher(None, a, b, autojunk=False)
         assert 2.0 * profile_overlap(pa, pb) / (len(a) + len(b)) >= m.quick_ratio() >= m.ratio()
+
+
+def test_a_character_profile_counts_every_character_in_its_bucket() -> None:
+    """char_profile counts by the low byte of each code point's UTF-32 form: the same as
+    counting ``ord(ch) % PROFILE_BUCKETS`` character by character, for any text."""
+    import random
+    from array import array
+
+    from speechgen.library.evidence import PROFILE_BUCKETS
+
+    def by_hand(text: str) -> bytes | None:
+        counts = [0] * PROFILE_BUCKETS
+        for ch in text:
+            counts[ord(ch) % PROFILE_BUCKETS] += 1
+        return None if max(counts) > 0xFFFF else array("H", counts).tobytes()
+
+    rnd = random.Random(7)
+    texts = ["", "a", "调查研究" * 300, "x" * 70_000, "😀\ud800\udfff" * 5]
+    texts += ["".join(chr(rnd.randint(0x20, 0x9FFF)) for _ in range(rnd.randint(0, 2000))) for _ in range(500)]
+    texts += ["".join(chr(rnd.randint(0x10000, 0x10FFFF)) for _ in range(50)) for _ in range(50)]
+    assert [char_profile(t) for t in texts] == [by_hand(t) for t in texts]
+    assert char_profile("x" * 70_000) is None
+
+
+def test_a_cache_a_search_built_is_completed_for_ingest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A search's cache of the folder holds nothing of what ingest reads (its first build does
+    not spend on it); ingest through that cache indexes the files again with it, and writes
+    what reading every file writes."""
+    from speechgen.library.sqlite import Index
+
+    monkeypatch.setenv("SPEECHGEN_CACHE", str(tmp_path / "cache"))
+    files = sorted(SEEDS.glob("*.txt"))
+    exact = one_at_a_time(files[:3], tmp_path / "exact", False, monkeypatch)
+    monkeypatch.setattr(pipeline, "INDEXED_FROM", 10**15)
+    for f in files[:3]:  # the same library files, ingested the usual way
+        ingest([f], tmp_path / "indexed")
+    searched = Index([tmp_path / "indexed"], check=False)
+    assert searched.search("主题教育")
+    assert not searched.conn.execute("SELECT COUNT(*) FROM evidence").fetchone()[0]
+    assert not searched.conn.execute("SELECT COUNT(*) FROM frags WHERE profile IS NOT NULL").fetchone()[0]
+    searched.conn.close()
+    monkeypatch.setattr(pipeline, "INDEXED_FROM", 0)
+    again = [ingest([f], tmp_path / "indexed").to_dict() for f in files[:3]]
+    again = json.loads(json.dumps(again, ensure_ascii=False).replace(str(tmp_path / "indexed"), "OUT"))
+    assert again == exact[3:]  # the second round of one_at_a_time: each file again into the whole library
+    for p in (tmp_path / "exact").glob("*.yaml"):
+        assert (tmp_path / "indexed" / p.name).read_bytes() == p.read_bytes(), p.name
+    idx = Index([tmp_path / "indexed"], check=False, for_ingest=True)
+    files_n = idx.conn.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+    assert idx.conn.execute("SELECT COUNT(*) FROM evidence").fetchone()[0] == files_n
+    assert not idx.conn.execute("SELECT COUNT(*) FROM frags WHERE digest IS NULL").fetchone()[0]

@@ -232,10 +232,10 @@ def test_a_first_build_cut_short_is_started_again(lib: Path, tmp_path: Path, mon
     monkeypatch.setattr(store, "BULK_FROM", 1)
     real = store._prepare
 
-    def fails_late(path: Path):  # type: ignore[no-untyped-def]
+    def fails_late(path: Path, *args):  # type: ignore[no-untyped-def]
         if path.name == "h.yaml":
             raise KeyboardInterrupt
-        return real(path)
+        return real(path, *args)
 
     monkeypatch.setattr(store, "_prepare", fails_late)
     with pytest.raises(KeyboardInterrupt):
