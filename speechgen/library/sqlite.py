@@ -822,37 +822,31 @@ class Index:
             out[kind].append((digest, tlen, profile))
         return out
 
+    def _in(self, sql: str, values: list[Any]) -> list[Any]:
+        """The rows of *sql* (its ``IN ({})`` filled with placeholders) for all *values*, 500 at a
+        time (SQLite's limit on a statement's parameters); fetched whole before returning."""
+        out: list[Any] = []
+        for i in range(0, len(values), 500):
+            part = values[i : i + 500]
+            out += self.conn.execute(sql.format(",".join("?" * len(part))), part).fetchall()
+        return out
+
     def rows_with(self, column: str, values: list[Any]) -> list[tuple[Any, ...]]:
         """(rowid, path, ord, id, kind, digest, source file) of the fragments whose *column*
         (``digest`` or ``id``) is one of *values*."""
         assert column in ("digest", "id")
-        out = []
-        for i in range(0, len(values), 500):
-            part = values[i : i + 500]
-            out += self.conn.execute(f"SELECT {self._VROW} WHERE f.{column} IN ({','.join('?' * len(part))})",
-                                     part).fetchall()
-        return out
+        return self._in(f"SELECT {self._VROW} WHERE f.{column} IN ({{}})", values)
 
     def links_of(self, ids: list[str]) -> list[tuple[str, str, str]]:
         """(file key, a, b) of the recorded variant links from each of *ids* (both ways are recorded)."""
-        out = []
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
-            out += self.conn.execute(f"SELECT path, a, b FROM links WHERE a IN ({','.join('?' * len(part))})",
-                                     part).fetchall()
-        return out
+        return self._in("SELECT path, a, b FROM links WHERE a IN ({})", ids)
 
     def by_rowid(self, rowids: list[int]) -> dict[int, Fragment]:
         """The fragments of these rows, read from their files."""
-        out: dict[int, Fragment] = {}
-        for i in range(0, len(rowids), 500):
-            part = rowids[i : i + 500]
-            rows = self.conn.execute(
-                f"SELECT f.rowid, f.path, f.line, {_DATA} FROM frags f JOIN files s ON s.path = f.path "
-                f"WHERE f.rowid IN ({','.join('?' * len(part))})", part).fetchall()
-            for row in rows:  # read after the query ended: reading one may index its file again
-                out[row[0]] = self._fragment(row[1], row[2], row[3:])
-        return out
+        rows = self._in(f"SELECT f.rowid, f.path, f.line, {_DATA} FROM frags f JOIN files s ON s.path = f.path "
+                        "WHERE f.rowid IN ({})", rowids)
+        # read after the queries ended: reading one may index its file again
+        return {row[0]: self._fragment(row[1], row[2], row[3:]) for row in rows}
 
     # ------------------------------------------------------------------ search
     def _ranked(self, sql: str, params: list[Any]) -> list[tuple[int, float]]:
