@@ -42,7 +42,7 @@ from speechgen.library.sqlite import Hit
 from speechgen.model import Fragment, Source
 
 #: The schema this speechgen reads and writes; :mod:`speechgen.db.schema` migrates to it.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 VERSION_TABLE = "speechgen_schema"
 
 

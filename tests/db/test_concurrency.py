@@ -37,12 +37,13 @@ def counts(url: str) -> tuple[int, int, int]:
 
 
 def fragment_indexes(url: str) -> list[str]:
-    """The indexes of the fragments table, with their definitions."""
+    """The indexes of the fragments table and of its partitions, with their definitions."""
     import psycopg
 
     with psycopg.connect(url) as conn:
         return [r[0] for r in conn.execute(
-            "SELECT indexdef FROM pg_indexes WHERE tablename = 'fragments' ORDER BY indexname")]
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'fragments' OR tablename LIKE 'fragments\\_h%' "
+            "ORDER BY indexname")]
 
 
 def big_library(dest: Path, files: int, per_file: int = 10) -> int:

@@ -13,7 +13,7 @@ from pgfixtures import PASSWORD, db, empty_db, pg_cluster  # noqa: F401
 from typer.testing import CliRunner
 
 from speechgen.cli import app
-from speechgen.db import export_dir, import_dir, init_db
+from speechgen.db import export_dir, import_dir, init_db, schema
 from speechgen.errors import SpeechgenError
 from speechgen.library import Filters, open_store
 from speechgen.library.postgres import DatabaseError, mask_url
@@ -42,9 +42,9 @@ def ingested(tmp: Path) -> Path:
 def test_init_creates_the_schema_and_is_idempotent(empty_db: str) -> None:  # noqa: F811
     code, out, err = run("db", "init", "--database", empty_db)
     assert code == 0, err
-    assert "schema created (version 4)" in out
+    assert "schema created (version 5)" in out
     code, out, _ = run("db", "init", "--database", empty_db)
-    assert code == 0 and "up to date (version 4)" in out
+    assert code == 0 and "up to date (version 5)" in out
     assert PASSWORD not in out
 
 
@@ -56,9 +56,9 @@ def test_an_old_schema_is_upgraded_keeping_its_data(empty_db: str) -> None:  # n
         conn.execute("INSERT INTO collections VALUES ('old')")
     code, _, err = run("fragments", "list", "--database", empty_db)
     assert code == 2
-    assert "schema is version 1, this speechgen needs 4" in err and "speechgen db init" in err
+    assert "schema is version 1, this speechgen needs 5" in err and "speechgen db init" in err
     code, out, _ = run("db", "init", "--database", empty_db)
-    assert code == 0 and "upgraded from version 1 to 4" in out
+    assert code == 0 and "upgraded from version 1 to 5" in out
     with psycopg.connect(empty_db) as conn:
         assert conn.execute("SELECT name, read_only FROM collections").fetchall() == [("old", False)]
 
@@ -106,15 +106,15 @@ def test_a_schema_2_is_upgraded_to_the_current_and_searches_as_a_fresh_import(em
     init_db(fresh_db)
     _import_as_version_2(empty_db)
     code, _, err = run("fragments", "search", "调查研究", "--database", empty_db)
-    assert code == 2 and "schema is version 2, this speechgen needs 4" in err
+    assert code == 2 and "schema is version 2, this speechgen needs 5" in err
     code, out, err = run("db", "init", "--database", empty_db)
-    assert code == 0 and "upgraded from version 2 to 4" in out, err
-    import_dir(fresh_db, SHIPPED)  # the same library imported fresh at version 4
+    assert code == 0 and "upgraded from version 2 to 5" in out, err
+    import_dir(fresh_db, SHIPPED)  # the same library imported fresh at version 5
     # the tsvectors (3) and variant links (4) made by the migrations are those an import makes
     tsv = "SELECT id, tsv::text, variants FROM fragments ORDER BY id"
     with psycopg.connect(empty_db) as old, psycopg.connect(fresh_db) as new:
         assert old.execute(tsv).fetchall() == new.execute(tsv).fetchall()
-        assert old.execute("SELECT max(version) FROM speechgen_schema").fetchone()[0] == 4
+        assert old.execute("SELECT max(version) FROM speechgen_schema").fetchone()[0] == 5
         assert old.execute("SELECT count(*) FROM fragments WHERE variants <> '{}'").fetchone()[0] > 0
     upgraded, fresh = open_store([], database=empty_db), open_store([], database=fresh_db)
     for q in ("调查研究", "形式主义 官僚主义", "主题教育"):
@@ -123,6 +123,81 @@ def test_a_schema_2_is_upgraded_to_the_current_and_searches_as_a_fresh_import(em
     upgraded.close(), fresh.close()
     with psycopg.connect(pg_cluster.admin_url, autocommit=True) as admin:
         admin.execute(f"DROP DATABASE {fresh_db.rsplit('/', 1)[1]} WITH (FORCE)")
+
+
+def test_a_schema_4_is_moved_into_partitions_keeping_every_row_and_search(empty_db: str, pg_cluster) -> None:  # noqa: F811
+    """Version 5 copies the fragments into hash partitions: the same rows, the same search
+    results, every index in every partition, and ids still unique across the partitions."""
+    import psycopg
+
+    init_db(empty_db, upto=4)
+    # imported and searched as version 4 did (its tables, today's code): read as version 5 meanwhile
+    with psycopg.connect(empty_db) as conn:
+        conn.execute("INSERT INTO speechgen_schema(version, description) VALUES (5, 'pretend')")
+    import_dir(empty_db, SHIPPED)
+    rows = "SELECT f.id, f.source_id, f.ord, f.line, f.kind, f.review, f.tags, f.data, f.tsv::text, f.version, f.variants " \
+        "FROM fragments f ORDER BY f.id"
+    queries = ("调查研究", "形式主义 官僚主义", "主题教育", "同志们")
+    with psycopg.connect(empty_db) as conn:
+        before = conn.execute(rows).fetchall()
+        conn.execute("UPDATE fragments SET version = 3 WHERE id = %s", (before[0][0],))
+        conn.commit()
+        before = conn.execute(rows).fetchall()
+        assert conn.execute("SELECT count(*) FROM pg_inherits").fetchone()[0] == 0  # one table
+    store = open_store([], database=empty_db)
+    found = [[h.fragment.id for h in store.search(q, limit=20)] for q in queries]
+    store.close()
+    with psycopg.connect(empty_db) as conn:
+        conn.execute("DELETE FROM speechgen_schema WHERE version = 5")
+        conn.commit()
+    assert init_db(empty_db) == (4, 5)
+    with psycopg.connect(empty_db) as conn:
+        assert conn.execute(rows).fetchall() == before
+        parts = conn.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'fragments'::regclass").fetchone()[0]
+        assert parts == schema.PARTITIONS
+        spread = conn.execute("SELECT count(DISTINCT tableoid) FROM fragments").fetchone()[0]
+        assert spread > schema.PARTITIONS // 2  # the ids hash to many partitions, not one
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            conn.execute("INSERT INTO fragments(id, source_id, ord, line, kind, review, tags, data, tsv) "
+                         "SELECT id, source_id, ord + 1000, line, kind, review, tags, data, tsv FROM fragments LIMIT 1")
+        conn.rollback()
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            conn.execute("INSERT INTO fragments(id, source_id, ord, line, kind, review, tags, data, tsv) "
+                         "VALUES ('x.1', -1, 0, 1, 'point', false, '{}', '{}', '')")
+        conn.rollback()
+    from test_concurrency import fragment_indexes
+
+    assert len(fragment_indexes(empty_db)) == 6 * (1 + schema.PARTITIONS)
+    store = open_store([], database=empty_db)
+    assert [[h.fragment.id for h in store.search(q, limit=20)] for q in queries] == found
+    assert all(found)
+    store.close()
+    with psycopg.connect(empty_db) as conn:  # a source deleted takes its fragments from every partition
+        conn.execute("DELETE FROM sources")
+        assert conn.execute("SELECT count(*) FROM fragments").fetchone()[0] == 0
+
+
+def test_a_search_stops_in_the_first_partitions_holding_enough_matches(db: str) -> None:  # noqa: F811
+    """The tier query scans the partitions one after the other and stops once it has the
+    matches it ranks: the GIN indexes of the later partitions are never read."""
+    import psycopg
+
+    from speechgen.library.postgres import ranked_sql
+
+    import_dir(db, SHIPPED)
+    with psycopg.connect(db) as conn:
+        conn.execute("SET enable_seqscan = off")  # a library this small would be read whole
+        expr = "'同志'"
+        total = conn.execute("SELECT count(*) FROM fragments WHERE tsv @@ CAST(%s AS tsquery)", (expr,)).fetchone()[0]
+        assert total >= 10
+        plan = "\n".join(r[0] for r in conn.execute(
+            "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + ranked_sql("true"), (expr, 2, expr, 10, 10)))
+        scans = [line for line in plan.splitlines() if "Bitmap Index Scan on fragments_h" in line]
+        assert len(scans) == schema.PARTITIONS, plan
+        assert sum("never executed" in line for line in scans) >= schema.PARTITIONS // 2, plan
+        everything = "\n".join(r[0] for r in conn.execute(
+            "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + ranked_sql("true"), (expr, total, expr, 10, 10)))
+        assert "never executed" not in everything, everything
 
 
 def test_the_tsvector_holds_the_sqlite_stores_terms_weighted_by_field(db: str) -> None:  # noqa: F811
@@ -212,10 +287,11 @@ def test_a_bulk_import_equals_one_row_by_row(db: str, tmp_path: Path, monkeypatc
     store.close()
     with psycopg.connect(db) as conn:
         first = conn.execute(rows).fetchall()
-        # the planner can use the rebuilt GIN index
+        # the planner can use the rebuilt GIN index, in every partition
         conn.execute("SET enable_seqscan = off")
         plan = "\n".join(r[0] for r in conn.execute("EXPLAIN SELECT id FROM fragments WHERE tsv @@ 'x'::tsquery"))
-        assert "fragments_tsv" in plan
+        assert plan.count("Bitmap Index Scan on fragments_h") == schema.PARTITIONS, plan
+        assert len(fragment_indexes(db)) == 6 * (1 + schema.PARTITIONS)
         conn.execute("DELETE FROM sources")
         conn.commit()
     assert fragment_indexes(db) == indexes
