@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -399,6 +400,10 @@ def _import_batch(conn: Any, collection: str, batch: list[_Parsed], seen: _Seen,
         "DELETE FROM fragments f USING sources s WHERE s.id = f.source_id AND s.collection = %s AND s.path = ANY(%s)",
         (collection, rels),
     )
+    conn.execute(
+        "DELETE FROM source_counts c USING sources s WHERE s.id = c.source_id AND s.collection = %s AND s.path = ANY(%s)",
+        (collection, rels),
+    )
     for item in batch:
         problems += item.problems
         if not item.ok:
@@ -436,6 +441,12 @@ def _import_batch(conn: Any, collection: str, batch: list[_Parsed], seen: _Seen,
     ) as copy:
         for i in range(0, len(rows), 1000):
             copy.write("".join(map(_copy_line, rows[i : i + 1000])))
+    # how many of each kind each source now holds (fragments list counts with them)
+    counts = Counter((r[1], r[4], bool(r[5])) for r in rows)
+    if counts:
+        with conn.cursor().copy("COPY source_counts(source_id, kind, review, n) FROM STDIN") as copy:
+            for key, n in counts.items():
+                copy.write_row((*key, n))
     report.fragments += len(rows)
     return problems
 
@@ -574,12 +585,13 @@ def edit_fragment(url: str, raw: Any, expected_version: int) -> int:
     try:
         with db_errors(url, f"saving fragment {fid}"), conn.transaction():
             row = conn.execute(
-                "SELECT f.version, c.read_only, s.collection FROM fragments f JOIN sources s ON s.id = f.source_id "
-                "JOIN collections c ON c.name = s.collection WHERE f.id = %s FOR UPDATE OF f", (fid,)
+                "SELECT f.version, c.read_only, s.collection, f.source_id, f.kind, f.review FROM fragments f "
+                "JOIN sources s ON s.id = f.source_id JOIN collections c ON c.name = s.collection "
+                "WHERE f.id = %s FOR UPDATE OF f", (fid,)
             ).fetchone()
             if row is None:
                 raise SpeechgenError(f"unknown fragment id '{fid}' — run 'speechgen fragments list --database …'")
-            version, ro, coll = row
+            version, ro, coll, sid, old_kind, old_review = row
             if ro:
                 raise SpeechgenError(f"fragment '{fid}' is in the read-only collection '{coll}' — it cannot be edited")
             if version != expected_version:
@@ -588,10 +600,17 @@ def edit_fragment(url: str, raw: Any, expected_version: int) -> int:
                     f"{version}, your edit started from version {expected_version}) — nothing was saved; "
                     f"show it again, redo your change on version {version} and save with --version {version}"
                 )
+            kind, review = str(raw["kind"]), bool(raw.get("review", False))
+            if (kind, review) != (old_kind, old_review):  # moved to another count
+                conn.execute("UPDATE source_counts SET n = n - 1 WHERE source_id = %s AND kind = %s AND review = %s",
+                             (sid, old_kind, old_review))
+                conn.execute("DELETE FROM source_counts WHERE source_id = %s AND n = 0", (sid,))
+                conn.execute("INSERT INTO source_counts VALUES (%s, %s, %s, 1) ON CONFLICT (source_id, kind, review) "
+                             "DO UPDATE SET n = source_counts.n + 1", (sid, kind, review))
             conn.execute(
                 "UPDATE fragments SET data = %s, kind = %s, review = %s, tags = %s, "
                 "tsv = CAST(%s AS tsvector), variants = %s, version = version + 1 WHERE id = %s",
-                (_json(raw), raw["kind"], bool(raw.get("review", False)),
+                (_json(raw), kind, review,
                  [str(t) for t in raw.get("tags") or ()], raw_tsvector(raw), entry_links(str(fid), raw), fid),
             )
         return int(version) + 1

@@ -42,7 +42,7 @@ from speechgen.library.sqlite import Hit
 from speechgen.model import Fragment, Source
 
 #: The schema this speechgen reads and writes; :mod:`speechgen.db.schema` migrates to it.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 VERSION_TABLE = "speechgen_schema"
 
 
@@ -587,8 +587,19 @@ class PgStore:
 
     def count(self, filters: Filters) -> int:
         """How many fragments pass *filters*."""
+        sql, params = self._count_sql(filters)
+        return int(self._rows(sql, params, "counting fragments")[0][0])
+
+    def _count_sql(self, filters: Filters) -> tuple[str, list[Any]]:
+        """The query counting the fragments passing *filters*: the sum of the sources' counts
+        by kind and review (``source_counts``, schema 6) unless a filter is on the fragments'
+        tags, which only the fragments hold."""
         where, params = self._where(filters)
-        return int(self._rows(f"SELECT count(*) FROM {_FROM} WHERE {where}", params, "counting fragments")[0][0])
+        if filters.tag:
+            return f"SELECT count(*) FROM {_FROM} WHERE {where}", params
+        # the counts' columns are named as the fragments' are: the same conditions apply
+        return ("SELECT coalesce(sum(f.n), 0) FROM source_counts f JOIN sources s ON s.id = f.source_id "
+                f"WHERE {where}"), params
 
     def count_soon(self, filters: Filters) -> Callable[[], int]:
         """:meth:`count`, on a second connection in this store's snapshot, while this one goes on.
@@ -602,7 +613,7 @@ class PgStore:
         """
         import threading
 
-        where, params = self._where(filters)
+        sql, params = self._count_sql(filters)
         with self._errors("counting fragments"):
             snapshot = self.conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
         box: list[Any] = []
@@ -613,7 +624,7 @@ class PgStore:
                     conn.isolation_level = _psycopg().IsolationLevel.REPEATABLE_READ
                     conn.read_only = True
                     conn.execute(_psycopg().sql.SQL("SET TRANSACTION SNAPSHOT {}").format(snapshot))
-                    box.append(int(conn.execute(f"SELECT count(*) FROM {_FROM} WHERE {where}", params).fetchone()[0]))
+                    box.append(int(conn.execute(sql, params).fetchone()[0]))
             except Exception:  # counted on the store's own connection instead
                 box.append(None)
 

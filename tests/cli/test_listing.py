@@ -108,3 +108,35 @@ def test_the_console_width_is_riches(columns: str | None, monkeypatch: pytest.Mo
         monkeypatch.setenv("COLUMNS", columns)
     monkeypatch.delenv("LINES", raising=False)
     assert listing.console_width() == Console(file=io.StringIO()).width
+
+
+@pytest.mark.parametrize("term", [
+    {"TERM": "xterm"}, {"TERM": "xterm-256color"}, {"TERM": "xterm-256color", "COLORTERM": "truecolor"},
+    {"TERM": "xterm", "NO_COLOR": "1"}, {"TERM": "dumb"}, {"TERM": "linux", "TTY_INTERACTIVE": "0"},
+])
+@pytest.mark.parametrize("odd", [0.0, 0.05])
+def test_the_terminal_table_is_the_text_rich_prints_on_a_terminal(term: dict[str, str], odd: float,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal (FORCE_COLOR here), the table drawn without rich's Table is rich's, escape
+    codes included, for every colour system rich may pick; rich draws what it does not cover."""
+    for name in ("TERM", "COLORTERM", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    for name, value in term.items():
+        monkeypatch.setenv(name, value)
+    rng = random.Random(23)
+    drawn = 0
+    for _ in range(120):
+        rows = _rows(rng, rng.choice([0, 1, 3, 10, 40]), odd)
+        total = rng.choice([None, len(rows), len(rows) + 250])
+        offset = rng.choice([0, 0, 7])
+        monkeypatch.setenv("COLUMNS", rng.choice(WIDTHS))
+        ours = _printed(listing.list_table, rows, total, offset)
+        assert ours == _printed(listing.rich_list_table, rows, total, offset)
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            drawn += listing.terminal_table(rows, total, offset)
+    if odd == 0.0 and term.get("TERM") != "dumb":
+        assert drawn > 30  # the comparison did exercise the terminal drawing
+        if "NO_COLOR" not in term:
+            assert "\x1b[1m" in ours or "\x1b[3m" in ours or not rows

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import EXAMPLES, ROOT, SEEDS
@@ -42,9 +43,9 @@ def ingested(tmp: Path) -> Path:
 def test_init_creates_the_schema_and_is_idempotent(empty_db: str) -> None:  # noqa: F811
     code, out, err = run("db", "init", "--database", empty_db)
     assert code == 0, err
-    assert "schema created (version 5)" in out
+    assert "schema created (version 6)" in out
     code, out, _ = run("db", "init", "--database", empty_db)
-    assert code == 0 and "up to date (version 5)" in out
+    assert code == 0 and "up to date (version 6)" in out
     assert PASSWORD not in out
 
 
@@ -56,9 +57,9 @@ def test_an_old_schema_is_upgraded_keeping_its_data(empty_db: str) -> None:  # n
         conn.execute("INSERT INTO collections VALUES ('old')")
     code, _, err = run("fragments", "list", "--database", empty_db)
     assert code == 2
-    assert "schema is version 1, this speechgen needs 5" in err and "speechgen db init" in err
+    assert "schema is version 1, this speechgen needs 6" in err and "speechgen db init" in err
     code, out, _ = run("db", "init", "--database", empty_db)
-    assert code == 0 and "upgraded from version 1 to 5" in out
+    assert code == 0 and "upgraded from version 1 to 6" in out
     with psycopg.connect(empty_db) as conn:
         assert conn.execute("SELECT name, read_only FROM collections").fetchall() == [("old", False)]
 
@@ -106,15 +107,15 @@ def test_a_schema_2_is_upgraded_to_the_current_and_searches_as_a_fresh_import(em
     init_db(fresh_db)
     _import_as_version_2(empty_db)
     code, _, err = run("fragments", "search", "调查研究", "--database", empty_db)
-    assert code == 2 and "schema is version 2, this speechgen needs 5" in err
+    assert code == 2 and "schema is version 2, this speechgen needs 6" in err
     code, out, err = run("db", "init", "--database", empty_db)
-    assert code == 0 and "upgraded from version 2 to 5" in out, err
-    import_dir(fresh_db, SHIPPED)  # the same library imported fresh at version 5
+    assert code == 0 and "upgraded from version 2 to 6" in out, err
+    import_dir(fresh_db, SHIPPED)  # the same library imported fresh at version 6
     # the tsvectors (3) and variant links (4) made by the migrations are those an import makes
     tsv = "SELECT id, tsv::text, variants FROM fragments ORDER BY id"
     with psycopg.connect(empty_db) as old, psycopg.connect(fresh_db) as new:
         assert old.execute(tsv).fetchall() == new.execute(tsv).fetchall()
-        assert old.execute("SELECT max(version) FROM speechgen_schema").fetchone()[0] == 5
+        assert old.execute("SELECT max(version) FROM speechgen_schema").fetchone()[0] == 6
         assert old.execute("SELECT count(*) FROM fragments WHERE variants <> '{}'").fetchone()[0] > 0
     upgraded, fresh = open_store([], database=empty_db), open_store([], database=fresh_db)
     for q in ("调查研究", "形式主义 官僚主义", "主题教育"):
@@ -125,38 +126,29 @@ def test_a_schema_2_is_upgraded_to_the_current_and_searches_as_a_fresh_import(em
         admin.execute(f"DROP DATABASE {fresh_db.rsplit('/', 1)[1]} WITH (FORCE)")
 
 
-def test_a_schema_4_is_moved_into_partitions_keeping_every_row_and_search(empty_db: str, pg_cluster) -> None:  # noqa: F811
-    """Version 5 copies the fragments into hash partitions: the same rows, the same search
-    results, every index in every partition, and ids still unique across the partitions."""
+def test_a_schema_4_is_moved_into_partitions_keeping_every_row(empty_db: str, pg_cluster) -> None:  # noqa: F811
+    """Version 5 copies the fragments into hash partitions: the same rows, every index in every
+    partition, ids still unique across the partitions, sources still cascading; version 6
+    counts them by source (searches after the upgrade: the schema 2 test above)."""
     import psycopg
 
+    _import_as_version_2(empty_db)
     init_db(empty_db, upto=4)
-    # imported and searched as version 4 did (its tables, today's code): read as version 5 meanwhile
-    with psycopg.connect(empty_db) as conn:
-        conn.execute("INSERT INTO speechgen_schema(version, description) VALUES (5, 'pretend')")
-    import_dir(empty_db, SHIPPED)
     rows = "SELECT f.id, f.source_id, f.ord, f.line, f.kind, f.review, f.tags, f.data, f.tsv::text, f.version, f.variants " \
         "FROM fragments f ORDER BY f.id"
-    queries = ("调查研究", "形式主义 官僚主义", "主题教育", "同志们")
     with psycopg.connect(empty_db) as conn:
-        before = conn.execute(rows).fetchall()
-        conn.execute("UPDATE fragments SET version = 3 WHERE id = %s", (before[0][0],))
+        conn.execute("UPDATE fragments SET version = 3, review = true WHERE id = (SELECT min(id) FROM fragments)")
         conn.commit()
         before = conn.execute(rows).fetchall()
         assert conn.execute("SELECT count(*) FROM pg_inherits").fetchone()[0] == 0  # one table
-    store = open_store([], database=empty_db)
-    found = [[h.fragment.id for h in store.search(q, limit=20)] for q in queries]
-    store.close()
-    with psycopg.connect(empty_db) as conn:
-        conn.execute("DELETE FROM speechgen_schema WHERE version = 5")
-        conn.commit()
-    assert init_db(empty_db) == (4, 5)
+    assert init_db(empty_db) == (4, 6)
     with psycopg.connect(empty_db) as conn:
         assert conn.execute(rows).fetchall() == before
         parts = conn.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'fragments'::regclass").fetchone()[0]
         assert parts == schema.PARTITIONS
         spread = conn.execute("SELECT count(DISTINCT tableoid) FROM fragments").fetchone()[0]
         assert spread > schema.PARTITIONS // 2  # the ids hash to many partitions, not one
+        assert _counts(conn) == _counted(conn) and any(r[2] for r in _counts(conn))
         with pytest.raises(psycopg.errors.UniqueViolation):
             conn.execute("INSERT INTO fragments(id, source_id, ord, line, kind, review, tags, data, tsv) "
                          "SELECT id, source_id, ord + 1000, line, kind, review, tags, data, tsv FROM fragments LIMIT 1")
@@ -168,13 +160,21 @@ def test_a_schema_4_is_moved_into_partitions_keeping_every_row_and_search(empty_
     from test_concurrency import fragment_indexes
 
     assert len(fragment_indexes(empty_db)) == 6 * (1 + schema.PARTITIONS)
-    store = open_store([], database=empty_db)
-    assert [[h.fragment.id for h in store.search(q, limit=20)] for q in queries] == found
-    assert all(found)
-    store.close()
     with psycopg.connect(empty_db) as conn:  # a source deleted takes its fragments from every partition
         conn.execute("DELETE FROM sources")
         assert conn.execute("SELECT count(*) FROM fragments").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM source_counts").fetchone()[0] == 0
+
+
+def _counts(conn: Any) -> list[tuple[Any, ...]]:
+    """The table of counts by source, kind and review."""
+    return conn.execute("SELECT source_id, kind, review, n FROM source_counts ORDER BY 1, 2, 3").fetchall()
+
+
+def _counted(conn: Any) -> list[tuple[Any, ...]]:
+    """The same counted from the fragments."""
+    return conn.execute("SELECT source_id, kind, review, count(*)::int FROM fragments GROUP BY 1, 2, 3 "
+                        "ORDER BY 1, 2, 3").fetchall()
 
 
 def test_a_search_stops_in_the_first_partitions_holding_enough_matches(db: str) -> None:  # noqa: F811
@@ -697,6 +697,72 @@ def test_ingest_into_the_database_equals_ingest_into_a_folder(db: str, tmp_path:
         assert (tmp_path / "back" / p.name).read_bytes() == p.read_bytes(), p.name
     code, out, err = run("ingest", str(SEEDS), "--database", db, "--collection", "office")
     assert code == 0 and "unchanged" in out and "written" not in out
+
+
+def test_the_counts_by_source_follow_every_write(db: str, tmp_path: Path) -> None:  # noqa: F811
+    """``source_counts`` (schema 6) equals the fragments counted after an import, a changed file
+    imported again (a fragment gone, one of another kind), an edit changing kind and review, a
+    prune, an ingest, a failed import; and the store's count equals a count of the fragments
+    for every filter it can serve from it (a tag filter counts the fragments)."""
+    import itertools
+
+    import psycopg
+    import yaml
+
+    from speechgen.db import edit_fragment
+
+    def check() -> None:
+        with psycopg.connect(db) as conn:
+            assert _counts(conn) == _counted(conn)
+        store = open_store([], database=db)
+        for kind, year, review, meeting, tag in itertools.product(
+            ["", "point", "opening"], [None, 2023, 2024], [False, True], ["", "主题教育"], ["", "调查研究"]
+        ):
+            filters = Filters(kind=kind, year=year, needs_review=review, meeting=meeting, tag=tag)
+            assert store.count(filters) == len(store.select(filters)), filters
+            assert store.count_soon(filters)() == store.count(filters)
+        names = [r[0] for r in psycopg.connect(db).execute("SELECT name FROM collections")]
+        for name in names:
+            filters = Filters()
+            one = open_store([], database=db, collections=[name])
+            assert one.count(filters) == len(one.select(filters))
+            one.close()
+        store.close()
+
+    lib = tmp_path / "lib"
+    shutil.copytree(SHIPPED, lib)
+    import_dir(db, lib)
+    check()
+    f = lib / "000_6e77d68632e4004c.yaml"
+    raw = yaml.safe_load(f.read_text(encoding="utf-8"))
+    gone = raw["fragments"].pop()
+    raw["fragments"][0]["review"] = not raw["fragments"][0].get("review", False)
+    f.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert import_dir(db, lib).imported == 1
+    assert not open_store([], database=db).has(gone["id"])
+    check()
+    entry = open_store([], database=db).get("s002.point.3").to_dict()
+    version = open_store([], database=db).version("s002.point.3")
+    edit_fragment(db, {**entry, "review": True}, version)
+    check()
+    edit_fragment(db, {**entry, "kind": "closing", "review": False}, version + 1)
+    check()
+    (lib / "003_8c4e1ce7e0dd5b49.yaml").unlink()
+    import_dir(db, lib, prune=True)
+    check()
+    speeches = ROOT / "tests" / "fixtures" / "speeches"
+    code, _, err = run("ingest", str(speeches / "01_city_photo_credit.txt"), str(speeches / "02_county_odd_whitespace.txt"),
+                       "--database", db, "--collection", "office")
+    assert code == 0, err
+    check()
+    before = psycopg.connect(db).execute("SELECT source_id, kind, review, n FROM source_counts ORDER BY 1, 2, 3").fetchall()
+    (lib / "bad.yaml").write_text("fragments:\n  - id: b.1\n    kind: piont\n    text: x\n", encoding="utf-8")
+    f.write_text(f.read_text(encoding="utf-8").replace("同志们", "各位同志"), encoding="utf-8")
+    code, _, err = run("db", "import", str(lib), "--database", db)
+    assert code == 2 and "piont" in err
+    with psycopg.connect(db) as conn:
+        assert _counts(conn) == before
+    check()
 
 
 # --------------------------------------------------------------------------- errors and credentials
