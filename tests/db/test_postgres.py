@@ -292,6 +292,14 @@ def test_a_bulk_import_equals_one_row_by_row(db: str, tmp_path: Path, monkeypatc
         plan = "\n".join(r[0] for r in conn.execute("EXPLAIN SELECT id FROM fragments WHERE tsv @@ 'x'::tsquery"))
         assert plan.count("Bitmap Index Scan on fragments_h") == schema.PARTITIONS, plan
         assert len(fragment_indexes(db)) == 6 * (1 + schema.PARTITIONS)
+        # the planner's statistics, of the table and of each partition, made once in the
+        # import's transaction; and every partition vacuumed after it (all-visible pages)
+        stats = conn.execute("SELECT tablename FROM pg_stats WHERE attname = 'kind' AND "
+                             "(tablename = 'fragments' OR tablename LIKE 'fragments\\_h%')").fetchall()
+        assert len(stats) == 1 + schema.PARTITIONS
+        unvacuumed = conn.execute("SELECT count(*) FROM pg_class WHERE relname LIKE 'fragments\\_h%' "
+                                  "AND relkind = 'r' AND relpages > 0 AND relallvisible < relpages").fetchone()[0]
+        assert unvacuumed == 0
         conn.execute("DELETE FROM sources")
         conn.commit()
     assert fragment_indexes(db) == indexes
