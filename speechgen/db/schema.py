@@ -127,6 +127,11 @@ def _partitioned(conn: Any) -> None:
         if compression == "l":
             conn.execute("ALTER TABLE speechgen_fragments_new ALTER COLUMN data SET COMPRESSION lz4, "
                          "ALTER COLUMN tsv SET COMPRESSION lz4")
+    # a search reads the tsvector of each of its 1,000 candidates twice (the phrase check and
+    # the rank): kept in the row (MAIN: compressed, out of line only when the row passes a
+    # page), not in the TOAST table, each read is the row's page instead of an index lookup
+    # and the chunks; the entry (EXTENDED) goes out of line first
+    conn.execute("ALTER TABLE speechgen_fragments_new ALTER COLUMN tsv SET STORAGE MAIN")
     conn.execute(f"INSERT INTO speechgen_fragments_new({cols}) SELECT {cols} FROM fragments")
     conn.execute("DROP TABLE fragments")
     conn.execute("ALTER TABLE speechgen_fragments_new RENAME TO fragments")

@@ -146,6 +146,9 @@ def test_a_schema_4_is_moved_into_partitions_keeping_every_row(empty_db: str, pg
         assert conn.execute(rows).fetchall() == before
         parts = conn.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'fragments'::regclass").fetchone()[0]
         assert parts == schema.PARTITIONS
+        storage = conn.execute("SELECT DISTINCT attstorage FROM pg_attribute a JOIN pg_inherits i ON i.inhrelid = "
+                               "a.attrelid WHERE i.inhparent = 'fragments'::regclass AND a.attname = 'tsv'").fetchall()
+        assert storage == [("m",)]  # each partition keeps the tsvector in its rows
         spread = conn.execute("SELECT count(DISTINCT tableoid) FROM fragments").fetchone()[0]
         assert spread > schema.PARTITIONS // 2  # the ids hash to many partitions, not one
         assert _counts(conn) == _counted(conn) and any(r[2] for r in _counts(conn))
