@@ -189,15 +189,11 @@ def list_table(frags: list[Row], total: int | Callable[[], int] | None = None, o
 
     *total* is how many pass the filters; when it is more than shown, a last line says how
     to see the rest (--offset, --limit 0). A function giving it (a count still running) is
-    called only once the table's modules are imported.
+    called once the rows are here, as late as the table allows.
     """
     out = sys.stdout
     plain = plain_output(out)
     if callable(total):
-        if not plain:
-            import rich.style  # noqa: F401 - imported while the count runs
-
-            import speechgen.cli.browse  # noqa: F401
         total = total()
     if plain:
         width = console_width()
@@ -213,36 +209,52 @@ def list_table(frags: list[Row], total: int | Callable[[], int] | None = None, o
 
 
 def terminal_table(frags: list[Row], total: int | None, offset: int) -> bool:
-    """Print the table on a terminal as rich draws it there, without rich's table; False
-    (nothing printed) where rich would do more than pad cells and style the title and headers.
+    """Print the table on a terminal as rich draws it there, without rich's table or console;
+    False (nothing printed) where rich would do more than pad cells and style the title and
+    headers, or where its console might decide otherwise than :func:`rich_terminal` does.
 
-    Only rich's console decides (width, colours, encoding); the title's italics and the
-    headers' bold are rendered by rich's Style for that console. Drawing a page of 100 rows
-    with rich's Table took longer than the rest of ``fragments list`` on a small library.
+    Drawing a page of 100 rows with rich's Table took longer than the rest of ``fragments
+    list`` on a small library, and importing rich's console a tenth of the command.
     """
-    from rich.console import COLOR_SYSTEMS
-    from rich.style import Style
-
-    from speechgen.cli.browse import _console
-
-    console = _console()
-    if (not console.is_terminal or console.legacy_windows or console.is_jupyter
-            or not console.encoding.lower().startswith("utf") or console.record or console.is_dumb_terminal):
+    out = sys.stdout
+    if not rich_terminal(out):
         return False
-    width = console.width
+    width = console_width()
     title, headers, cells, widths, more = layout(frags, width, total, offset)
     if more and cell_len(more) > width:
         return False
-    system = COLOR_SYSTEMS.get(console.color_system or "")  # None: rich writes no styles
-    italic, bold = Style(italic=True), Style(bold=True)  # the theme's table.title and table.header
-    text = plain_table(title, headers, cells, widths, width,
-                       italic=lambda t: italic.render(t, color_system=system),
-                       bold=lambda t: bold.render(t, color_system=system))
+    text = plain_table(title, headers, cells, widths, width, italic=_italic, bold=_bold)
     if text is None:
         return False
-    console.file.write(text + (more + "\n" if more else ""))
-    console.file.flush()
+    out.write(text + (more + "\n" if more else ""))
+    out.flush()
     return True
+
+
+def _italic(text: str) -> str:
+    """*text* as rich's ``Style(italic=True).render`` writes it on a terminal."""
+    return f"\x1b[3m{text}\x1b[0m" if text else text
+
+
+def _bold(text: str) -> str:
+    """*text* as rich's ``Style(bold=True).render`` writes it on a terminal."""
+    return f"\x1b[1m{text}\x1b[0m" if text else text
+
+
+def rich_terminal(out: TextIO) -> bool:
+    """True when rich's ``Console()`` would write to *out* as to a POSIX terminal with a colour
+    system, whichever (bold and italics are written alike in each): ``Console.is_terminal``
+    (:func:`plain_output` says it is not plain), not a dumb terminal (``TERM`` dumb or unknown:
+    no styles, and rich's width is 80), not Windows or Jupyter, UTF-8, not a rich proxy."""
+    if plain_output(out) or sys.platform == "win32" or hasattr(out, "rich_proxied_file"):
+        return False
+    import builtins
+
+    if hasattr(builtins, "get_ipython"):
+        return False
+    if not (getattr(out, "encoding", "utf-8") or "utf-8").lower().startswith("utf"):
+        return False
+    return os.environ.get("TERM", "").strip().lower() not in ("dumb", "unknown")
 
 
 def rich_list_table(frags: list[Row], total: int | None = None, offset: int = 0) -> None:

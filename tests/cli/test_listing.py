@@ -113,12 +113,15 @@ def test_the_console_width_is_riches(columns: str | None, monkeypatch: pytest.Mo
 @pytest.mark.parametrize("term", [
     {"TERM": "xterm"}, {"TERM": "xterm-256color"}, {"TERM": "xterm-256color", "COLORTERM": "truecolor"},
     {"TERM": "xterm", "NO_COLOR": "1"}, {"TERM": "dumb"}, {"TERM": "linux", "TTY_INTERACTIVE": "0"},
+    {"TERM": "unknown"}, {}, {"TERM": "screen-16color", "COLORTERM": "24bit"},
+    {"TERM": "xterm", "FORCE_COLOR": "", "TTY_COMPATIBLE": "1"},
 ])
 @pytest.mark.parametrize("odd", [0.0, 0.05])
 def test_the_terminal_table_is_the_text_rich_prints_on_a_terminal(term: dict[str, str], odd: float,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """On a terminal (FORCE_COLOR here), the table drawn without rich's Table is rich's, escape
-    codes included, for every colour system rich may pick; rich draws what it does not cover."""
+    codes included, for every colour system rich may pick; rich draws what it does not cover.
+    Neither rich's console nor its table is imported to draw it."""
     for name in ("TERM", "COLORTERM", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("FORCE_COLOR", "1")
@@ -136,7 +139,25 @@ def test_the_terminal_table_is_the_text_rich_prints_on_a_terminal(term: dict[str
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
             drawn += listing.terminal_table(rows, total, offset)
-    if odd == 0.0 and term.get("TERM") != "dumb":
+    if odd == 0.0 and term.get("TERM") not in ("dumb", "unknown"):
         assert drawn > 30  # the comparison did exercise the terminal drawing
         if "NO_COLOR" not in term:
             assert "\x1b[1m" in ours or "\x1b[3m" in ours or not rows
+
+
+def test_a_terminal_page_imports_neither_richs_console_nor_its_table(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`fragments list` on a terminal (FORCE_COLOR) draws the shipped library's table with
+    rich's styles but without importing rich.console or rich.table (a tenth of the command)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from speechgen.cli import app\n"
+            "try:\n    app(['fragments', 'list'])\nexcept SystemExit:\n    pass\n"
+            "print('LOADED', sorted(m for m in ('rich.console', 'rich.table') if m in sys.modules))\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TTY_COMPATIBLE", "SPEECHGEN_LIBRARY")}
+    env.update(FORCE_COLOR="1", TERM="xterm-256color", COLUMNS="140")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert "\x1b[3m" in out and "\x1b[1m" in out and "┏" in out
+    assert out.rstrip().endswith("LOADED []"), out[-300:]
