@@ -80,34 +80,47 @@ def _std_fds() -> tuple[int, int, int]:
 
 
 def plain_output(out: TextIO) -> bool:
-    """True when rich's ``Console()`` would write to *out* without any style or substitution.
+    """True when rich's ``Console()`` would write to *out* without any style or substitution."""
+    return console_kind(out) == "plain"
 
-    rich's ``Console.is_terminal`` is False (``TTY_COMPATIBLE``, ``FORCE_COLOR``, then
-    ``isatty``), the encoding is UTF-8 (else rich draws an ASCII box), not Windows (legacy
-    console width and box), not Jupyter (another width), and *out* is not a rich proxy.
+
+def console_kind(out: TextIO) -> str | None:
+    """What rich's ``Console()`` would take *out* for, where speechgen can tell: "plain" (no
+    style or substitution) or "terminal" (a POSIX terminal with a colour system, whichever:
+    bold and italics are written alike in each); None where rich decides more than that.
+
+    rich's ``Console.is_terminal`` (``TTY_COMPATIBLE``, ``FORCE_COLOR``, then ``isatty``)
+    tells the two apart. None for: an encoding other than UTF-8 (rich draws an ASCII box),
+    Windows (legacy console width and box), Jupyter (another width), a rich proxy, and a dumb
+    terminal (``TERM`` dumb or unknown: no styles, and rich's width is 80).
     """
     if sys.platform == "win32" or hasattr(out, "rich_proxied_file"):
-        return False
+        return None
     import builtins
 
     if hasattr(builtins, "get_ipython"):
-        return False
+        return None
     if not (getattr(out, "encoding", "utf-8") or "utf-8").lower().startswith("utf"):
-        return False
+        return None
+    if not _is_terminal(out):
+        return "plain"
+    return None if os.environ.get("TERM", "").strip().lower() in ("dumb", "unknown") else "terminal"
+
+
+def _is_terminal(out: TextIO) -> bool:
+    """rich's ``Console.is_terminal`` for *out*."""
     env = os.environ
     compatible = env.get("TTY_COMPATIBLE", "")
-    if compatible == "0":
-        return True
-    if compatible == "1":
-        return False
+    if compatible in ("0", "1"):
+        return compatible == "1"
     force = env.get("FORCE_COLOR")
     if force is not None:
-        return force == ""
+        return force != ""
     isatty = getattr(out, "isatty", None)
     try:
-        return isatty is None or not isatty()
+        return isatty is not None and bool(isatty())
     except ValueError:
-        return True
+        return False
 
 
 def layout(frags: list[Row], width: int, total: int | None = None, offset: int = 0) -> tuple[str, list[str], list[list[str]], list[int], str]:
@@ -156,7 +169,7 @@ def plain_table(title: str, headers: list[str], cells: list[list[str]], widths: 
     would do more than pad cells (cut, wrap, markup, a table wider than the console).
 
     On a terminal rich writes the title in italics and the headers in bold: *italic* and
-    *bold* give a text so styled, as rich's console renders those styles (:func:`terminal_table`).
+    *bold* give a text so styled, as rich's console renders those styles (:func:`drawn_here`).
     """
     right = [h == "chars" for h in headers]
     table_w = sum(widths) + 3 * len(widths) + 1
@@ -191,39 +204,30 @@ def list_table(frags: list[Row], total: int | Callable[[], int] | None = None, o
     to see the rest (--offset, --limit 0). A function giving it (a count still running) is
     called once the rows are here, as late as the table allows.
     """
-    out = sys.stdout
-    plain = plain_output(out)
     if callable(total):
         total = total()
-    if plain:
-        width = console_width()
-        title, headers, cells, widths, more = layout(frags, width, total, offset)
-        text = plain_table(title, headers, cells, widths, width)
-        if text is not None and (not more or cell_len(more) <= width):
-            out.write(text + (more + "\n" if more else ""))
-            out.flush()
-            return
-    elif terminal_table(frags, total, offset):
-        return
-    rich_list_table(frags, total, offset)
+    if not drawn_here(frags, total, offset):
+        rich_list_table(frags, total, offset)
 
 
-def terminal_table(frags: list[Row], total: int | None, offset: int) -> bool:
-    """Print the table on a terminal as rich draws it there, without rich's table or console;
-    False (nothing printed) where rich would do more than pad cells and style the title and
-    headers, or where its console might decide otherwise than :func:`rich_terminal` does.
+def drawn_here(frags: list[Row], total: int | None, offset: int) -> bool:
+    """Print the table to stdout as rich prints it there, without rich's console or table;
+    False (nothing printed) where rich would do more than pad cells and, on a terminal, write
+    the title in italics and the headers in bold (:func:`console_kind`, :func:`plain_table`).
 
     Drawing a page of 100 rows with rich's Table took longer than the rest of ``fragments
     list`` on a small library, and importing rich's console a tenth of the command.
     """
     out = sys.stdout
-    if not rich_terminal(out):
+    kind = console_kind(out)
+    if kind is None:
         return False
     width = console_width()
     title, headers, cells, widths, more = layout(frags, width, total, offset)
     if more and cell_len(more) > width:
         return False
-    text = plain_table(title, headers, cells, widths, width, italic=_italic, bold=_bold)
+    styles = {"italic": _italic, "bold": _bold} if kind == "terminal" else {}
+    text = plain_table(title, headers, cells, widths, width, **styles)
     if text is None:
         return False
     out.write(text + (more + "\n" if more else ""))
@@ -239,22 +243,6 @@ def _italic(text: str) -> str:
 def _bold(text: str) -> str:
     """*text* as rich's ``Style(bold=True).render`` writes it on a terminal."""
     return f"\x1b[1m{text}\x1b[0m" if text else text
-
-
-def rich_terminal(out: TextIO) -> bool:
-    """True when rich's ``Console()`` would write to *out* as to a POSIX terminal with a colour
-    system, whichever (bold and italics are written alike in each): ``Console.is_terminal``
-    (:func:`plain_output` says it is not plain), not a dumb terminal (``TERM`` dumb or unknown:
-    no styles, and rich's width is 80), not Windows or Jupyter, UTF-8, not a rich proxy."""
-    if plain_output(out) or sys.platform == "win32" or hasattr(out, "rich_proxied_file"):
-        return False
-    import builtins
-
-    if hasattr(builtins, "get_ipython"):
-        return False
-    if not (getattr(out, "encoding", "utf-8") or "utf-8").lower().startswith("utf"):
-        return False
-    return os.environ.get("TERM", "").strip().lower() not in ("dumb", "unknown")
 
 
 def rich_list_table(frags: list[Row], total: int | None = None, offset: int = 0) -> None:

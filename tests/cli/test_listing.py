@@ -40,16 +40,22 @@ def _rows(rng: random.Random, n: int, odd: float) -> list[Row]:
     ]
 
 
+def _case(rng: random.Random, odd: float, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Row], int | None, int, str]:
+    """A random table to draw: rows, total, offset, and the console's width (set as COLUMNS)."""
+    rows = _rows(rng, rng.choice([0, 1, 3, 10, 40]), odd)
+    total = rng.choice([None, len(rows), len(rows) + 250])
+    offset = rng.choice([0, 0, 7])
+    width = rng.choice(WIDTHS)
+    monkeypatch.setenv("COLUMNS", width)
+    return rows, total, offset, width
+
+
 @pytest.mark.parametrize("odd", [0.0, 0.05, 0.5])
 def test_the_plain_table_is_the_text_rich_prints(odd: float, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(17)
     plain = 0
     for _ in range(300):
-        rows = _rows(rng, rng.choice([0, 1, 3, 10, 40]), odd)
-        total = rng.choice([None, len(rows), len(rows) + 250])
-        offset = rng.choice([0, 0, 7])
-        width = rng.choice(WIDTHS)
-        monkeypatch.setenv("COLUMNS", width)
+        rows, total, offset, width = _case(rng, odd, monkeypatch)
         drawn = listing.layout(rows, int(width), total, offset)
         plain += listing.plain_table(*drawn[:4], int(width)) is not None
         assert _printed(listing.list_table, rows, total, offset) == _printed(listing.rich_list_table, rows, total, offset)
@@ -130,15 +136,12 @@ def test_the_terminal_table_is_the_text_rich_prints_on_a_terminal(term: dict[str
     rng = random.Random(23)
     drawn = 0
     for _ in range(120):
-        rows = _rows(rng, rng.choice([0, 1, 3, 10, 40]), odd)
-        total = rng.choice([None, len(rows), len(rows) + 250])
-        offset = rng.choice([0, 0, 7])
-        monkeypatch.setenv("COLUMNS", rng.choice(WIDTHS))
+        rows, total, offset, _ = _case(rng, odd, monkeypatch)
         ours = _printed(listing.list_table, rows, total, offset)
         assert ours == _printed(listing.rich_list_table, rows, total, offset)
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
-            drawn += listing.terminal_table(rows, total, offset)
+            drawn += listing.drawn_here(rows, total, offset)
     if odd == 0.0 and term.get("TERM") not in ("dumb", "unknown"):
         assert drawn > 30  # the comparison did exercise the terminal drawing
         if "NO_COLOR" not in term:
