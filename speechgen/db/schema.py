@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from speechgen.library.postgres import (
+    GENERATION_TABLE,
     SCHEMA_VERSION,
     TSV_FUNCTION,
     VERSION_TABLE,
@@ -168,6 +169,23 @@ def _source_counts(conn: Any) -> None:
     conn.execute("ANALYZE source_counts")
 
 
+def _generation(conn: Any) -> None:
+    """Version 7: the library's generation, one number every write of speechgen's moves on.
+
+    ``serve`` remembers the searches it answered (writers of one office ask for the same
+    words); a remembered result is of the generation it was read at, and a reader whose
+    snapshot shows another generation searches again. ``db import`` (when it changed
+    something) and ``fragments edit`` move it on as their last statement. A database made
+    again under the same name has another ``instance``.
+    """
+    conn.execute(f"CREATE TABLE {GENERATION_TABLE}(one boolean PRIMARY KEY DEFAULT true CHECK (one), "
+                 "generation bigint NOT NULL, instance text NOT NULL)")
+    # this database's own mark: another made under the same name (dropped and made again, a
+    # test's throwaway) starts again at generation 0 with other fragments
+    conn.execute(f"INSERT INTO {GENERATION_TABLE}(generation, instance) "
+                 "VALUES (0, md5(random()::text || clock_timestamp()::text))")
+
+
 #: (version, what it does, SQL or a function of the connection). Never edit a released
 #: step: add the next one.
 MIGRATIONS: list[tuple[int, str, str | Callable[[Any], None]]] = [
@@ -233,6 +251,11 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[Any], None]]] = [
         6,
         "fragments counted by source, kind and review (fragments list counts without reading them)",
         _source_counts,
+    ),
+    (
+        7,
+        "the library's generation, moved on by every write (searches remembered by serve are of one)",
+        _generation,
     ),
 ]
 

@@ -37,6 +37,7 @@ from speechgen.library.postgres import (
     dump_json,
     entry_links,
     fragment_tsvector,
+    library_changed,
     load_json,
     mask_url,
     raw_tsvector,
@@ -173,6 +174,8 @@ def import_dir(
                     (name, rels),
                 ).fetchall()
                 report.pruned = sorted(r[0] for r in gone)
+            if report.imported or report.pruned:
+                library_changed(conn)  # last: its row lock lasts while the import commits
         if bulk:
             if pool:
                 pool.terminate()
@@ -615,6 +618,7 @@ def edit_fragment(url: str, raw: Any, expected_version: int) -> int:
                 (_json(raw), kind, review,
                  [str(t) for t in raw.get("tags") or ()], raw_tsvector(raw), entry_links(str(fid), raw), fid),
             )
+            library_changed(conn)
         return int(version) + 1
     finally:
         conn.close()

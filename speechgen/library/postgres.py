@@ -42,8 +42,12 @@ from speechgen.library.sqlite import Hit
 from speechgen.model import Fragment, Source
 
 #: The schema this speechgen reads and writes; :mod:`speechgen.db.schema` migrates to it.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 VERSION_TABLE = "speechgen_schema"
+#: One row: a number every write of speechgen's moves on, in the writing transaction
+#: (schema 7), and a mark of this database's own. A reader that sees the same two sees the
+#: same library.
+GENERATION_TABLE = "library_state"
 
 
 class DatabaseError(SpeechgenError):
@@ -384,11 +388,88 @@ def source_from_row(raw: str) -> Source:
     return source_of(top.get("source") if isinstance(top, dict) else None)
 
 
+def library_changed(conn: Any) -> None:
+    """Move the library's generation on, in *conn*'s transaction: the last statement of every
+    write (import, edit), so its row lock is held only while the transaction commits.
+
+    Searches remembered by a reader (:class:`Remembered`) are of one generation; once this
+    commits, every reader sees the new number and searches again.
+    """
+    conn.execute(f"UPDATE {GENERATION_TABLE} SET generation = generation + 1")
+
+
+class Remembered:
+    """Search results of this process, each of one library generation, at most *hits* in all.
+
+    ``serve`` answers every writer of an office from one process; writers search for the same
+    words (the campaign of the month, the meeting being prepared), and a search ranks up to a
+    thousand matches on the server. A result is kept under the query, the filters, the limit,
+    the database, the collections and the generation it was read at: a store whose snapshot
+    shows that generation sees the library it was computed on, so the result is the one it
+    would compute. Writers asking the same new query at once wait for one search of it
+    instead of each running it. Least recently used results go first.
+    """
+
+    def __init__(self, hits: int = 20_000) -> None:
+        import threading
+
+        self.hits = hits
+        self._results: dict[tuple[Any, ...], list[Hit]] = {}
+        self._held = 0
+        self._lock = threading.Lock()
+        self._running: dict[tuple[Any, ...], Any] = {}  # key → threading.Event of the search running
+
+    def clear(self) -> None:
+        """Forget every result."""
+        with self._lock:
+            self._results.clear()
+            self._held = 0
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+    def get(self, key: tuple[Any, ...], compute: Callable[[], list[Hit]]) -> list[Hit]:
+        """The result under *key*, computed by *compute* when no one has it or is computing it."""
+        import threading
+
+        while True:
+            with self._lock:
+                found = self._results.pop(key, None)
+                if found is not None:
+                    self._results[key] = found  # the most recently used last
+                    return list(found)
+                running = self._running.get(key)
+                if running is None:
+                    mine = self._running[key] = threading.Event()
+                    break
+            running.wait()  # then look again (the search may have failed: then it runs here)
+        try:
+            result = compute()
+            with self._lock:
+                if len(result) <= self.hits:
+                    self._results[key] = list(result)
+                    self._held += len(result)
+                    while self._held > self.hits:
+                        self._held -= len(self._results.pop(next(iter(self._results))))
+            return result
+        finally:
+            with self._lock:
+                del self._running[key]
+            mine.set()
+
+
+#: The searches this process remembers (every PgStore of it shares them).
+REMEMBERED = Remembered()
+
+
 class PgStore:
     """The library of a PostgreSQL database, optionally narrowed to some collections."""
 
     #: Stop unpacking search rows once the rest cannot reach the top (False: unpack every row).
     early_stop = True
+    #: Answer a search asked before, of the same library generation, from :data:`REMEMBERED`
+    #: (False: always ask the database).
+    remember = True
 
     def __init__(self, url: str, collections: list[str] | None = None, dirs: list[Path] | None = None) -> None:
         self.url = url
@@ -662,7 +743,19 @@ class PgStore:
         """Fragments ranked by ts_rank_cd over the SQLite store's bigram terms (heading, tags
         and body weighted as its BM25 weighs them), in the same tiers as :meth:`speechgen.library.sqlite.Index.search`:
         every phrase of the query; then any phrase whole; when none holds a phrase whole,
-        those holding a third of the query's bigrams. Exact query first within a tier."""
+        those holding a third of the query's bigrams. Exact query first within a tier.
+
+        A query asked before in this process, of the library generation this store's snapshot
+        shows, is answered from :data:`REMEMBERED` (see :class:`Remembered`)."""
+        rows = (self._rows(f"SELECT instance, generation FROM {GENERATION_TABLE}", [], "searching")
+                if self.remember else [])
+        if len(rows) != 1:
+            return self._search(query, filters, limit)
+        key = (self.url, tuple(self.collections), query, filters, limit, *rows[0])
+        return REMEMBERED.get(key, lambda: self._search(query, filters, limit))
+
+    def _search(self, query: str, filters: Filters | None, limit: int) -> list[Hit]:
+        """:meth:`search`, asking the database."""
         from speechgen.library.terms import query_plan
 
         plan = [p for p in query_plan(query) if p]

@@ -43,9 +43,9 @@ def ingested(tmp: Path) -> Path:
 def test_init_creates_the_schema_and_is_idempotent(empty_db: str) -> None:  # noqa: F811
     code, out, err = run("db", "init", "--database", empty_db)
     assert code == 0, err
-    assert "schema created (version 6)" in out
+    assert "schema created (version 7)" in out
     code, out, _ = run("db", "init", "--database", empty_db)
-    assert code == 0 and "up to date (version 6)" in out
+    assert code == 0 and "up to date (version 7)" in out
     assert PASSWORD not in out
 
 
@@ -57,9 +57,9 @@ def test_an_old_schema_is_upgraded_keeping_its_data(empty_db: str) -> None:  # n
         conn.execute("INSERT INTO collections VALUES ('old')")
     code, _, err = run("fragments", "list", "--database", empty_db)
     assert code == 2
-    assert "schema is version 1, this speechgen needs 6" in err and "speechgen db init" in err
+    assert "schema is version 1, this speechgen needs 7" in err and "speechgen db init" in err
     code, out, _ = run("db", "init", "--database", empty_db)
-    assert code == 0 and "upgraded from version 1 to 6" in out
+    assert code == 0 and "upgraded from version 1 to 7" in out
     with psycopg.connect(empty_db) as conn:
         assert conn.execute("SELECT name, read_only FROM collections").fetchall() == [("old", False)]
 
@@ -107,15 +107,15 @@ def test_a_schema_2_is_upgraded_to_the_current_and_searches_as_a_fresh_import(em
     init_db(fresh_db)
     _import_as_version_2(empty_db)
     code, _, err = run("fragments", "search", "调查研究", "--database", empty_db)
-    assert code == 2 and "schema is version 2, this speechgen needs 6" in err
+    assert code == 2 and "schema is version 2, this speechgen needs 7" in err
     code, out, err = run("db", "init", "--database", empty_db)
-    assert code == 0 and "upgraded from version 2 to 6" in out, err
-    import_dir(fresh_db, SHIPPED)  # the same library imported fresh at version 6
+    assert code == 0 and "upgraded from version 2 to 7" in out, err
+    import_dir(fresh_db, SHIPPED)  # the same library imported fresh at version 7
     # the tsvectors (3) and variant links (4) made by the migrations are those an import makes
     tsv = "SELECT id, tsv::text, variants FROM fragments ORDER BY id"
     with psycopg.connect(empty_db) as old, psycopg.connect(fresh_db) as new:
         assert old.execute(tsv).fetchall() == new.execute(tsv).fetchall()
-        assert old.execute("SELECT max(version) FROM speechgen_schema").fetchone()[0] == 6
+        assert old.execute("SELECT max(version) FROM speechgen_schema").fetchone()[0] == 7
         assert old.execute("SELECT count(*) FROM fragments WHERE variants <> '{}'").fetchone()[0] > 0
     upgraded, fresh = open_store([], database=empty_db), open_store([], database=fresh_db)
     for q in ("调查研究", "形式主义 官僚主义", "主题教育"):
@@ -141,7 +141,7 @@ def test_a_schema_4_is_moved_into_partitions_keeping_every_row(empty_db: str, pg
         conn.commit()
         before = conn.execute(rows).fetchall()
         assert conn.execute("SELECT count(*) FROM pg_inherits").fetchone()[0] == 0  # one table
-    assert init_db(empty_db) == (4, 6)
+    assert init_db(empty_db) == (4, 7)
     with psycopg.connect(empty_db) as conn:
         assert conn.execute(rows).fetchall() == before
         parts = conn.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'fragments'::regclass").fetchone()[0]
