@@ -43,6 +43,15 @@ def test_thirty_queries_overlap_in_the_top_five(db: str, tmp_path: Path) -> None
     assert mean >= 0.8, f"mean top-5 overlap {mean:.0%}"
 
 
+@pytest.fixture(autouse=True)
+def _ask_the_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every search here is the database's: nothing answered from searches remembered earlier
+    in the process (tests/db/test_remembered.py tests those)."""
+    from speechgen.library.postgres import PgStore
+
+    monkeypatch.setattr(PgStore, "remember", False)
+
+
 # The query a tier ran before sources were joined after ranking: every candidate joined to its
 # source, then ordered. ranked_sql must return exactly its rows.
 _EVERY_CANDIDATE_JOINED = (
@@ -151,3 +160,61 @@ def test_search_stops_unpacking_only_where_the_answer_is_settled(db: str, tmp_pa
                 assert [(h.fragment.id, h.score) for h in pg.search(query, filters, limit)] == every, (query, limit)
                 early += len(read)
     assert early < late * 3 / 4  # it does stop early (here about half as many entries unpacked)
+
+
+def test_entries_past_the_first_rows_are_read_when_asked_for(db: str, tmp_path: Path,  # noqa: F811
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a tier's first rows carry their entries; the rest are read a chunk at a time when
+    the search gets to them: the same hits as with every entry sent, fewer entries sent."""
+    from collections import Counter
+
+    from speechgen.db import import_dir
+    from speechgen.library import postgres
+    from speechgen.library.files import Filters
+
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    for n in range(10):
+        for f in sorted((ROOT / "fragments").glob("*.yaml")):
+            text = f.read_text(encoding="utf-8").replace("id: s0", f"id: c{n}s0").replace("id: 's0", f"id: 'c{n}s0")
+            (copies / f"{n}_{f.name}").write_text(text, encoding="utf-8")
+    import_dir(db, ROOT / "fragments")
+    import_dir(db, copies)
+    pg = open_store([], database=db)
+    sent: list[str] = []
+    rows = postgres.PgStore._rows
+
+    def spy(self, sql, params, doing, prepare=None):  # type: ignore[no-untyped-def]
+        got = rows(self, sql, params, doing, prepare)
+        if "ts_rank_cd" in sql:
+            sent.extend(r[2] for r in got if r[2] is not None)
+        elif "id = ANY" in sql:
+            sent.extend(r[1] for r in got)
+        return got
+
+    monkeypatch.setattr(postgres.PgStore, "_rows", spy)
+    ranked = postgres.ranked_sql
+    lazily = every = settled = 0
+    for early in (True, False):
+        monkeypatch.setattr(postgres.PgStore, "early_stop", early)
+        for query in QUERIES[:6] + ["政治", "基层 减负", "组织 领导 干部"]:
+            for limit in (1, 10, 50):
+                for filters in (None, Filters(kind="point")):
+                    monkeypatch.setattr(postgres, "ranked_sql", lambda where, with_entries=None: ranked(where))
+                    sent.clear()
+                    want = [(h.fragment, h.score) for h in pg.search(query, filters, limit)]
+                    all_sent = Counter(sent)
+                    monkeypatch.setattr(postgres, "ranked_sql", ranked)
+                    sent.clear()
+                    assert [(h.fragment, h.score) for h in pg.search(query, filters, limit)] == want, (query, limit)
+                    assert Counter(sent) <= all_sent  # no entry sent twice for one tier
+                    if not early:  # every row unpacked: every entry sent, first rows or later
+                        assert set(sent) == set(all_sent)
+                    else:
+                        every += all_sent.total()
+                        lazily += len(sent)
+                        if " " not in query and len(want) == limit and all(query in f.full_text for f, _ in want):
+                            settled += 1  # one tier, settled by its first rows: no more sent
+                            assert len(sent) <= max(2 * limit, 40), (query, limit, filters)
+    assert settled >= 10
+    assert lazily < every, (lazily, every)
