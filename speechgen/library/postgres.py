@@ -410,7 +410,7 @@ class Remembered:
     instead of each running it. Least recently used results go first.
     """
 
-    def __init__(self, hits: int = 20_000) -> None:
+    def __init__(self, hits: int = 5_000) -> None:
         import threading
 
         self.hits = hits
