@@ -107,7 +107,9 @@ def test_serve_sees_what_others_commit_and_ingests_uploads_into_the_database(db:
         office = open_store([], database=db, collections=["office"]).library().fragments
         assert office and all(f.path.startswith("office/web-") for f in office)
         assert "扎实推进雨水花园" in pg.get("/library/results", params={"q": "雨水花园"}).text
-        # another writer's import is seen by the next request (no stale snapshot held)
+        # another writer's import is seen by the next request (no stale snapshot held, no
+        # search remembered from before it: both searches were asked before the upload too)
+        assert "x.1" not in _ids(pg.get("/library/results", params={"q": "秸秆"}).text)
         other = tmp_path / "other"
         other.mkdir()
         (other / "x.yaml").write_text("fragments:\n  - id: x.1\n    kind: point\n    heading: 抓好秸秆综合利用\n"
