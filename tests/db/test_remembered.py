@@ -124,6 +124,15 @@ def answer(store: Any, query: str, **kw: Any) -> list[tuple[str, float, dict[str
     return [(h.fragment.id, h.score, h.fragment.to_dict()) for h in store.search(query, **kw)]
 
 
+def one_point(folder: Path, fid: str, heading: str, text: str) -> Path:
+    """*folder* made with one fragment file holding one point."""
+    folder.mkdir()
+    (folder / "new.yaml").write_text(yaml.safe_dump({"source": {"file": "new.txt", "year": 2026}, "fragments": [
+        {"id": fid, "kind": "point", "heading": heading, "text": text}]}, allow_unicode=True, sort_keys=False),
+        encoding="utf-8")
+    return folder
+
+
 def generation(url: str) -> int:
     import psycopg
 
@@ -183,12 +192,7 @@ def test_every_write_is_seen_by_the_next_search(db: str, tmp_path: Path, counted
     same_as_the_database()
     assert hit.id not in [h.fragment.id for h in store.search("调查研究", limit=30)]
 
-    other = tmp_path / "other"
-    other.mkdir()
-    (other / "new.yaml").write_text(yaml.safe_dump({"source": {"file": "new.txt", "year": 2026}, "fragments": [
-        {"id": "new.point.1", "kind": "point", "heading": "大兴调查研究之风", "text": "调查研究是谋事之基、成事之道。"}]},
-        allow_unicode=True, sort_keys=False), encoding="utf-8")
-    import_dir(db, other)
+    import_dir(db, one_point(tmp_path / "other", "new.point.1", "大兴调查研究之风", "调查研究是谋事之基、成事之道。"))
     same_as_the_database()
     assert store.search("调查研究", limit=1)[0].fragment.id == "new.point.1"
 
@@ -213,12 +217,7 @@ def test_a_snapshot_taken_before_a_write_keeps_its_own_answer(db: str, tmp_path:
     import_dir(db, SHIPPED)
     early = open_store([], database=db)
     before = answer(early, "调查研究", limit=30)  # its snapshot starts here
-    other = tmp_path / "other"
-    other.mkdir()
-    (other / "new.yaml").write_text(yaml.safe_dump({"source": {"file": "new.txt"}, "fragments": [
-        {"id": "new.point.1", "kind": "point", "heading": "调查研究", "text": "调查研究调查研究。"}]},
-        allow_unicode=True, sort_keys=False), encoding="utf-8")
-    import_dir(db, other)
+    import_dir(db, one_point(tmp_path / "other", "new.point.1", "调查研究", "调查研究调查研究。"))
     late = open_store([], database=db)
     after = answer(late, "调查研究", limit=30)
     assert after[0][0] == "new.point.1" and after != before
@@ -242,12 +241,7 @@ def test_a_database_made_again_under_the_same_name_is_searched_again(
         admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
         admin.execute(f"CREATE DATABASE {name}")
     init_db(empty_db)
-    lib = tmp_path / "lib"
-    lib.mkdir()
-    (lib / "one.yaml").write_text(yaml.safe_dump({"source": {"file": "one.txt"}, "fragments": [
-        {"id": "one.point.1", "kind": "point", "heading": "调查研究", "text": "调查研究。"}]},
-        allow_unicode=True, sort_keys=False), encoding="utf-8")
-    import_dir(empty_db, lib)
+    import_dir(empty_db, one_point(tmp_path / "lib", "one.point.1", "调查研究", "调查研究。"))
     assert generation(empty_db) == 1
     again = answer(open_store([], database=empty_db), "调查研究", limit=30)
     assert [h[0] for h in again] == ["one.point.1"] and again != first

@@ -77,6 +77,20 @@ def _tied_library(folder: Path, files: int) -> None:
         )
 
 
+def _shipped_with_copies(db: str, tmp_path: Path, copies: int) -> None:
+    """Import the shipped library and *copies* more of every file, ids renamed: ties everywhere."""
+    from speechgen.db import import_dir
+
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    for n in range(copies):
+        for f in sorted((ROOT / "fragments").glob("*.yaml")):
+            text = f.read_text(encoding="utf-8").replace("id: s0", f"id: c{n}s0").replace("id: 's0", f"id: 'c{n}s0")
+            (folder / f"{n}_{f.name}").write_text(text, encoding="utf-8")
+    import_dir(db, ROOT / "fragments")
+    import_dir(db, folder)
+
+
 @pytest.mark.parametrize("top", [1, 2, 3, 5, 8, 13, 40])
 def test_a_tier_returns_what_joining_every_candidate_returned_ties_included(db: str, tmp_path: Path, top: int) -> None:  # noqa: F811
     from speechgen.db import import_dir
@@ -130,14 +144,7 @@ def test_search_stops_unpacking_only_where_the_answer_is_settled(db: str, tmp_pa
     from speechgen.library import postgres
     from speechgen.library.files import Filters
 
-    copies = tmp_path / "copies"
-    copies.mkdir()
-    for n in range(3):  # every shipped file three more times, ids renamed: ties everywhere
-        for f in sorted((ROOT / "fragments").glob("*.yaml")):
-            text = f.read_text(encoding="utf-8").replace("id: s0", f"id: c{n}s0").replace("id: 's0", f"id: 'c{n}s0")
-            (copies / f"{n}_{f.name}").write_text(text, encoding="utf-8")
-    import_dir(db, ROOT / "fragments")
-    import_dir(db, copies)
+    _shipped_with_copies(db, tmp_path, 3)
     pg = open_store([], database=db)
     read: list[str] = []
     unpack = postgres.load_json
@@ -172,14 +179,7 @@ def test_entries_past_the_first_rows_are_read_when_asked_for(db: str, tmp_path: 
     from speechgen.library import postgres
     from speechgen.library.files import Filters
 
-    copies = tmp_path / "copies"
-    copies.mkdir()
-    for n in range(10):
-        for f in sorted((ROOT / "fragments").glob("*.yaml")):
-            text = f.read_text(encoding="utf-8").replace("id: s0", f"id: c{n}s0").replace("id: 's0", f"id: 'c{n}s0")
-            (copies / f"{n}_{f.name}").write_text(text, encoding="utf-8")
-    import_dir(db, ROOT / "fragments")
-    import_dir(db, copies)
+    _shipped_with_copies(db, tmp_path, 10)
     pg = open_store([], database=db)
     sent: list[str] = []
     rows = postgres.PgStore._rows
