@@ -77,7 +77,7 @@ def _tied_library(folder: Path, files: int) -> None:
         )
 
 
-def _shipped_with_copies(db: str, tmp_path: Path, copies: int) -> None:
+def _shipped_with_copies(url: str, tmp_path: Path, copies: int) -> None:
     """Import the shipped library and *copies* more of every file, ids renamed: ties everywhere."""
     from speechgen.db import import_dir
 
@@ -87,8 +87,8 @@ def _shipped_with_copies(db: str, tmp_path: Path, copies: int) -> None:
         for f in sorted((ROOT / "fragments").glob("*.yaml")):
             text = f.read_text(encoding="utf-8").replace("id: s0", f"id: c{n}s0").replace("id: 's0", f"id: 'c{n}s0")
             (folder / f"{n}_{f.name}").write_text(text, encoding="utf-8")
-    import_dir(db, ROOT / "fragments")
-    import_dir(db, folder)
+    import_dir(url, ROOT / "fragments")
+    import_dir(url, folder)
 
 
 @pytest.mark.parametrize("top", [1, 2, 3, 5, 8, 13, 40])
@@ -140,7 +140,6 @@ def test_search_stops_unpacking_only_where_the_answer_is_settled(db: str, tmp_pa
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Early stop (no entry unpacked once enough exact matches are found) gives exactly the
     hits of unpacking every row, with many equal ranks (copies of one text in several files)."""
-    from speechgen.db import import_dir
     from speechgen.library import postgres
     from speechgen.library.files import Filters
 
@@ -175,7 +174,6 @@ def test_entries_past_the_first_rows_are_read_when_asked_for(db: str, tmp_path: 
     the search gets to them: the same hits as with every entry sent, fewer entries sent."""
     from collections import Counter
 
-    from speechgen.db import import_dir
     from speechgen.library import postgres
     from speechgen.library.files import Filters
 
