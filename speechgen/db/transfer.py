@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import hashlib
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -465,51 +464,58 @@ def export_dir(url: str, out: Path, collections: list[str] | None = None) -> lis
     With exactly one collection named, its files go straight into *out*; otherwise each
     collection gets its own folder ``out/<collection>/``. Reads one snapshot.
     """
-    from speechgen.ingest.pipeline import dump
-    from speechgen.output import atomic_write_bytes
-
     conn = _open(url)
-    written: list[Path] = []
     flat = bool(collections) and len(collections or []) == 1
     try:
         with db_errors(url, "exporting"):
             conn.isolation_level = _isolation()
             conn.read_only = True
             where, params = ("WHERE s.collection = ANY(%s)", [collections]) if collections else ("", [])
-            sources = conn.execute(
-                f"SELECT s.id, s.collection, s.path, s.header, s.source FROM sources s {where} ORDER BY s.id",
-                params,
-            ).fetchall()
-
-            def write(k: int, datas: list[str]) -> None:
-                _, coll, path, header, top = sources[k]
-                mapping = load_json(top)
-                mapping["fragments"] = [load_json(d) for d in datas]
-                target = (out / path) if flat else (out / coll / path)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write_bytes(target, (header + dump(mapping)).encode("utf-8"))
-                written.append(target)
-
-            # one source's fragments in memory at a time (a whole library of a million
-            # fragments was gigabytes): the rows come in source order, as the sources do
-            k = 0  # the next source to write
-            datas: list[str] = []
-            with conn.cursor(name="export") as cur:
-                cur.itersize = 2000
-                cur.execute(
-                    f"SELECT f.source_id, f.data FROM fragments f JOIN sources s ON s.id = f.source_id {where} "
-                    "ORDER BY f.source_id, f.ord", params)
-                for sid, data in cur:
-                    while k < len(sources) and sources[k][0] != sid:  # the sources before it are written (empty ones too)
-                        write(k, datas)
-                        datas, k = [], k + 1
-                    datas.append(data)
-            while k < len(sources):
-                write(k, datas)
-                datas, k = [], k + 1
+            written = export_sources(conn, out, where, params, flat)
             conn.rollback()
     finally:
         conn.close()
+    return written
+
+
+def export_sources(conn: Any, out: Path, where: str, params: list[Any], flat: bool) -> list[Path]:
+    """Write the sources passing *where* (over ``sources s``) as fragment files under *out*, in
+    *conn*'s transaction: ``out/<path>`` when *flat*, else ``out/<collection>/<path>``."""
+    from speechgen.ingest.pipeline import dump
+    from speechgen.output import atomic_write_bytes
+
+    written: list[Path] = []
+    sources = conn.execute(
+        f"SELECT s.id, s.collection, s.path, s.header, s.source FROM sources s {where} ORDER BY s.id",
+        params,
+    ).fetchall()
+
+    def write(k: int, datas: list[str]) -> None:
+        _, coll, path, header, top = sources[k]
+        mapping = load_json(top)
+        mapping["fragments"] = [load_json(d) for d in datas]
+        target = (out / path) if flat else (out / coll / path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(target, (header + dump(mapping)).encode("utf-8"))
+        written.append(target)
+
+    # one source's fragments in memory at a time (a whole library of a million
+    # fragments was gigabytes): the rows come in source order, as the sources do
+    k = 0  # the next source to write
+    datas: list[str] = []
+    with conn.cursor(name="export") as cur:
+        cur.itersize = 2000
+        cur.execute(
+            f"SELECT f.source_id, f.data FROM fragments f JOIN sources s ON s.id = f.source_id {where} "
+            "ORDER BY f.source_id, f.ord", params)
+        for sid, data in cur:
+            while k < len(sources) and sources[k][0] != sid:  # the sources before it are written (empty ones too)
+                write(k, datas)
+                datas, k = [], k + 1
+            datas.append(data)
+    while k < len(sources):
+        write(k, datas)
+        datas, k = [], k + 1
     return written
 
 
@@ -525,31 +531,43 @@ def _isolation() -> Any:
 def ingest_to_db(url: str, paths: list[Path], collection: str, **options: Any) -> Any:
     """``ingest`` into *collection* of the database; the same report as into a folder.
 
-    The collection is exported to a temporary folder, ingest runs there as it would on
-    the writer's own folder, and only the files it wrote are imported (one transaction),
-    so a concurrent ingest of other speeches is never overwritten.
+    Ingest runs in a copy of the collection as fragment files, as it would on the writer's
+    own folder, and only the files it wrote are imported (one transaction), so a concurrent
+    ingest of other speeches is never overwritten. The copy is kept in the user's cache
+    folder and brought up to date at each ingest (:mod:`speechgen.db.mirror`: only what
+    changed in the database since is written again); without a cache folder, or while
+    another ingest of the same user holds it, the collection is exported to a temporary
+    folder instead.
     """
+    from speechgen.db import mirror
     from speechgen.ingest import ingest
 
-    with tempfile.TemporaryDirectory(prefix="speechgen-ingest-") as tmp:
-        work = Path(tmp) / collection
-        work.mkdir()
-        conn = _open(url)
-        try:
-            with db_errors(url, "reading the collection"):
-                exists = conn.execute("SELECT read_only FROM collections WHERE name = %s", (collection,)).fetchone()
-        finally:
-            conn.close()
-        if exists and exists[0]:
-            raise DatabaseError(f"collection '{collection}' is read-only — ingest into your own collection "
-                                "with --collection NAME")
-        if exists:
-            export_dir(url, work, [collection])
-        # what each file was, as a digest: not the collection's bytes held in memory
-        before = {p: _digest(p) for p in find_library_files([work])}
-        # a new temporary folder each time: its cache would be built (and left behind) on every run
-        report = ingest(paths, work, use_cache=False, **options)
-        changed = [p for p in find_library_files([work]) if before.get(p) != _digest(p)]
+    conn = _open(url)
+    try:
+        with db_errors(url, "reading the collection"):
+            exists = conn.execute("SELECT read_only FROM collections WHERE name = %s", (collection,)).fetchone()
+    finally:
+        conn.close()
+    if exists and exists[0]:
+        raise DatabaseError(f"collection '{collection}' is read-only — ingest into your own collection "
+                            "with --collection NAME")
+    with mirror.collection_copy(url, collection, bool(exists), lambda w: export_dir(url, w, [collection])) as (work, kept):
+        if kept:
+            conn = _open(url)
+            try:
+                with db_errors(url, "reading the collection"):
+                    conn.isolation_level = _isolation()
+                    conn.read_only = True
+                    before = mirror.bring_up_to_date(conn, work, collection)
+                    conn.rollback()
+            finally:
+                conn.close()
+        else:  # what each file was, as a digest: not the collection's bytes held in memory
+            before = {p.relative_to(work).as_posix(): mirror.digest(p) for p in find_library_files([work])}
+        # (a temporary folder's cache would be built, and left behind, on every run)
+        report = ingest(paths, work, use_cache=kept, **options)
+        changed = [p for p in find_library_files([work])
+                   if before.get(p.relative_to(work).as_posix()) != mirror.digest(p)]
         shown = display_path(work)
         for fr in report.files:
             fr.outputs = [_rename(o, shown, collection) for o in fr.outputs]
@@ -562,10 +580,6 @@ def ingest_to_db(url: str, paths: list[Path], collection: str, **options: Any) -
                 exc.problems = [_rename(p, shown, collection) for p in exc.problems]
                 raise
         return report
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _rename(text: str, tmp: str, collection: str) -> str:
