@@ -193,3 +193,27 @@ def test_while_another_ingest_holds_the_copy_a_temporary_export_is_used(db: str,
     assert any(f.path.startswith("office/乙") for f in open_store([], database=db, collections=["office"]).library().fragments)
     ingest_to_db(db, [speech(tmp_path, 2, "丙.txt")], "office")
     assert files(copy) == exported(db, tmp_path)
+
+
+def test_a_database_made_again_under_the_same_name_is_written_again(db: str, pg_cluster, tmp_path: Path) -> None:  # noqa: F811
+    """Another database under the old name, whose sources have the same keys (the same files
+    imported, one fragment edited once) but another edit: its mark tells the copy apart."""
+    import psycopg
+
+    def library(text: str) -> None:
+        import_dir(db, SHIPPED, "office")
+        entry = open_store([], database=db).get("s003.point.1").to_dict()
+        edit_fragment(db, {**entry, "text": entry["text"] + text}, open_store([], database=db).version("s003.point.1"))
+
+    library("第一次改写的文字。")
+    ingest_to_db(db, [speech(tmp_path, 0, "甲.txt")], "office")
+    name = db.rsplit("/", 1)[1]
+    with psycopg.connect(pg_cluster.admin_url, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    init_db(db)
+    library("另一次改写的文字。")
+    ingest_to_db(db, [speech(tmp_path, 1, "乙.txt")], "office")
+    copy = copy_of(db)
+    assert "另一次改写的文字" in (copy / "003_8c4e1ce7e0dd5b49.yaml").read_text(encoding="utf-8")
+    assert files(copy) == exported(db, tmp_path)
