@@ -97,6 +97,16 @@ def _open(url: str) -> Any:
     return conn
 
 
+def collection_name(name: str) -> str:
+    """*name* if it can name a collection: one word, as a folder name (``ingest --database``
+    and ``db export`` make folders of it); else a SpeechgenError saying what to use."""
+    if name in ("", ".", "..") or any(ch in name for ch in "/\\") or not name.isprintable() or len(name) > 200:
+        raise SpeechgenError(f"collection name {name!r}: it must serve as a folder name (at most 200 characters, "
+                             "no '/' or '\\', not '.' or '..', no control characters), such as 办公室 or office — "
+                             "give another with --collection NAME")
+    return name
+
+
 def _collection(conn: Any, name: str, read_only: bool | None) -> None:
     """Make sure collection *name* exists and may be written; set its flag when given."""
     conn.execute("INSERT INTO collections(name) VALUES (%s) ON CONFLICT DO NOTHING", (name,))
@@ -139,7 +149,7 @@ def import_dir(
         DatabaseError: the database refused or dropped (nothing is written).
     """
     start = time.perf_counter()
-    name = collection or folder.resolve().name
+    name = collection_name(collection or folder.resolve().name)
     if prune and only is not None:
         raise SpeechgenError("--prune removes what is not in the folder: it needs the whole folder, not some files")
     files = list(only) if only is not None else find_library_files([folder])
@@ -542,6 +552,7 @@ def ingest_to_db(url: str, paths: list[Path], collection: str, **options: Any) -
     from speechgen.db import mirror
     from speechgen.ingest import ingest
 
+    collection_name(collection)
     conn = _open(url)
     try:
         with db_errors(url, "reading the collection"):

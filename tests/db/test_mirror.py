@@ -17,7 +17,7 @@ from pgfixtures import db, empty_db, pg_cluster  # noqa: F401
 
 from speechgen.db import edit_fragment, export_dir, import_dir, ingest_to_db, init_db, transfer
 from speechgen.errors import SpeechgenError
-from speechgen.library import open_store
+from speechgen.library import Filters, open_store
 
 SHIPPED = ROOT / "fragments"
 SPEECHES = sorted(SEEDS.glob("*.txt"))
@@ -217,3 +217,23 @@ def test_a_database_made_again_under_the_same_name_is_written_again(db: str, pg_
     copy = copy_of(db)
     assert "另一次改写的文字" in (copy / "003_8c4e1ce7e0dd5b49.yaml").read_text(encoding="utf-8")
     assert files(copy) == exported(db, tmp_path)
+
+
+@pytest.mark.parametrize("name", ["../escaped", "a/b", "..", "a\\b"])
+def test_a_collection_name_that_is_not_a_folder_name_is_refused(db: str, tmp_path: Path, name: str) -> None:  # noqa: F811
+    """``ingest --database`` makes a folder of the collection's name (in the cache folder, or a
+    temporary one): a name reaching out of it is one message, exit 2, and nothing written."""
+    from typer.testing import CliRunner
+
+    from speechgen.cli import app
+
+    seed = speech(tmp_path, 0, "甲.txt")
+    base = Path(os.environ["SPEECHGEN_CACHE"]).parent  # this run's folders, the cache among them
+    before = sorted(base.rglob("*"))
+    result = CliRunner().invoke(app, ["ingest", str(seed), "--database", db, "--collection", name])
+    assert result.exit_code == 2 and "must serve as a folder name" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(base.rglob("*")) == before
+    result = CliRunner().invoke(app, ["db", "import", str(SHIPPED), "--database", db, "--collection", name])
+    assert result.exit_code == 2 and "must serve as a folder name" in result.stderr
+    assert open_store([], database=db).count(Filters()) == 0
