@@ -479,6 +479,7 @@ def bench_db(table: Table, env: dict[str, str], work: Path, total: int, repeat: 
             table.note("  peak memory of db import", f"{rss / 1024:.0f} MiB")
             t2, _ = run_once(SPEECHGEN + ["db", "import", str(lib), "--database", url], env)
             table.add("  the same import again (nothing changed)", t2, "s")
+            _ingest_into_db(table, env, work, url, lib.name, n, repeat)
         first = SPEECHGEN + ["fragments", "list", "--kind", "point", "--year", "2023", "--database", url]
         _in_terminal(first, env)  # warm-up
         pages = [_in_terminal(first, env) for _ in range(repeat)]
@@ -532,6 +533,27 @@ def bench_db(table: Table, env: dict[str, str], work: Path, total: int, repeat: 
     finally:
         if stop:
             subprocess.run(stop, capture_output=True)
+
+
+def _ingest_into_db(table: Table, env: dict[str, str], work: Path, url: str, collection: str, n: int,
+                    repeat: int) -> None:
+    """`ingest --database` of one seed speech, under a new name each time, into the collection
+    just imported: the first run writes the kept copy of the collection and builds its cache,
+    the later ones bring it up to date (each imports the speech of the run before)."""
+    seed = ROOT / "corpus" / "seeds" / "003_8c4e1ce7e0dd5b49.txt"
+    speeches = work / "db_speeches"
+    speeches.mkdir()
+    runs = []
+    for k in range(1 + repeat):
+        speech = speeches / f"新讲话{k}.txt"
+        speech.write_bytes(seed.read_bytes())
+        runs.append(run_once(SPEECHGEN + ["ingest", str(speech), "--database", url, "--collection", collection], env))
+    later = runs[1:]
+    table.add(f"ingest --database: one speech into the collection of {n:,}, copy kept (median of {len(later)})",
+              statistics.median(t for t, _ in later), "s")
+    table.add("  the same, the first time (writes the copy of the collection, builds its cache)", runs[0][0], "s")
+    table.note("  peak memory of ingest --database: later / first",
+               f"{statistics.median(r for _, r in later) / 1024:.0f} / {runs[0][1] / 1024:.0f} MiB")
 
 
 def _new_queries(url: str, n: int) -> list[str]:
