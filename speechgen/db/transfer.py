@@ -98,7 +98,7 @@ def _open(url: str) -> Any:
 
 
 def collection_name(name: str) -> str:
-    """*name* if it can name a collection: one word, as a folder name (``ingest --database``
+    """*name* if it can name a collection, that is serve as a folder name (``ingest --database``
     and ``db export`` make folders of it); else a SpeechgenError saying what to use."""
     if name in ("", ".", "..") or any(ch in name for ch in "/\\") or not name.isprintable() or len(name) > 200:
         raise SpeechgenError(f"collection name {name!r}: it must serve as a folder name (at most 200 characters, "
