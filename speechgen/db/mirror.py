@@ -26,7 +26,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,14 +104,16 @@ def _save(work: Path, manifest: dict[str, Any]) -> None:
     atomic_write_bytes(work.parent / MANIFEST, json.dumps(manifest, ensure_ascii=False).encode("utf-8"))
 
 
-def bring_up_to_date(conn: Any, work: Path, collection: str) -> dict[str, str]:
+def bring_up_to_date(conn: Any, work: Path, collection: str,
+                     export: Callable[[list[str]], list[Path]]) -> dict[str, str]:
     """Make the files in *work* those of *collection* in *conn*'s snapshot, writing only what
-    changed; returns each file's digest (what ingest then compares its output with).
+    changed (``export(paths)`` writes those sources' files into *work*, in *conn*'s
+    transaction, and returns them); returns each file's digest (what ingest then compares
+    its output with).
 
     *conn* is in a repeatable-read transaction: the keys and the files written are of one
     snapshot.
     """
-    from speechgen.db.transfer import export_sources
     from speechgen.library.files import find_library_files
 
     old = _manifest(work)
@@ -127,7 +129,7 @@ def bring_up_to_date(conn: Any, work: Path, collection: str) -> dict[str, str]:
         on_disk[rel].unlink()
         digests.pop(rel)
     if stale:
-        for p in export_sources(conn, work, "WHERE s.collection = %s AND s.path = ANY(%s)", [collection, stale], True):
+        for p in export(stale):
             digests[p.relative_to(work).as_posix()] = digest(p)
     if mark is not None:
         _save(work, {"instance": mark, "files": {rel: [k, digests[rel]] for rel, k in keys.items() if rel in digests}})

@@ -569,7 +569,8 @@ def ingest_to_db(url: str, paths: list[Path], collection: str, **options: Any) -
                 with db_errors(url, "reading the collection"):
                     conn.isolation_level = _isolation()
                     conn.read_only = True
-                    before = mirror.bring_up_to_date(conn, work, collection)
+                    before = mirror.bring_up_to_date(conn, work, collection, lambda rels: export_sources(
+                        conn, work, "WHERE s.collection = %s AND s.path = ANY(%s)", [collection, rels], True))
                     conn.rollback()
             finally:
                 conn.close()
