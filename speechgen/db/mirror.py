@@ -12,10 +12,11 @@ docs/ingest.md, "Ingest into a large library").
 What the copy holds is known from a manifest (``.speechgen-mirror.json`` beside the
 folder): the database's mark (``library_state.instance``), and for each file the source's
 key in the database (the imported file's digest, its fragments' count and the sum of their
-edit versions: any import, edit or prune changes it) and the digest of the bytes written.
-A file whose bytes are not those written (written by the last ingest, whether its import
-went through or not; edited by hand) is written again from the database, and a file of no
-source is removed. An ingest holds the copy locked; a second one at the same time works in
+edit versions: any import, edit or prune changes it) and the file's size, modification time
+and inode as written (a file replaced or edited changes them; no file is read to know). A
+file that is not as written (written by the last ingest, whether its import went through or
+not; edited by hand) is written again from the database, and a file of no source is
+removed. An ingest holds the copy locked; a second one at the same time works in
 a temporary export, as before.
 """
 
@@ -35,9 +36,11 @@ from speechgen.library.postgres import GENERATION_TABLE, mask_url
 MANIFEST = ".speechgen-mirror.json"
 
 
-def digest(path: Path) -> str:
-    """The sha256 of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def signature(path: Path) -> list[int]:
+    """What tells a file from the one before it at *path*: size, modification time and inode
+    (ingest and the copy write files by an atomic rename, a new inode each time)."""
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
 @contextlib.contextmanager
@@ -105,11 +108,11 @@ def _save(work: Path, manifest: dict[str, Any]) -> None:
 
 
 def bring_up_to_date(conn: Any, work: Path, collection: str,
-                     export: Callable[[list[str]], list[Path]]) -> dict[str, str]:
+                     export: Callable[[list[str]], list[Path]]) -> dict[str, list[int]]:
     """Make the files in *work* those of *collection* in *conn*'s snapshot, writing only what
     changed (``export(paths)`` writes those sources' files into *work*, in *conn*'s
-    transaction, and returns them); returns each file's digest (what ingest then compares
-    its output with).
+    transaction, and returns them); returns each file's :func:`signature` (what ingest's
+    output is then compared with).
 
     *conn* is in a repeatable-read transaction: the keys and the files written are of one
     snapshot.
@@ -122,18 +125,18 @@ def bring_up_to_date(conn: Any, work: Path, collection: str,
     # a database made again under the same name (another mark) shares nothing with the copy
     files: dict[str, Any] = old.get("files", {}) if mark is not None and old.get("instance") == mark else {}
     on_disk = {p.relative_to(work).as_posix(): p for p in find_library_files([work])}
-    digests = {rel: digest(p) for rel, p in on_disk.items()}
+    signatures = {rel: signature(p) for rel, p in on_disk.items()}
     keys = _keys(conn, "WHERE s.collection = %s", [collection])
-    stale = sorted(rel for rel, k in keys.items() if files.get(rel) != [k, digests.get(rel)])
+    stale = sorted(rel for rel, k in keys.items() if files.get(rel) != [k, signatures.get(rel)])
     for rel in set(on_disk) - set(keys):  # gone from the database (pruned, or never imported)
         on_disk[rel].unlink()
-        digests.pop(rel)
+        signatures.pop(rel)
     if stale:
         for p in export(stale):
-            digests[p.relative_to(work).as_posix()] = digest(p)
+            signatures[p.relative_to(work).as_posix()] = signature(p)
     if mark is not None:
-        _save(work, {"instance": mark, "files": {rel: [k, digests[rel]] for rel, k in keys.items() if rel in digests}})
-    return digests
+        _save(work, {"instance": mark, "files": {rel: [k, signatures[rel]] for rel, k in keys.items() if rel in signatures}})
+    return signatures
 
 
 def _keys(conn: Any, where: str, params: list[Any]) -> dict[str, str]:

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 from speechgen.library.postgres import (
-    GENERATION_TABLE,
     SCHEMA_VERSION,
     TSV_FUNCTION,
     VERSION_TABLE,
@@ -178,11 +177,12 @@ def _generation(conn: Any) -> None:
     something) and ``fragments edit`` move it on as their last statement. A database made
     again under the same name has another ``instance``.
     """
-    conn.execute(f"CREATE TABLE {GENERATION_TABLE}(one boolean PRIMARY KEY DEFAULT true CHECK (one), "
+    # named here, not from GENERATION_TABLE: a released step never follows later code
+    conn.execute("CREATE TABLE library_state(one boolean PRIMARY KEY DEFAULT true CHECK (one), "
                  "generation bigint NOT NULL, instance text NOT NULL)")
     # this database's own mark: another made under the same name (dropped and made again, a
     # test's throwaway) starts again at generation 0 with other fragments
-    conn.execute(f"INSERT INTO {GENERATION_TABLE}(generation, instance) "
+    conn.execute("INSERT INTO library_state(generation, instance) "
                  "VALUES (0, md5(random()::text || clock_timestamp()::text))")
 
 

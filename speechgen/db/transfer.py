@@ -574,12 +574,13 @@ def ingest_to_db(url: str, paths: list[Path], collection: str, **options: Any) -
                     conn.rollback()
             finally:
                 conn.close()
-        else:  # what each file was, as a digest: not the collection's bytes held in memory
-            before = {p.relative_to(work).as_posix(): mirror.digest(p) for p in find_library_files([work])}
+        else:
+            before = {p.relative_to(work).as_posix(): mirror.signature(p) for p in find_library_files([work])}
         # (a temporary folder's cache would be built, and left behind, on every run)
         report = ingest(paths, work, use_cache=kept, **options)
+        # ingest writes a file only when its bytes change, by an atomic rename
         changed = [p for p in find_library_files([work])
-                   if before.get(p.relative_to(work).as_posix()) != mirror.digest(p)]
+                   if before.get(p.relative_to(work).as_posix()) != mirror.signature(p)]
         shown = display_path(work)
         for fr in report.files:
             fr.outputs = [_rename(o, shown, collection) for o in fr.outputs]

@@ -834,7 +834,8 @@ class PgStore:
                     fetched.update(self._rows("SELECT id, data FROM fragments WHERE id = ANY(%s)", [ids],
                                               "searching"))
                 data = fetched[fid]
-            return dict(load_json(data))
+            found: dict[str, Any] = load_json(data)
+            return found
 
         return entry
 
