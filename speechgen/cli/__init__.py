@@ -662,6 +662,11 @@ def serve_cmd(
         typer.Option("--collection", "-C", help="With --database: only these collections (repeatable); "
                      "uploads go into the first (default: office)."),
     ] = None,
+    searches_at_once: Annotated[
+        int | None,
+        typer.Option("--searches-at-once", min=1, help="With --database: database searches run at once, the "
+                     "others waiting their turn (default: twice this machine's cores)."),
+    ] = None,
 ) -> None:
     """Start the writer's workbench in the browser: library, compose with live preview, ingest.
 
@@ -675,7 +680,7 @@ def serve_cmd(
             f"serve needs the web extra ({exc.name} is missing) — pip install 'speechgen[web]'"
         ) from None
     config = web_config(host, list(library or []), list(templates or []), token, database, list(collection or []))
-    serve(config, port, open_browser, typer.echo)
+    serve(config, port, open_browser, typer.echo, searches_at_once)
 
 
 # --------------------------------------------------------------------------- db

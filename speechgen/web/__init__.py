@@ -69,8 +69,13 @@ def address(config: WebConfig, port: int) -> str:
     return url + (f"?token={config.token}" if config.token else "")
 
 
-def serve(config: WebConfig, port: int, open_browser: bool = False, echo: Callable[[str], Any] = print) -> None:
-    """Run the workbench until Ctrl+C; print its address (and open it with *open_browser*)."""
+def serve(config: WebConfig, port: int, open_browser: bool = False, echo: Callable[[str], Any] = print,
+          searches_at_once: int | None = None) -> None:
+    """Run the workbench until Ctrl+C; print its address (and open it with *open_browser*).
+
+    With a database, at most *searches_at_once* of its searches run at once (None: twice
+    this machine's cores; see :class:`~speechgen.library.postgres.SearchSlots`).
+    """
     import logging
 
     import uvicorn
@@ -83,11 +88,12 @@ def serve(config: WebConfig, port: int, open_browser: bool = False, echo: Callab
         if config.host in ("0.0.0.0", "::"):
             echo(f"from other computers: the same link with this computer's name or address for {url.split('/')[2].rsplit(':', 1)[0]}")
     if config.database:
-        from speechgen.library.postgres import mask_url
+        from speechgen.library.postgres import PgStore, SearchSlots, default_search_slots, mask_url
 
+        PgStore.slots = SearchSlots(searches_at_once or default_search_slots())
         shown = ", ".join(config.collections) or "all collections"
         echo(f"library: {mask_url(config.database)} ({shown}); uploads are ingested into "
-             f"collection {config.upload_collection}")
+             f"collection {config.upload_collection}; {PgStore.slots.n} searches at a time")
     elif config.upload_dir is not None:
         echo(f"uploads are ingested into {config.upload_dir}")
     echo("press Ctrl+C to stop")

@@ -17,7 +17,7 @@ from pgfixtures import db, empty_db, pg_cluster  # noqa: F401
 
 from speechgen.db import edit_fragment, import_dir, init_db
 from speechgen.library import Filters, open_store
-from speechgen.library.postgres import REMEMBERED, PgStore, Remembered
+from speechgen.library.postgres import REMEMBERED, PgStore, Remembered, SearchSlots
 
 SHIPPED = ROOT / "fragments"
 QUERIES = ["调查研究", "形式主义 官僚主义", "主题教育", "民主生活会"]
@@ -259,3 +259,84 @@ def test_a_library_state_row_gone_means_searching_every_time(db: str, counted: l
     assert answer(store, "调查研究") == answer(store, "调查研究") == asked_anew(db, "调查研究")
     assert counted == ["调查研究", "调查研究"]
     store.close()
+
+
+# --------------------------------------------------------------------------- searches in turn
+
+
+def test_search_slots_let_so_many_run_at_once_and_the_others_wait() -> None:
+    slots = SearchSlots(2)
+    running, most, done = [0], [0], []
+    lock = threading.Lock()
+
+    def search(n: int) -> None:
+        with slots:
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+            time.sleep(0.05)
+            with lock:
+                running[0] -= 1
+        done.append(n)
+
+    threads = [threading.Thread(target=search, args=(n,)) for n in range(7)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == 2 and sorted(done) == list(range(7))
+    with pytest.raises(ValueError):
+        SearchSlots(0)
+
+
+def test_database_searches_take_turns_and_remembered_ones_need_no_turn(
+        db: str, counted: list[str], monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    import_dir(db, SHIPPED)
+    monkeypatch.setattr(PgStore, "slots", SearchSlots(1))
+    running, most = [0], [0]
+    lock = threading.Lock()
+    search = PgStore._search  # the counting spy
+
+    def watched(self: PgStore, query: str, filters: Filters | None, limit: int) -> Any:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.02)
+            return search(self, query, filters, limit)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(PgStore, "_search", watched)
+    stores = [open_store([], database=db) for _ in QUERIES]
+    got: dict[str, Any] = {}
+    threads = [threading.Thread(target=lambda s=s, q=q: got.__setitem__(q, answer(s, q, limit=20)))
+               for s, q in zip(stores, QUERIES, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == 1 and sorted(counted) == sorted(QUERIES)  # one at a time, each asked once
+    assert got == {q: asked_anew(db, q, limit=20) for q in QUERIES}  # the same answers as alone
+
+    # with the only slot taken, a remembered search is answered; a new one waits for the slot
+    assert PgStore.slots is not None
+    PgStore.slots.__enter__()
+    try:
+        again: list[Any] = []
+        t = threading.Thread(target=lambda: again.append(answer(stores[0], QUERIES[1], limit=20)))
+        t.start()
+        t.join(10)
+        assert again == [got[QUERIES[1]]]
+        new: list[Any] = []
+        t = threading.Thread(target=lambda: new.append(answer(stores[0], "理想信念", limit=20)))
+        t.start()
+        t.join(0.5)
+        assert t.is_alive() and not new  # waiting its turn
+    finally:
+        PgStore.slots.__exit__(None, None, None)
+    t.join(10)
+    assert new == [asked_anew(db, "理想信念", limit=20)]
+    for s in stores:
+        s.close()

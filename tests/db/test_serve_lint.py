@@ -213,3 +213,29 @@ def test_the_library_page_and_taken_marks_come_from_sql_not_the_whole_library(
         a, b = pg.get("/compose/search", params=params), files.get("/compose/search", params=params)
         assert a.status_code == b.status_code == 200
         assert "已选用" in a.text and a.text == b.text
+
+
+def test_serve_takes_database_searches_in_turns(db: str) -> None:  # noqa: F811
+    """`--searches-at-once` bounds the database searches run at once (twice the cores unless
+    told), and says so when it starts; less than one is refused."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    code, _, err = run("serve", "--database", db, "--searches-at-once", "0", "--port", "1")
+    assert code == 2 and "--searches-at-once" in err
+    import_dir(db, SHIPPED)
+    for given, shown in ((["--searches-at-once", "3"], 3), ([], max(2, 2 * (os.cpu_count() or 1)))):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = subprocess.Popen([sys.executable, "-m", "speechgen.cli", "serve", "--database", db, "--port", str(port),
+                                   *given], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert server.stdout is not None
+            lines = [server.stdout.readline() for _ in range(3)]
+            assert any(f"; {shown} searches at a time" in line for line in lines), lines
+        finally:
+            server.terminate()
+            server.wait(10)
