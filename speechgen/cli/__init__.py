@@ -422,7 +422,9 @@ def _yaml_under(folder: Path) -> list[Path]:
 
     if not folder.is_dir():
         return sorted(folder.rglob("*.y*ml"))
-    found: list[Path] = []
+    from speechgen.library.files import path_order
+
+    found: list[str] = []
     todo = [str(folder)]
     while todo:
         top = todo.pop()
@@ -433,22 +435,31 @@ def _yaml_under(folder: Path) -> list[Path]:
             continue
         for e in entries:
             if fnmatch.fnmatchcase(e.name, "*.y*ml"):
-                found.append(Path(e.path))
+                found.append(e.path)
             try:
                 if e.is_dir() and not e.is_symlink():  # as rglob: not through links
                     todo.append(e.path)
             except OSError:
                 pass
-    return sorted(found)
+    return [Path(p) for p in sorted(found, key=path_order)]
 
 
-def _inputs(brief: Path, library: list[Path] | None, templates: list[Path] | None) -> list[tuple[str, Path]]:
-    """Every file compose reads, so that -o can never name one of them."""
+def _inputs(brief: Path, library: list[Path] | None, templates: list[Path] | None,
+            output: Path, store: Any = None) -> list[tuple[str, Path]]:
+    """Every file compose reads, so that -o (*output*) can never name one of them.
+
+    The library's files only when *output* exists: a file that does not exist is none of
+    them (:func:`~speechgen.output.refuse_inputs` compares an existing input by its inode),
+    and a first draft need not walk a library of thousands of files. They are the files
+    *store* read when it can say (the folders' index walked them to check its cache),
+    else every ``*.y*ml`` under the library folders."""
     from speechgen.compose import template_dirs
 
     found: list[tuple[str, Path]] = [("brief", brief)]
-    for d in _dirs(library):
-        found += [("fragment library file", p) for p in _yaml_under(d)]
+    if output.exists():
+        files = getattr(store, "files", None)
+        read = files() if files is not None else [p for d in _dirs(library) for p in _yaml_under(d)]
+        found += [("fragment library file", p) for p in read]
     for d in template_dirs(templates):
         found += [("template file", p) for p in sorted(d.glob("*")) if p.suffix in (".j2", ".yaml", ".yml")]
     return found
@@ -481,10 +492,11 @@ AnyDateOpt = Annotated[bool, typer.Option("--any-date", help="Allow a date outsi
 
 def _compose(brief: Path, library: list[Path] | None, templates: list[Path] | None, allow_blanks: bool,
              rate: int | None, database: str | None = None, collection: list[str] | None = None,
-             **options: bool) -> Any:
+             store: Any = None, **options: bool) -> Any:
     from speechgen.compose import compose_file, template_dirs
 
-    store = _store(library, database, collection)
+    if store is None:
+        store = _store(library, database, collection)
     return compose_file(brief, _dirs(library), template_dirs(templates), allow_blanks=allow_blanks, rate=rate,
                         store=store, **options)
 
@@ -516,9 +528,10 @@ def compose_cmd(
     from speechgen.export import export
 
     _check_format(output)
-    result = _compose(brief, library, templates, allow_blanks, rate, database, collection, strict=strict, any_date=any_date,
-                      comments=not no_comments)
-    inputs = _inputs(brief, library, templates)
+    store = _store(library, database, collection)
+    result = _compose(brief, library, templates, allow_blanks, rate, database, collection, store=store, strict=strict,
+                      any_date=any_date, comments=not no_comments)
+    inputs = _inputs(brief, library, templates, output, store)
     backup = export(result.draft, output, reference_docx=reference_docx, force=force, inputs=inputs)
     _wrote(output, backup, format_summary(result.summary))
 

@@ -694,6 +694,11 @@ class Index:
             raise SpeechgenError(f"unknown fragment id '{fid}'{hint}")
         return self._fragment(row[0], row[1], row[2:])
 
+    def files(self) -> list[Path]:
+        """The library's files as this index last found them, in library order (the walk
+        every command makes to check the cache; compose checks its -o against them)."""
+        return [p for p, _, _, _ in self._stats.values()]
+
     def has(self, fid: str) -> bool:
         """True when *fid* is in the library."""
         return self.conn.execute("SELECT 1 FROM frags WHERE id=? LIMIT 1", (fid,)).fetchone() is not None

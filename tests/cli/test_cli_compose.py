@@ -383,3 +383,33 @@ def test_strict_any_date_and_no_comments_reach_compose(here: Path) -> None:
     assert run("compose", brief, "-o", "a.md")[0] == 2
     code, out, _ = run("compose", brief, "-o", "a.md", "--any-date")
     assert code == 0 and "Lint:" in out
+
+
+def test_the_output_is_checked_against_the_library_files_only_when_it_exists(
+        here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first draft cannot be a library file (refuse_inputs compares existing files by inode):
+    the library's files are listed only when -o names a file that exists, and then taken from
+    the walk the folders' index made, not walked again."""
+    import speechgen.cli as cli
+    from speechgen.library.sqlite import Index
+
+    asked: list[str] = []
+    walk, files = cli._yaml_under, Index.files
+
+    def walked(folder: Path) -> list[Path]:
+        asked.append("walk")
+        return walk(folder)
+
+    def listed(self: Index) -> list[Path]:
+        asked.append("index")
+        found = files(self)
+        assert found and all(p.suffix == ".yaml" for p in found)
+        return found
+
+    monkeypatch.setattr(cli, "_yaml_under", walked)
+    monkeypatch.setattr(Index, "files", listed)
+    brief = str(EXAMPLES / "推进会.yaml")
+    assert run("compose", brief, "-o", "new.md")[0] == 0
+    assert asked == []
+    assert run("compose", brief, "-o", "new.md")[0] == 0  # written again: it exists now
+    assert asked == ["index"]
