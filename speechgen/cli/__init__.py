@@ -422,7 +422,7 @@ def _yaml_under(folder: Path) -> list[Path]:
 
     if not folder.is_dir():
         return sorted(folder.rglob("*.y*ml"))
-    from speechgen.library.files import path_order
+    from speechgen.paths import path_order
 
     found: list[str] = []
     todo = [str(folder)]

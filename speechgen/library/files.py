@@ -21,6 +21,7 @@ from speechgen.errors import (
 )
 from speechgen.library.textcheck import jinja_names
 from speechgen.model import KINDS, Fact, Fragment, Source, Subpoint, Variant
+from speechgen.paths import path_order
 from speechgen.userfiles import (
     MAX_FRAGMENT_FILE,
     check_file,
@@ -620,12 +621,6 @@ def find_library_files(dirs: Iterable[Path]) -> list[Path]:
                 for e in unreadable
             ])
     return list(found)
-
-
-def path_order(path: str) -> list[str]:
-    """A sort key of *path* ordering paths as ``Path`` objects order (by their parts, case
-    folded where the system folds it), without making a ``Path`` each (4 ms for 1,000 files)."""
-    return os.path.normcase(path).split(os.sep)
 
 
 def _path_order(f: tuple[str, str, os.stat_result]) -> list[str]:
