@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -238,13 +239,13 @@ def test_the_tsvector_holds_the_sqlite_stores_terms_weighted_by_field(db: str) -
 
 
 def test_the_tsvector_made_by_import_is_the_one_postgresql_makes(db: str, tmp_path: Path) -> None:  # noqa: F811
-    """db import sends each tsvector made (tsvector_text): the same as speechgen_tsv() of the
-    fields' terms on the server, PostgreSQL's limits (256 positions a lexeme, position 16383,
+    """db import sends each tsvector made (tsvector_binary; edits send tsvector_text): the same
+    as speechgen_tsv() of the fields' terms on the server, PostgreSQL's limits (256 positions a lexeme, position 16383,
     words of 2 KB) included."""
     import psycopg
     from test_concurrency import big_library
 
-    from speechgen.library.postgres import search_fields, tsvector_text
+    from speechgen.library.postgres import search_fields, tsvector_binary, tsvector_text
     from speechgen.library.terms import index_text
 
     big_library(tmp_path / "big", 12)
@@ -265,10 +266,19 @@ def test_the_tsvector_made_by_import_is_the_one_postgresql_makes(db: str, tmp_pa
         for fid, tsv in stored:
             made = conn.execute("SELECT speechgen_tsv(%s, %s, %s)::text", search_fields(lib[fid])).fetchone()[0]
             assert tsv == made, fid
-        for fields in limits:
-            server, ours = conn.execute("SELECT speechgen_tsv(%s, %s, %s)::text, CAST(%s AS tsvector)::text",
-                                        (*fields, tsvector_text(*fields))).fetchone()
+        conn.execute("CREATE TEMP TABLE made(n int, tsv tsvector)")
+        with conn.cursor().copy("COPY made(n, tsv) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.write(b"PGCOPY\n\xff\r\n\x00" + bytes(8))
+            for n, fields in enumerate(limits):
+                tsv = tsvector_binary(*fields)
+                copy.write(struct.pack(">hiii", 2, 4, n, len(tsv)) + tsv)
+            copy.write(b"\xff\xff")
+        for n, fields in enumerate(limits):
+            server, ours, binary = conn.execute(
+                "SELECT speechgen_tsv(%s, %s, %s)::text, CAST(%s AS tsvector)::text, "
+                "(SELECT tsv::text FROM made WHERE n = %s)", (*fields, tsvector_text(*fields), n)).fetchone()
             assert ours == server, [f[:40] for f in fields]
+            assert binary == server, [f[:40] for f in fields]
 
 
 def test_a_bulk_import_equals_one_row_by_row(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import random
 import re
+import struct
 
 import pytest
 
 from speechgen.library import postgres
-from speechgen.library.postgres import _tsvector_capped, tsvector_text
+from speechgen.library.postgres import _tsvector_capped, tsvector_binary, tsvector_text
 
 _ENTRY = re.compile(r"'((?:[^']|'')*)':([0-9A-D,]+)")
 
@@ -18,7 +19,8 @@ _ENTRY = re.compile(r"'((?:[^']|'')*)':([0-9A-D,]+)")
 def _parsed(text: str) -> dict[str, set[str]]:
     """{lexeme: {position+weight}} of tsvector input text, as PostgreSQL's input merges it."""
     out: dict[str, set[str]] = {}
-    for lexeme, positions in _ENTRY.findall(text):
+    for quoted, positions in _ENTRY.findall(text):
+        lexeme = re.sub(r"\\(.)|'(')", lambda m: m.group(1) or m.group(2), quoted)
         for p in positions.split(","):
             out.setdefault(lexeme, set()).add(p if p[-1] in "ABCD" else p + "D")
     return out
@@ -54,3 +56,42 @@ def test_positions_past_the_suffix_table_take_the_general_path(monkeypatch: pyte
     text = tsvector_text("标题", "", body)
     assert calls  # positions are clamped at 16,383, as PostgreSQL clamps them
     assert "'t16380':16382C" in text and "'t16389':16383C" in text
+
+
+def _decoded(data: bytes) -> dict[str, set[str]]:
+    """{lexeme: {position+weight}} of a binary tsvector, checking what ``tsvectorrecv`` needs
+    to take it as it is: lexemes once each in byte order, positions rising."""
+    (count,) = struct.unpack_from(">i", data)
+    at, out, last = 4, {}, b""
+    for _ in range(count):
+        end = data.index(b"\0", at)
+        lexeme = data[at:end]
+        assert not out or lexeme > last, (last, lexeme)  # sorted, no repeats
+        (n,) = struct.unpack_from(">H", data, end + 1)
+        weps = struct.unpack_from(f">{n}H", data, end + 3)
+        positions = [w & 0x3FFF for w in weps]
+        assert positions == sorted(set(positions)) and n, lexeme
+        out[lexeme.decode()] = {f"{w & 0x3FFF}{'DCBA'[w >> 14]}" for w in weps}
+        at, last = end + 3 + 2 * n, lexeme
+    assert at == len(data)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_binary_tsvector_is_the_text_one(seed: int) -> None:
+    """db import copies tsvector_binary in: the same lexemes, positions and weights as the
+    text (which tests/db compare with the server's own), on both paths."""
+    rnd = random.Random(seed)
+    alphabet = list("调查研究形式主义政治ab1①'\\") + ["𠮷", "é"]
+    capped = 0
+    for _ in range(300):
+        def words(n: int, longest: int = 3) -> str:
+            return " ".join("".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, longest))) for _ in range(n))
+
+        heading, tags = words(rnd.randint(0, 6)), words(rnd.randint(0, 4))
+        body = rnd.choice([words(rnd.randint(0, 600)), " ".join(["调查"] * rnd.randint(240, 300)),
+                           words(rnd.randint(1, 3), longest=rnd.choice([5, 700]))])
+        text = tsvector_text(heading, tags, body)
+        assert _decoded(tsvector_binary(heading, tags, body)) == _parsed(text), (heading, tags, body[:80])
+        capped += "," in text
+    assert capped > 20  # both paths were taken
