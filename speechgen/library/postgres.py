@@ -351,22 +351,18 @@ def _needs_caps(texts: tuple[str, str, str], fields: list[tuple[list[str], str]]
 #: A position's weight bits in PostgreSQL's WordEntryPos (tsearch/ts_type.h: A 3 … D 0).
 _WEIGHT_BITS = {"A": 3 << 14, "B": 2 << 14, "C": 1 << 14, "D": 0}
 _INT32 = struct.Struct(">i")
-#: A lexeme's end in binary tsvector when it has one position: NUL, 1, the position.
-_ONE_POSITION: dict[int, bytes] = {}
 
 
-def _positions(ps: list[int]) -> bytes:
-    """A lexeme's end in binary tsvector: its NUL, how many positions, the positions."""
-    if len(ps) == 1:
-        tail = _ONE_POSITION.get(ps[0])
-        if tail is None:
-            tail = _ONE_POSITION[ps[0]] = b"\0\x00\x01" + ps[0].to_bytes(2, "big")
-        return tail
-    return _positions_struct(len(ps)).pack(len(ps), *ps)
+@lru_cache(maxsize=1)
+def _one_position() -> list[bytes]:
+    """A lexeme's end in binary tsvector when it holds one position, by the position (with its
+    weight): NUL, 1, the position. Most lexemes of a fragment hold one."""
+    return [b"\0\x00\x01" + wep.to_bytes(2, "big") for wep in range(1 << 16)]
 
 
 @lru_cache(maxsize=512)
 def _positions_struct(n: int) -> struct.Struct:
+    """A lexeme's end in binary tsvector: its NUL, how many positions, the positions."""
     return struct.Struct(f">xH{n}H")
 
 
@@ -381,26 +377,28 @@ def tsvector_binary(heading: str, tags: str, body: str) -> bytes:
     The server's order is the bytes' (``tsCompareString``: memcmp, then the shorter first),
     which is the order of the strings' code points.
     """
-    texts = (heading, tags, body)
     fields = [(heading.split(), "A"), (tags.split(), "B"), (body.split(), "C")]
     lexemes: dict[str, list[int]] = {}
-    if _needs_caps(texts, fields):
-        for term, runs in _capped_lexemes(fields).items():
-            lexemes[term] = [_WEIGHT_BITS[w] | p for ps, w in runs for p in ps]
-    else:  # positions 1, 2, … across the fields, as tsvector_text numbers them
+    n = len(fields[0][0]) + len(fields[1][0]) + len(fields[2][0])
+    if n < _MAXENTRYPOS - 1:
+        # positions 1, 2, … across the fields, as tsvector_text numbers them
+        add = lexemes.setdefault
         pos = 1
         for fterms, weight in fields:
             bits = _WEIGHT_BITS[weight] | pos
             for term, wep in zip(fterms, range(bits, bits + len(fterms)), strict=True):
-                ps = lexemes.get(term)
-                if ps is None:
-                    lexemes[term] = [wep]
-                else:
-                    ps.append(wep)
+                add(term, []).append(wep)
             pos += len(fterms)
+    if not lexemes and n or lexemes and (max(map(len, lexemes.values())) >= _MAXNUMPOS - 1
+                                         or max(map(len, lexemes)) * 4 > _MAXLEXEME):
+        # a limit may apply (a word of 2 KB, a lexeme at 255 positions, position 16,383)
+        lexemes = {term: [_WEIGHT_BITS[w] | p for ps, w in runs for p in ps]
+                   for term, runs in _capped_lexemes(fields).items()}
     keys = sorted(lexemes)
     names = "\0".join(keys).encode("utf-8").split(b"\0") if keys else []
-    tails = map(_positions, map(lexemes.__getitem__, keys))
+    one = _one_position()
+    tails = [one[ps[0]] if len(ps) == 1 else _positions_struct(len(ps)).pack(len(ps), *ps)
+             for ps in map(lexemes.__getitem__, keys)]
     return b"".join([_INT32.pack(len(keys)), *chain.from_iterable(zip(names, tails, strict=True))])
 
 

@@ -95,3 +95,5 @@ def test_the_binary_tsvector_is_the_text_one(seed: int) -> None:
         assert _decoded(tsvector_binary(heading, tags, body)) == _parsed(text), (heading, tags, body[:80])
         capped += "," in text
     assert capped > 20  # both paths were taken
+    past = " ".join(f"t{i % 9000}" for i in range(16_390))  # positions clamped at 16,383
+    assert _decoded(tsvector_binary("标题", "", past)) == _parsed(tsvector_text("标题", "", past))
