@@ -627,20 +627,21 @@ def _path_order(f: tuple[str, str, os.stat_result]) -> list[str]:
     return path_order(f[0])
 
 
-def stat_library_files(dirs: Iterable[Path]) -> dict[str, tuple[Path, int, int, int]]:
-    """The files :func:`find_library_files` finds, keyed by resolved path, with their mtime, ctime and size.
+def stat_library_files(dirs: Iterable[Path]) -> dict[str, tuple[str, int, int, int]]:
+    """The files :func:`find_library_files` finds, keyed by resolved path, with the path as
+    found (a string: the few read make it a ``Path``), mtime, ctime and size.
 
     What the cache checks on every command, so it walks each folder once with
     ``os.scandir`` and stats each file once, resolving only symbolic links (a library of
-    100,000 fragments is 1,000 files: one stat each, not a ``resolve()`` each).
+    100,000 fragments is 1,000 files: one stat each, not a ``resolve()`` or a ``Path`` each).
     Same files, same errors as :func:`find_library_files`, in the same order.
     """
-    found: dict[str, tuple[Path, int, int, int]] = {}
+    found: dict[str, tuple[str, int, int, int]] = {}
     for d in dirs:
         if not d.is_dir():
             for p in find_library_files([d]):  # a file given as the library, or the error for a missing folder
                 st = p.stat()
-                found[str(p.resolve())] = (p, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+                found[str(p.resolve())] = (str(p), st.st_mtime_ns, st.st_ctime_ns, st.st_size)
             continue
         unreadable: list[OSError] = []
         files: list[tuple[str, str, os.stat_result]] = []  # (path as rglob gives it, resolved, stat)
@@ -676,7 +677,7 @@ def stat_library_files(dirs: Iterable[Path]) -> dict[str, tuple[Path, int, int, 
                 for e in unreadable
             ])
         for path, key, st in sorted(files, key=_path_order):
-            found[key] = (Path(path), st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+            found[key] = (path, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
     return found
 
 

@@ -328,7 +328,7 @@ class Index:
         self.check = check
         self._sources: dict[str, tuple[str, Source]] = {}
         self._sources_complete = False  # every file's source read (reset when the cache changes)
-        self._stats: dict[str, tuple[Path, int, int, int]] = {}  # the library's files, as last checked
+        self._stats: dict[str, tuple[str, int, int, int]] = {}  # the library's files, as last checked
         self._seeded: dict[str, dict[str, Any] | None] = {}  # each file's seeds, as read
         path = _db_path(dirs)
         if path != ":memory:" and Path(path).is_dir():
@@ -393,7 +393,7 @@ class Index:
         for row in rows.fetchall():
             yield self._fragment(row[0], row[1], row[2:])
 
-    def _sync(self, stats: dict[str, tuple[Path, int, int, int]], stale: list[str], gone: list[str]) -> None:
+    def _sync(self, stats: dict[str, tuple[str, int, int, int]], stale: list[str], gone: list[str]) -> None:
         c = self.conn
         bulk = len(stale) >= BULK_FROM
         unjournaled = False
@@ -433,7 +433,7 @@ class Index:
                            (c.execute("SELECT MAX(rowid) FROM frags").fetchone()[0] or 0) + 1)
             if bulk:  # a first build: large in-memory batches of terms, merged only when FTS5 must
                 _fts_config(c, automerge=0, hashsize=64 * 1024 * 1024)
-            for key, prepared in zip(stale, _prepare_all([stats[k][0] for k in stale], self.for_ingest), strict=True):
+            for key, prepared in zip(stale, _prepare_all([Path(stats[k][0]) for k in stale], self.for_ingest), strict=True):
                 _, mtime, ctime, size = stats[key]
                 shown, source, problems, meeting, year, sfile, seeds, frags, fts, links, evidence = prepared
                 c.execute(
@@ -549,10 +549,10 @@ class Index:
             frag = self._load(row[0], row[1], row[2:])
             if frag is not None:
                 return frag
-            for f in parse_library_file(self._stats[row[0]][0]).fragments:
+            for f in parse_library_file(Path(self._stats[row[0]][0])).fragments:
                 if f.id == fid:
                     return f
-        shown = display_path(self._stats[key][0]) if key in self._stats else key
+        shown = display_path(Path(self._stats[key][0])) if key in self._stats else key
         raise_library_problems([f"{shown}: changed while it was being read (fragment '{fid}' "
                                 "is no longer there) — run the command again"])
         raise AssertionError("unreachable")  # raise_library_problems raised
@@ -697,7 +697,7 @@ class Index:
     def files(self) -> list[Path]:
         """The library's files as this index last found them, in library order (the walk
         every command makes to check the cache; compose checks its -o against them)."""
-        return [p for p, _, _, _ in self._stats.values()]
+        return [Path(p) for p, _, _, _ in self._stats.values()]
 
     def has(self, fid: str) -> bool:
         """True when *fid* is in the library."""

@@ -212,7 +212,7 @@ def test_the_freshness_walk_finds_what_find_library_files_finds(tmp_path: Path,
         old = {str(p.resolve()): p for p in find_library_files(dirs)}
         new = stat_library_files(dirs)
         assert list(new) == list(old)
-        assert {k: v[0] for k, v in new.items()} == old  # the same path to read, as shown
+        assert {k: Path(v[0]) for k, v in new.items()} == old  # the same path to read, as shown
         for key, (_, mtime, ctime, size) in new.items():
             st = os.stat(key)
             assert (mtime, ctime, size) == (st.st_mtime_ns, st.st_ctime_ns, st.st_size)
