@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from speechgen.compose.brief import Brief, Choice, PointSpec
 from speechgen.compose.templates import Template
@@ -78,6 +79,7 @@ class Selector:
         self.year = brief.date.year if brief.date else None
         self.stage = brief.stage
         self._learnt: dict[str, tuple[str, str]] = {}
+        self._campaigns: dict[tuple[str, Any], Any] = {}  # resolve() of (name, day), asked for every candidate
 
     # ------------------------------------------------------------------ bookkeeping
     def _problem(self, line: int, message: str) -> None:
@@ -127,9 +129,7 @@ class Selector:
         the fragment's own ``campaign:`` (learnt at ingest) when it has one."""
         learnt = self._learnt_of(frag)[0]
         if learnt:
-            from speechgen.lint.campaigns import resolve
-
-            mine = resolve(self.campaign, self.brief.date)
+            mine = self._resolve(self.campaign, self.brief.date)
             return mine is None or mine.name == learnt
         if self.campaign not in (frag.source.campaign, *frag.tags):
             return False
@@ -137,11 +137,19 @@ class Selector:
             return True
         import datetime as dt
 
-        from speechgen.lint.campaigns import resolve
-
-        mine = resolve(self.campaign, self.brief.date)
-        theirs = resolve(frag.source.campaign or self.campaign, dt.date(frag.source.year, 7, 1))
+        mine = self._resolve(self.campaign, self.brief.date)
+        theirs = self._resolve(frag.source.campaign or self.campaign, dt.date(frag.source.year, 7, 1))
         return mine is None or theirs is None or mine.name == theirs.name
+
+    def _resolve(self, name: str, day: Any) -> Any:
+        """:func:`speechgen.lint.campaigns.resolve`, once for each (name, day) of this compose: a
+        query point ranks its candidates several times over, each asking again."""
+        key = (name, day)
+        if key not in self._campaigns:
+            from speechgen.lint.campaigns import resolve
+
+            self._campaigns[key] = resolve(name, day)
+        return self._campaigns[key]
 
     # ------------------------------------------------------------------ by id
     def _by_id(self, fid: str, line: int, what: str) -> Fragment | None:
@@ -206,6 +214,7 @@ class Selector:
             )
             return []
         rank = {h.fragment.id: i for i, h in enumerate(hits)}
+        ranks = {h.fragment.id: self._rank(h.fragment) for h in hits}  # asked again for each pick
         picks: list[Pick] = []
         for _ in range(spec.count):
             free = [h for h in hits if self._free(h.fragment)]
@@ -213,12 +222,12 @@ class Selector:
                 break
             # The brief's campaign first; then a heading (or a sub-point's lead) naming the
             # query outranks a passing mention.
-            camp = min(self._rank(h.fragment)[0] for h in free)
-            free = [h for h in free if self._rank(h.fragment)[0] == camp]
+            camp = min(ranks[h.fragment.id][0] for h in free)
+            free = [h for h in free if ranks[h.fragment.id][0] == camp]
             top = max(_headed(h.fragment, spec.query) for h in free)
             tier = [h for h in free if _headed(h.fragment, spec.query) == top]
             band = [h for h in tier if h.score >= BAND * tier[0].score]
-            best = min(band, key=lambda h: (*self._rank(h.fragment)[:4], rank[h.fragment.id]))
+            best = min(band, key=lambda h: (*ranks[h.fragment.id], rank[h.fragment.id]))
             self._take(best.fragment, spec.line)
             picks.append(Pick(best.fragment, "point", spec.line, group=self._group(spec)))
         self._short(spec, picks, f"query '{spec.query}'", [h.fragment.id for h in hits])
