@@ -450,15 +450,19 @@ def _inputs(brief: Path, library: list[Path] | None, templates: list[Path] | Non
 
     The library's files only when *output* exists: a file that does not exist is none of
     them (:func:`~speechgen.output.refuse_inputs` compares an existing input by its inode),
-    and a first draft need not walk a library of thousands of files. They are the files
-    *store* read when it can say (the folders' index walked them to check its cache),
-    else every ``*.y*ml`` under the library folders."""
+    and a first draft need not walk a library of thousands of files. When *store* can say
+    which library file *output* is (the folders' index knows the inode of each file its
+    cache check walked), only that one; else every ``*.y*ml`` under the library folders."""
     from speechgen.compose import template_dirs
 
     found: list[tuple[str, Path]] = [("brief", brief)]
     if output.exists():
-        files = getattr(store, "files", None)
-        read = files() if files is not None else [p for d in _dirs(library) for p in _yaml_under(d)]
+        file_of = getattr(store, "file_of", None)
+        if file_of is not None:
+            same = file_of(output)
+            read = [same] if same is not None else []
+        else:
+            read = [p for d in _dirs(library) for p in _yaml_under(d)]
         found += [("fragment library file", p) for p in read]
     for d in template_dirs(templates):
         found += [("template file", p) for p in sorted(d.glob("*")) if p.suffix in (".j2", ".yaml", ".yml")]

@@ -627,9 +627,11 @@ def _path_order(f: tuple[str, str, os.stat_result]) -> list[str]:
     return path_order(f[0])
 
 
-def stat_library_files(dirs: Iterable[Path]) -> dict[str, tuple[str, int, int, int]]:
+def stat_library_files(dirs: Iterable[Path],
+                       inodes: dict[tuple[int, int], str] | None = None) -> dict[str, tuple[str, int, int, int]]:
     """The files :func:`find_library_files` finds, keyed by resolved path, with the path as
-    found (a string: the few read make it a ``Path``), mtime, ctime and size.
+    found (a string: the few read make it a ``Path``), mtime, ctime and size; and in
+    *inodes*, when given, each file's path as found by its (device, inode).
 
     What the cache checks on every command, so it walks each folder once with
     ``os.scandir`` and stats each file once, resolving only symbolic links (a library of
@@ -642,6 +644,8 @@ def stat_library_files(dirs: Iterable[Path]) -> dict[str, tuple[str, int, int, i
             for p in find_library_files([d]):  # a file given as the library, or the error for a missing folder
                 st = p.stat()
                 found[str(p.resolve())] = (str(p), st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+                if inodes is not None:
+                    inodes[(st.st_dev, st.st_ino)] = str(p)
             continue
         unreadable: list[OSError] = []
         files: list[tuple[str, str, os.stat_result]] = []  # (path as rglob gives it, resolved, stat)
@@ -678,6 +682,8 @@ def stat_library_files(dirs: Iterable[Path]) -> dict[str, tuple[str, int, int, i
             ])
         for path, key, st in sorted(files, key=_path_order):
             found[key] = (path, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+            if inodes is not None:
+                inodes[(st.st_dev, st.st_ino)] = path
     return found
 
 

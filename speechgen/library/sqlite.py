@@ -329,6 +329,7 @@ class Index:
         self._sources: dict[str, tuple[str, Source]] = {}
         self._sources_complete = False  # every file's source read (reset when the cache changes)
         self._stats: dict[str, tuple[str, int, int, int]] = {}  # the library's files, as last checked
+        self._inodes: dict[tuple[int, int], str] = {}  # their paths by (device, inode), from the same walk
         self._seeded: dict[str, dict[str, Any] | None] = {}  # each file's seeds, as read
         path = _db_path(dirs)
         if path != ":memory:" and Path(path).is_dir():
@@ -362,7 +363,8 @@ class Index:
     # ------------------------------------------------------------------ sync
     def refresh(self) -> None:
         """Bring the cache in line with the files on disk; raise on any library problem."""
-        stats = self._stats = stat_library_files(self.dirs)
+        self._inodes = {}
+        stats = self._stats = stat_library_files(self.dirs, self._inodes)
         known = {
             row[0]: (row[1], row[2], row[3])
             for row in self.conn.execute("SELECT path, mtime_ns, ctime_ns, size FROM files")
@@ -694,10 +696,16 @@ class Index:
             raise SpeechgenError(f"unknown fragment id '{fid}'{hint}")
         return self._fragment(row[0], row[1], row[2:])
 
-    def files(self) -> list[Path]:
-        """The library's files as this index last found them, in library order (the walk
-        every command makes to check the cache; compose checks its -o against them)."""
-        return [Path(p) for p, _, _, _ in self._stats.values()]
+    def file_of(self, path: Path) -> Path | None:
+        """The library file that *path* is (the same device and inode, whichever links lead
+        to it), as the walk that checked the cache found it; None when it is none of them.
+        compose refuses to write its draft over one: one stat, not one a library file."""
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):
+            return None
+        found = self._inodes.get((st.st_dev, st.st_ino))
+        return Path(found) if found is not None else None
 
     def has(self, fid: str) -> bool:
         """True when *fid* is in the library."""

@@ -388,26 +388,24 @@ def test_strict_any_date_and_no_comments_reach_compose(here: Path) -> None:
 def test_the_output_is_checked_against_the_library_files_only_when_it_exists(
         here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A first draft cannot be a library file (refuse_inputs compares existing files by inode):
-    the library's files are listed only when -o names a file that exists, and then taken from
-    the walk the folders' index made, not walked again."""
+    the library is asked only when -o names a file that exists, and then by the inode the
+    folders' index noted in its walk, not walked again."""
     import speechgen.cli as cli
     from speechgen.library.sqlite import Index
 
     asked: list[str] = []
-    walk, files = cli._yaml_under, Index.files
+    walk, file_of = cli._yaml_under, Index.file_of
 
     def walked(folder: Path) -> list[Path]:
         asked.append("walk")
         return walk(folder)
 
-    def listed(self: Index) -> list[Path]:
+    def which(self: Index, path: Path) -> Path | None:
         asked.append("index")
-        found = files(self)
-        assert found and all(p.suffix == ".yaml" for p in found)
-        return found
+        return file_of(self, path)
 
     monkeypatch.setattr(cli, "_yaml_under", walked)
-    monkeypatch.setattr(Index, "files", listed)
+    monkeypatch.setattr(Index, "file_of", which)
     brief = str(EXAMPLES / "推进会.yaml")
     assert run("compose", brief, "-o", "new.md")[0] == 0
     assert asked == []

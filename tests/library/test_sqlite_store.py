@@ -220,6 +220,27 @@ def test_the_freshness_walk_finds_what_find_library_files_finds(tmp_path: Path,
         stat_library_files([tmp_path / "nowhere"])
 
 
+def test_the_index_knows_which_library_file_a_path_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """compose asks the index whether -o is a library file: by device and inode, from the walk
+    that checked the cache, so a hard link or a symbolic link to a library file is one, a copy
+    or a new file is none."""
+    monkeypatch.setenv("SPEECHGEN_CACHE", str(tmp_path / "cache"))
+    lib = tmp_path / "lib"
+    (lib / "sub").mkdir(parents=True)
+    text = "fragments:\n- id: a.1\n  kind: closing\n  text: 谢谢大家。\n"
+    (lib / "a.yaml").write_text(text, encoding="utf-8")
+    (lib / "sub" / "b.yaml").write_text(text.replace("a.1", "b.1"), encoding="utf-8")
+    os.link(lib / "a.yaml", tmp_path / "hard.md")
+    (tmp_path / "soft.md").symlink_to(lib / "sub" / "b.yaml")
+    (tmp_path / "copy.md").write_text(text, encoding="utf-8")
+    index = Index([lib])
+    assert index.file_of(tmp_path / "hard.md") == lib / "a.yaml"
+    assert index.file_of(tmp_path / "soft.md") == lib / "sub" / "b.yaml"
+    assert index.file_of(lib / "a.yaml") == lib / "a.yaml"
+    assert index.file_of(tmp_path / "copy.md") is None
+    assert index.file_of(tmp_path / "missing.md") is None
+
+
 YAML_CASES = [
     "a: 1\nb: 1.5\nc: true\nd: ~\ne: null\nf: 0x1F\ng: 1_000\nh: .inf\ni: 2024-13-45\nj: '1'\nk: yes\nl: 1:30\n"
     "m: -.5e3\nn: \no: Null\np: FALSE\nq: 0o17\nr: 012\ns: .NaN\n",
