@@ -167,13 +167,19 @@ def import_dir(
             known = dict(conn.execute("SELECT path, sha FROM sources WHERE collection = %s", (name,)).fetchall())
             jobs = [(p, rel, known.get(rel)) for p, rel in zip(files, rels, strict=True)]
             bulk = _bulk_start(conn, sum(rel not in known for rel in rels))
+            alone = False
+            if bulk:  # no one else writes fragments until this import ends (its DROP INDEX
+                # locked the table already); when the table is empty too, no id of the import
+                # can be in the database but those the import itself brings
+                conn.execute("LOCK TABLE fragments IN EXCLUSIVE MODE")
+                alone = bool(conn.execute("SELECT NOT EXISTS (SELECT 1 FROM fragments)").fetchone()[0])
             problems: list[str] = []
             seen = _Seen()
             for parsed in _parsed_batches(pool, jobs):
                 batch = [item for item in parsed if not item.unchanged]
                 report.unchanged += len(parsed) - len(batch)
                 if batch:
-                    problems += _import_batch(conn, name, batch, seen, report)
+                    problems += _import_batch(conn, name, batch, seen, report, known, alone)
             if problems:
                 raise_library_problems(problems)  # rolls the transaction back
             if bulk:
@@ -418,24 +424,33 @@ class _Seen:
 
 
 def _import_batch(conn: Any, collection: str, batch: list[_Parsed], seen: _Seen,
-                  report: ImportReport) -> list[str]:
+                  report: ImportReport, known: dict[str, str], alone: bool = False) -> list[str]:
+    """Write *batch* into *collection*, replacing what its files held before.
+
+    Args:
+        known: the collection's files (path → sha) when the import began: only those hold
+            fragments to replace (and whose versions to carry on).
+        alone: the fragments table was empty and is locked by this import, so no id of the
+            batch can be in the database but those :class:`_Seen` already knows.
+    """
     problems: list[str] = []
     rows: list[tuple[Any, ...]] = []
     olds: dict[str, tuple[str, int]] = {}
-    rels = [item.rel for item in batch]
-    for fid, data, version in conn.execute(
-        "SELECT f.id, f.data, f.version FROM fragments f JOIN sources s ON s.id = f.source_id "
-        "WHERE s.collection = %s AND s.path = ANY(%s)", (collection, rels)
-    ):
-        olds[fid] = (data, version)
-    conn.execute(
-        "DELETE FROM fragments f USING sources s WHERE s.id = f.source_id AND s.collection = %s AND s.path = ANY(%s)",
-        (collection, rels),
-    )
-    conn.execute(
-        "DELETE FROM source_counts c USING sources s WHERE s.id = c.source_id AND s.collection = %s AND s.path = ANY(%s)",
-        (collection, rels),
-    )
+    rels = [item.rel for item in batch if item.rel in known]
+    if rels:
+        for fid, data, version in conn.execute(
+            "SELECT f.id, f.data, f.version FROM fragments f JOIN sources s ON s.id = f.source_id "
+            "WHERE s.collection = %s AND s.path = ANY(%s)", (collection, rels)
+        ):
+            olds[fid] = (data, version)
+        conn.execute(
+            "DELETE FROM fragments f USING sources s WHERE s.id = f.source_id AND s.collection = %s "
+            "AND s.path = ANY(%s)", (collection, rels),
+        )
+        conn.execute(
+            "DELETE FROM source_counts c USING sources s WHERE s.id = c.source_id AND s.collection = %s "
+            "AND s.path = ANY(%s)", (collection, rels),
+        )
     for item in batch:
         problems += item.problems
         if not item.ok:
@@ -457,11 +472,11 @@ def _import_batch(conn: Any, collection: str, batch: list[_Parsed], seen: _Seen,
             rows.append((fid, sid, ord_, line, kind, review, tags, js, version, tsv, links))
         report.imported += 1
         report.paths.append(item.rel)
-    ids = [r[0] for r in rows]
+    ids = [] if alone else [r[0] for r in rows]
     for fid, coll, path in conn.execute(
         "SELECT f.id, s.collection, s.path FROM fragments f JOIN sources s ON s.id = f.source_id WHERE f.id = ANY(%s)",
         (ids,),
-    ):
+    ) if ids else ():
         problems.append(f"{seen.where(fid)}: duplicate id '{fid}' (already in the database at "
                         f"{shown_path(coll, path)}) — rename one of them")
     if problems:

@@ -560,6 +560,39 @@ def test_an_id_already_in_another_collection_is_refused(db: str, tmp_path: Path)
     assert "already in the database at fragments/000_6e77d68632e4004c.yaml" in err
 
 
+def test_a_bulk_import_still_refuses_duplicate_ids(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """A bulk import into an empty database does not look its ids up in the database (it
+    holds the table, which is empty): a duplicate within the import is still refused, and
+    a bulk import into a database that holds fragments still looks them up."""
+    import psycopg
+    from test_concurrency import big_library
+
+    from speechgen.db import transfer
+
+    monkeypatch.setattr(transfer, "BULK_FILES", 5)
+    big_library(tmp_path / "big", 12)
+    twice = tmp_path / "big" / "big_00011.yaml"
+    twice.write_text(twice.read_text(encoding="utf-8").replace("big00011.3", "big00002.4"), encoding="utf-8")
+    code, _, err = run("db", "import", str(tmp_path / "big"), "--database", db)
+    assert code == 2
+    assert "duplicate id 'big00002.4' (first defined at " in err and "big_00002.yaml" in err
+    with psycopg.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM fragments").fetchone()[0] == 0
+    # one collection in the database, then a larger folder (a bulk import) reusing one of its ids
+    (tmp_path / "small").mkdir()
+    shutil.copy(tmp_path / "big" / "big_00002.yaml", tmp_path / "small" / "mine.yaml")
+    import_dir(db, tmp_path / "small")
+    twice.write_text(twice.read_text(encoding="utf-8").replace("big00002.4", "big00011.3"), encoding="utf-8")
+    (tmp_path / "big" / "big_00002.yaml").unlink()
+    (tmp_path / "big" / "big_00005.yaml").write_text(
+        (tmp_path / "small" / "mine.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    code, _, err = run("db", "import", str(tmp_path / "big"), "--database", db)
+    assert code == 2
+    assert "already in the database at small/mine.yaml" in err
+    with psycopg.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM fragments").fetchone()[0] == 10
+
+
 # --------------------------------------------------------------------------- same results
 
 
