@@ -472,13 +472,13 @@ def _import_batch(conn: Any, collection: str, batch: list[_Parsed], seen: _Seen,
             rows.append((fid, sid, ord_, line, kind, review, tags, js, version, tsv, links))
         report.imported += 1
         report.paths.append(item.rel)
-    ids = [] if alone else [r[0] for r in rows]
-    for fid, coll, path in conn.execute(
-        "SELECT f.id, s.collection, s.path FROM fragments f JOIN sources s ON s.id = f.source_id WHERE f.id = ANY(%s)",
-        (ids,),
-    ) if ids else ():
-        problems.append(f"{seen.where(fid)}: duplicate id '{fid}' (already in the database at "
-                        f"{shown_path(coll, path)}) — rename one of them")
+    if rows and not alone:
+        for fid, coll, path in conn.execute(
+            "SELECT f.id, s.collection, s.path FROM fragments f JOIN sources s ON s.id = f.source_id "
+            "WHERE f.id = ANY(%s)", ([r[0] for r in rows],),
+        ):
+            problems.append(f"{seen.where(fid)}: duplicate id '{fid}' (already in the database at "
+                            f"{shown_path(coll, path)}) — rename one of them")
     if problems:
         return problems
     # straight into the table: each tsvector comes made (tsvector_binary, what speechgen_tsv()

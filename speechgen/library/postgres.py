@@ -379,9 +379,8 @@ def tsvector_binary(heading: str, tags: str, body: str) -> bytes:
     """
     fields = [(heading.split(), "A"), (tags.split(), "B"), (body.split(), "C")]
     lexemes: dict[str, list[int]] = {}
-    n = len(fields[0][0]) + len(fields[1][0]) + len(fields[2][0])
-    if n < _MAXENTRYPOS - 1:
-        # positions 1, 2, … across the fields, as tsvector_text numbers them
+    capped = len(fields[0][0]) + len(fields[1][0]) + len(fields[2][0]) >= _MAXENTRYPOS - 1
+    if not capped:  # positions 1, 2, … across the fields, as tsvector_text numbers them
         add = lexemes.setdefault
         pos = 1
         for fterms, weight in fields:
@@ -389,9 +388,9 @@ def tsvector_binary(heading: str, tags: str, body: str) -> bytes:
             for term, wep in zip(fterms, range(bits, bits + len(fterms)), strict=True):
                 add(term, []).append(wep)
             pos += len(fterms)
-    if not lexemes and n or lexemes and (max(map(len, lexemes.values())) >= _MAXNUMPOS - 1
-                                         or max(map(len, lexemes)) * 4 > _MAXLEXEME):
-        # a limit may apply (a word of 2 KB, a lexeme at 255 positions, position 16,383)
+        capped = bool(lexemes) and (max(map(len, lexemes.values())) >= _MAXNUMPOS - 1
+                                    or max(map(len, lexemes)) * 4 > _MAXLEXEME)
+    if capped:  # a limit may apply (position 16,383, a lexeme at 255 positions, a word of 2 KB)
         lexemes = {term: [_WEIGHT_BITS[w] | p for ps, w in runs for p in ps]
                    for term, runs in _capped_lexemes(fields).items()}
     keys = sorted(lexemes)

@@ -30,18 +30,27 @@ def _fields(heading: str, tags: str, body: str) -> list[tuple[list[str], str]]:
     return [(heading.split(), "A"), (tags.split(), "B"), (body.split(), "C")]
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_the_fast_path_is_the_general_path_within_the_limits(seed: int) -> None:
+def _random_fields(seed: int, count: int, alphabet: list[str], long_words: list[int]) -> list[tuple[str, str, str]]:
+    """*count* (heading, tags, body) of index terms drawn from *alphabet*: bodies of up to 600
+    terms, of one term repeated 240-300 times, or of a few words up to one of *long_words* long."""
     rnd = random.Random(seed)
-    alphabet = list("调查研究形式主义政治ab1①")
-    fast = 0
-    for _ in range(400):
-        def words(n: int, longest: int = 3) -> str:
-            return " ".join("".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, longest))) for _ in range(n))
 
+    def words(n: int, longest: int = 3) -> str:
+        return " ".join("".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, longest))) for _ in range(n))
+
+    out = []
+    for _ in range(count):
         heading, tags = words(rnd.randint(0, 6)), words(rnd.randint(0, 4))
         body = rnd.choice([words(rnd.randint(0, 600)), " ".join(["调查"] * rnd.randint(240, 300)),
-                           words(rnd.randint(1, 3), longest=rnd.choice([5, 511, 512, 700]))])
+                           words(rnd.randint(1, 3), longest=rnd.choice(long_words))])
+        out.append((heading, tags, body))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_fast_path_is_the_general_path_within_the_limits(seed: int) -> None:
+    fast = 0
+    for heading, tags, body in _random_fields(seed, 400, list("调查研究形式主义政治ab1①"), [5, 511, 512, 700]):
         got = tsvector_text(heading, tags, body)
         assert _parsed(got) == _parsed(_tsvector_capped(_fields(heading, tags, body))), (heading, tags, body[:80])
         fast += "," not in got  # the fast path writes one entry a position
@@ -81,16 +90,9 @@ def _decoded(data: bytes) -> dict[str, set[str]]:
 def test_the_binary_tsvector_is_the_text_one(seed: int) -> None:
     """db import copies tsvector_binary in: the same lexemes, positions and weights as the
     text (which tests/db compare with the server's own), on both paths."""
-    rnd = random.Random(seed)
-    alphabet = list("调查研究形式主义政治ab1①'\\") + ["𠮷", "é"]
     capped = 0
-    for _ in range(300):
-        def words(n: int, longest: int = 3) -> str:
-            return " ".join("".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, longest))) for _ in range(n))
-
-        heading, tags = words(rnd.randint(0, 6)), words(rnd.randint(0, 4))
-        body = rnd.choice([words(rnd.randint(0, 600)), " ".join(["调查"] * rnd.randint(240, 300)),
-                           words(rnd.randint(1, 3), longest=rnd.choice([5, 700]))])
+    alphabet = list("调查研究形式主义政治ab1①'\\") + ["𠮷", "é"]
+    for heading, tags, body in _random_fields(seed, 300, alphabet, [5, 700]):
         text = tsvector_text(heading, tags, body)
         assert _decoded(tsvector_binary(heading, tags, body)) == _parsed(text), (heading, tags, body[:80])
         capped += "," in text
