@@ -43,7 +43,7 @@ from speechgen.library.sqlite import Hit
 from speechgen.model import Fragment, Source
 
 #: The schema this speechgen reads and writes; :mod:`speechgen.db.schema` migrates to it.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 VERSION_TABLE = "speechgen_schema"
 #: One row: a number every write of speechgen's moves on, in the writing transaction
 #: (schema 7), and a mark of this database's own. A reader that sees the same two sees the
