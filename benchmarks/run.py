@@ -92,10 +92,10 @@ class Table:
         head = ("measure", "speechgen", "baseline", "ratio", "target")
         widths = [max(len(r[i]) for r in [head, *self.rows]) for i in range(5)]
         line = " | ".join
-        print(line(h.ljust(w) for h, w in zip(head, widths)))
+        print(line(h.ljust(w) for h, w in zip(head, widths, strict=True)))
         print("-+-".join("-" * w for w in widths))
         for r in self.rows:
-            print(line(c.ljust(w) for c, w in zip(r, widths)))
+            print(line(c.ljust(w) for c, w in zip(r, widths, strict=True)))
 
 
 def machine() -> str:
