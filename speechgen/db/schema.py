@@ -204,9 +204,8 @@ def _rows_kept_whole(conn: Any) -> None:
     lz4 = (conn.info.server_version >= 140000
            and conn.execute("SELECT attcompression FROM pg_attribute WHERE attrelid = 'fragments'::regclass "
                             "AND attname = 'data'").fetchone()[0] == "l")  # version 3 found the server has lz4
-    partitions = [r[0] for r in conn.execute(
-        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-        "WHERE i.inhparent = 'fragments'::regclass ORDER BY c.relname")]
+    partitions = [r[0] for r in conn.execute(  # each name as SQL needs it (quoted where it must be)
+        "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'fragments'::regclass ORDER BY 1")]
     for part in partitions:
         conn.execute(f"ALTER TABLE {part} SET (toast_tuple_target = {target})")
         if lz4:
