@@ -377,9 +377,16 @@ def tsvector_binary(heading: str, tags: str, body: str) -> bytes:
     The server's order is the bytes' (``tsCompareString``: memcmp, then the shorter first),
     which is the order of the strings' code points.
     """
-    fields = [(heading.split(), "A"), (tags.split(), "B"), (body.split(), "C")]
+    return terms_tsvector_binary(heading.split(), tags.split(), body.split())
+
+
+def terms_tsvector_binary(heading: list[str], tags: list[str], body: list[str]) -> bytes:
+    """:func:`tsvector_binary` of the fields' terms (``index_text(…).split()`` each, or
+    :func:`~speechgen.library.terms.index_term_list`)."""
+    fields = [(heading, "A"), (tags, "B"), (body, "C")]
     lexemes: dict[str, list[int]] = {}
-    capped = len(fields[0][0]) + len(fields[1][0]) + len(fields[2][0]) >= _MAXENTRYPOS - 1
+    n = len(heading) + len(tags) + len(body)
+    capped = n >= _MAXENTRYPOS - 1
     if not capped:  # positions 1, 2, … across the fields, as tsvector_text numbers them
         add = lexemes.setdefault
         pos = 1
@@ -388,13 +395,19 @@ def tsvector_binary(heading: str, tags: str, body: str) -> bytes:
             for term, wep in zip(fterms, range(bits, bits + len(fterms)), strict=True):
                 add(term, []).append(wep)
             pos += len(fterms)
-        capped = bool(lexemes) and (max(map(len, lexemes.values())) >= _MAXNUMPOS - 1
-                                    or max(map(len, lexemes)) * 4 > _MAXLEXEME)
+        # a lexeme at 255 positions needs 254 terms repeating the others (n - lexemes ≥ 254)
+        capped = (n - len(lexemes) >= _MAXNUMPOS - 2 and max(map(len, lexemes.values())) >= _MAXNUMPOS - 1)
+    if not capped:
+        keys = sorted(lexemes)
+        joined = "\0".join(keys).encode("utf-8")
+        names = joined.split(b"\0") if keys else []
+        # a lexeme past 2 KB (only possible when all of them together are)
+        capped = len(joined) - len(names) + 1 > _MAXLEXEME and max(map(len, names)) > _MAXLEXEME
     if capped:  # a limit may apply (position 16,383, a lexeme at 255 positions, a word of 2 KB)
         lexemes = {term: [_WEIGHT_BITS[w] | p for ps, w in runs for p in ps]
                    for term, runs in _capped_lexemes(fields).items()}
-    keys = sorted(lexemes)
-    names = "\0".join(keys).encode("utf-8").split(b"\0") if keys else []
+        keys = sorted(lexemes)
+        names = "\0".join(keys).encode("utf-8").split(b"\0") if keys else []
     one = _one_position()
     tails = [one[ps[0]] if len(ps) == 1 else _positions_struct(len(ps)).pack(len(ps), *ps)
              for ps in map(lexemes.__getitem__, keys)]
@@ -406,9 +419,18 @@ def fragment_tsvector(frag: Fragment) -> str:
     return tsvector_text(*search_fields(frag))
 
 
+def search_terms(frag: Fragment) -> tuple[list[str], list[str], list[str]]:
+    """The terms of :func:`search_fields`, each field's as a list (``….split()``)."""
+    from speechgen.library.sqlite import fragment_fields
+    from speechgen.library.terms import index_term_list
+
+    heading, body, tags = fragment_fields(frag)
+    return index_term_list(heading), index_term_list(tags), index_term_list(body)
+
+
 def fragment_tsvector_binary(frag: Fragment) -> bytes:
     """:func:`tsvector_binary` of *frag*'s fields (what ``db import`` copies in)."""
-    return tsvector_binary(*search_fields(frag))
+    return terms_tsvector_binary(*search_terms(frag))
 
 
 def raw_tsvector(raw: dict[str, Any]) -> str:

@@ -19,7 +19,9 @@ so a fragment whose heading names the query outranks one that mentions it in pas
 from __future__ import annotations
 
 import re
+import sys
 from functools import lru_cache
+from itertools import chain
 
 #: Changes whenever the terms of a text could change: a cache indexed with another version is re-indexed.
 TERMS_VERSION = "cjk-bigram-1"
@@ -76,6 +78,23 @@ def _clause_text(clause: str) -> str:
 def index_text(text: str) -> str:
     """:func:`index_terms` joined by spaces: what a store's simple whitespace tokenizer indexes."""
     return " ".join(t for t in map(_clause_text, _CLAUSE.split(text)) if t)
+
+
+@lru_cache(maxsize=131_072)
+def _clause_terms(clause: str) -> tuple[str, ...]:
+    # interned: a term met again is the same string, its hash already computed
+    return tuple(map(sys.intern, _patterns()[2].findall(clause.lower())))
+
+
+def index_term_list(text: str) -> list[str]:
+    """``index_text(text).split()``, made without joining and splitting again.
+
+    Each distinct clause is cut once and its terms kept, every term one shared string whose
+    hash Python has already computed: grouping a fragment's terms by lexeme (the
+    PostgreSQL import's tsvectors) then hashes no string anew, which was a sixth of the
+    import's time in its parsers.
+    """
+    return list(chain.from_iterable(map(_clause_terms, _CLAUSE.split(text))))
 
 
 def query_plan(query: str) -> list[list[str]]:

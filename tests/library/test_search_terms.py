@@ -19,6 +19,7 @@ from speechgen.library.sqlite import Index
 from speechgen.library.terms import (
     fts5_any_query,
     fts5_phrase_query,
+    index_term_list,
     index_terms,
     index_text,
     query_plan,
@@ -222,3 +223,20 @@ def test_the_fts5_tokenizer_splits_index_text_exactly_into_its_terms() -> None:
         conn.execute("INSERT INTO fts(rowid, heading, body, tags) VALUES(?, '', ?, '')", (rowid, index_text(text)))
         seen = conn.execute("SELECT term FROM v WHERE doc=? ORDER BY offset", (rowid,)).fetchall()
         assert [t for (t,) in seen] == index_terms(text), text
+
+
+def test_the_term_list_is_index_text_split() -> None:
+    """index_term_list (what db import groups into tsvectors) gives index_text's terms, in
+    order, a repeated term as one shared string."""
+    texts = [
+        "大兴调查研究之风，GDP 增长 3.5%；Ｇ２０峰会、ΑΘΗΝΑΣ Straße café İstanbul",
+        "“两个确立”·党的二十大 COVID-19 第１２３号 ½ ⅷ ①② x²\n\n\n调查研究。调查研究",
+        "形式主义、官僚主义\n基层减负 ——《实施意见》 e\u0301 ﬁ ǅ", "", "，。；", "国", "a" * 3000,
+    ]
+    texts += [seed.read_text(encoding="utf-8") for seed in sorted(Path("corpus/seeds").glob("*.txt"))]
+    for text in texts:
+        got = index_term_list(text)
+        assert got == index_text(text).split(), text[:40]
+        assert got == index_term_list(text)  # again, from the clauses kept
+    first, second = index_term_list("调查研究；又调查研究")[0::4][:2]
+    assert first == second == "调查" and first is second

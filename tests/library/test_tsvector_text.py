@@ -11,7 +11,15 @@ import struct
 import pytest
 
 from speechgen.library import postgres
-from speechgen.library.postgres import _tsvector_capped, tsvector_binary, tsvector_text
+from speechgen.library.postgres import (
+    _tsvector_capped,
+    fragment_tsvector_binary,
+    search_fields,
+    search_terms,
+    terms_tsvector_binary,
+    tsvector_binary,
+    tsvector_text,
+)
 
 _ENTRY = re.compile(r"'((?:[^']|'')*)':([0-9A-D,]+)")
 
@@ -99,3 +107,27 @@ def test_the_binary_tsvector_is_the_text_one(seed: int) -> None:
     assert capped > 20  # both paths were taken
     past = " ".join(f"t{i % 9000}" for i in range(16_390))  # positions clamped at 16,383
     assert _decoded(tsvector_binary("标题", "", past)) == _parsed(tsvector_text("标题", "", past))
+
+
+@pytest.mark.parametrize("word", ["a" * 2047, "a" * 2048, "调" * 682 + "a", "调" * 682 + "ab", "调" * 683])
+def test_a_word_at_the_size_limit(word: str) -> None:
+    """PostgreSQL keeps a word of 2,047 bytes and drops a longer one (with its position):
+    the binary tsvector decides by the bytes, as the text one does."""
+    body = f"前 {word} 后 {word} 前"
+    text = tsvector_text("标题", "", body)
+    assert _decoded(tsvector_binary("标题", "", body)) == _parsed(text)
+    assert (word in _parsed(text)) == (len(word.encode()) <= 2047)
+
+
+def test_a_fragment_is_copied_in_with_its_fields_terms() -> None:
+    """db import builds each tsvector from search_terms (the clauses' terms kept between
+    fragments): the same bytes as from the fields' index text."""
+    from speechgen.library import load_library
+    from speechgen.paths import library_dirs
+
+    frags = list(load_library(library_dirs(None)).fragments)
+    assert len(frags) > 20
+    for frag in frags + frags:  # the second time, from the terms kept
+        assert search_terms(frag) == tuple(field.split() for field in search_fields(frag))
+        assert fragment_tsvector_binary(frag) == tsvector_binary(*search_fields(frag)), frag.id
+    assert terms_tsvector_binary([], [], []) == tsvector_binary("", "", "") == bytes(4)
