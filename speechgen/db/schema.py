@@ -204,12 +204,17 @@ def _rows_kept_whole(conn: Any) -> None:
     lz4 = (conn.info.server_version >= 140000
            and conn.execute("SELECT attcompression FROM pg_attribute WHERE attrelid = 'fragments'::regclass "
                             "AND attname = 'data'").fetchone()[0] == "l")  # version 3 found the server has lz4
-    partitions = [r[0] for r in conn.execute(  # each name as SQL needs it (quoted where it must be)
-        "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'fragments'::regclass ORDER BY 1")]
-    for part in partitions:
+    for part in partition_names(conn, "fragments"):
         conn.execute(f"ALTER TABLE {part} SET (toast_tuple_target = {target})")
         if lz4:
             conn.execute(f"ALTER TABLE {part} ALTER COLUMN data SET COMPRESSION lz4")
+
+
+def partition_names(conn: Any, table: str) -> list[str]:
+    """The partitions of *table*, each name as SQL needs it (quoted where it must be), in order."""
+    return [r[0] for r in conn.execute(
+        "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = CAST(%s AS regclass) ORDER BY 1",
+        (table,))]
 
 
 #: (version, what it does, SQL or a function of the connection). Never edit a released

@@ -357,14 +357,9 @@ def test_a_bulk_import_equals_one_row_by_row(db: str, tmp_path: Path, monkeypatc
         plan = "\n".join(r[0] for r in conn.execute("EXPLAIN SELECT id FROM fragments WHERE tsv @@ 'x'::tsquery"))
         assert plan.count("Bitmap Index Scan on fragments_h") == schema.PARTITIONS, plan
         assert len(fragment_indexes(db)) == 6 * (1 + schema.PARTITIONS)
-        # the planner's statistics, of the table and of each partition, made once in the
-        # import's transaction; and every partition vacuumed after it (all-visible pages)
-        stats = conn.execute("SELECT tablename FROM pg_stats WHERE attname = 'kind' AND "
-                             "(tablename = 'fragments' OR tablename LIKE 'fragments\\_h%')").fetchall()
-        assert len(stats) == 1 + schema.PARTITIONS
-        unvacuumed = conn.execute("SELECT count(*) FROM pg_class WHERE relname LIKE 'fragments\\_h%' "
-                                  "AND relkind = 'r' AND relpages > 0 AND relallvisible < relpages").fetchone()[0]
-        assert unvacuumed == 0
+        # after the commit, every partition vacuumed (all-visible pages) and analyzed, and the
+        # sources analyzed: the planner's statistics of the new rows
+        assert _after_bulk_done(conn)
         conn.execute("DELETE FROM sources")
         conn.commit()
     assert fragment_indexes(db) == indexes
@@ -375,6 +370,47 @@ def test_a_bulk_import_equals_one_row_by_row(db: str, tmp_path: Path, monkeypatc
     assert all(bulk)
     with psycopg.connect(db) as conn:
         assert conn.execute(rows).fetchall() == first
+
+
+def _after_bulk_done(conn: Any) -> bool:
+    """Whether every partition of the fragments is vacuumed and analyzed, and the sources analyzed."""
+    stats = conn.execute("SELECT count(DISTINCT tablename) FROM pg_stats WHERE attname = 'kind' "
+                         "AND tablename LIKE 'fragments\\_h%'").fetchone()[0]
+    sources = conn.execute("SELECT count(*) FROM pg_stats WHERE tablename = 'sources'").fetchone()[0]
+    unvacuumed = conn.execute("SELECT count(*) FROM pg_class WHERE relname LIKE 'fragments\\_h%' "
+                              "AND relkind = 'r' AND relpages > 0 AND relallvisible < relpages").fetchone()[0]
+    return stats == schema.PARTITIONS and sources > 0 and unvacuumed == 0
+
+
+@pytest.mark.parametrize("second", [True, False])
+def test_after_a_bulk_import_the_partitions_are_vacuumed_and_analyzed(db: str, tmp_path: Path,  # noqa: F811
+                                                                     monkeypatch: pytest.MonkeyPatch,
+                                                                     second: bool) -> None:
+    """On two connections at once, half the partitions each; on the import's own one alone
+    when the server gives no second connection."""
+    import psycopg
+    from test_concurrency import big_library
+
+    from speechgen.db import transfer
+
+    big_library(tmp_path / "big", 120)
+    monkeypatch.setattr(transfer, "BULK_FILES", 100)
+    opened: list[str] = []
+    real_open = transfer._open
+
+    def counted(url: str) -> Any:
+        opened.append(url)
+        if len(opened) > 1 and not second:
+            raise DatabaseError("too many clients already")
+        return real_open(url)
+
+    monkeypatch.setattr(transfer, "_open", counted)
+    with psycopg.connect(db) as conn:
+        assert not _after_bulk_done(conn)
+    report = import_dir(db, tmp_path / "big")
+    assert report.fragments == 1200 and len(opened) == 2
+    with psycopg.connect(db) as conn:
+        assert _after_bulk_done(conn)
 
 
 def test_a_foreign_or_newer_schema_is_refused(empty_db: str) -> None:  # noqa: F811
