@@ -272,9 +272,10 @@ def _after_bulk(url: str, conn: Any) -> None:
             for statement in statements:
                 c.execute(statement)
 
+    parts = ["fragments"]  # (the whole table, if its partitions cannot be listed)
     with contextlib.suppress(DatabaseError), db_errors(url, "vacuuming after the import"):
         conn.autocommit = True
-        parts = partition_names(conn, "fragments") or ["fragments"]
+        parts = partition_names(conn, "fragments") or parts
     statements = [f"{how} {part}" for part in parts] + ["ANALYZE sources"]
     other = None
     with contextlib.suppress(DatabaseError):
