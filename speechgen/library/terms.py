@@ -19,7 +19,6 @@ so a fragment whose heading names the query outranks one that mentions it in pas
 from __future__ import annotations
 
 import re
-import sys
 from functools import lru_cache
 from itertools import chain
 
@@ -82,17 +81,17 @@ def index_text(text: str) -> str:
 
 @lru_cache(maxsize=131_072)
 def _clause_terms(clause: str) -> tuple[str, ...]:
-    # interned: a term met again is the same string, its hash already computed
-    return tuple(map(sys.intern, _patterns()[2].findall(clause.lower())))
+    return tuple(_patterns()[2].findall(clause.lower()))
 
 
 def index_term_list(text: str) -> list[str]:
     """``index_text(text).split()``, made without joining and splitting again.
 
-    Each distinct clause is cut once and its terms kept, every term one shared string whose
-    hash Python has already computed: grouping a fragment's terms by lexeme (the
-    PostgreSQL import's tsvectors) then hashes no string anew (that hashing was a tenth of
-    a parser's time).
+    Each distinct clause is cut once and its terms kept: a clause met again gives the very
+    strings it gave before, whose hashes Python has already computed, so grouping a
+    fragment's terms by lexeme (the PostgreSQL import's tsvectors) hashes only the terms of
+    clauses not met before (hashing them all was a tenth of a parser's time). Not interned:
+    that cost more on text whose clauses are all new than it saved on repeated ones.
     """
     return list(chain.from_iterable(map(_clause_terms, _CLAUSE.split(text))))
 
