@@ -380,6 +380,13 @@ def tsvector_binary(heading: str, tags: str, body: str) -> bytes:
     return terms_tsvector_binary(heading.split(), tags.split(), body.split())
 
 
+def _utf8_names(keys: list[str]) -> tuple[int, list[bytes]]:
+    """The UTF-8 bytes of *keys* together, and of each (encoded in one call, not one a key)."""
+    joined = "\0".join(keys).encode("utf-8")
+    names = joined.split(b"\0") if keys else []
+    return len(joined) - max(len(names) - 1, 0), names
+
+
 def terms_tsvector_binary(heading: list[str], tags: list[str], body: list[str]) -> bytes:
     """:func:`tsvector_binary` of the fields' terms (``index_text(…).split()`` each, or
     :func:`~speechgen.library.terms.index_term_list`)."""
@@ -399,15 +406,14 @@ def terms_tsvector_binary(heading: list[str], tags: list[str], body: list[str]) 
         capped = (n - len(lexemes) >= _MAXNUMPOS - 2 and max(map(len, lexemes.values())) >= _MAXNUMPOS - 1)
     if not capped:
         keys = sorted(lexemes)
-        joined = "\0".join(keys).encode("utf-8")
-        names = joined.split(b"\0") if keys else []
+        total, names = _utf8_names(keys)
         # a lexeme past 2 KB (only possible when all of them together are)
-        capped = len(joined) - len(names) + 1 > _MAXLEXEME and max(map(len, names)) > _MAXLEXEME
+        capped = total > _MAXLEXEME and max(map(len, names)) > _MAXLEXEME
     if capped:  # a limit may apply (position 16,383, a lexeme at 255 positions, a word of 2 KB)
         lexemes = {term: [_WEIGHT_BITS[w] | p for ps, w in runs for p in ps]
                    for term, runs in _capped_lexemes(fields).items()}
         keys = sorted(lexemes)
-        names = "\0".join(keys).encode("utf-8").split(b"\0") if keys else []
+        names = _utf8_names(keys)[1]
     one = _one_position()
     tails = [one[ps[0]] if len(ps) == 1 else _positions_struct(len(ps)).pack(len(ps), *ps)
              for ps in map(lexemes.__getitem__, keys)]
